@@ -1,0 +1,1 @@
+"""All I/O on behalf of workflows: database and providers. Every activity is safe to run twice."""

@@ -1,0 +1,74 @@
+"""The FastAPI application: routers per audience, problem+json errors, request ids."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import health
+from api.auth import routes as auth_routes
+from api.dev import outbox
+from api.problems import install_problem_handlers
+from api.request_context import RequestIdMiddleware
+from api.resources import AppResources
+from api.staff import audit as staff_audit
+from api.staff import auth as staff_auth
+from api.staff import members as staff_members
+from api.webhooks import twilio as twilio_webhooks
+from config import Settings
+from store.db import make_engine, make_session_factory
+from store.pii import PiiCipher
+from workflows.client import connect_temporal
+
+
+def create_app(settings: Settings, resources: AppResources | None = None) -> FastAPI:
+    """`resources` given (the tests): the app uses them and leaves them open. Not given: the lifespan builds them
+    from settings and closes them on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if resources is not None:
+            app.state.resources = resources
+            yield
+            return
+        built = build_resources(settings)
+        app.state.resources = built
+        try:
+            yield
+        finally:
+            await built.engine.dispose()
+
+    app = FastAPI(
+        title="lendflow",
+        version="0.1.0",
+        description="Loans, wallets and affiliate revenue share. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+    )
+    if resources is not None:
+        app.state.resources = resources
+    app.add_middleware(RequestIdMiddleware)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(auth_routes.router)
+    app.include_router(staff_auth.router)
+    app.include_router(staff_members.router)
+    app.include_router(staff_audit.router)
+    app.include_router(twilio_webhooks.router)
+    if settings.is_dev:
+        app.include_router(outbox.router)
+    return app
+
+
+def build_resources(settings: Settings) -> AppResources:
+    if settings.database_url is None:
+        raise RuntimeError("DATABASE_URL is not set (`lendflow dev` sets it for the embedded server)")
+    engine = make_engine(settings.database_url)
+    return AppResources(
+        settings=settings,
+        engine=engine,
+        session_factory=make_session_factory(engine),
+        cipher=PiiCipher(settings.pii_key),
+        temporal_connector=lambda: connect_temporal(settings.temporal_target, settings.temporal_namespace),
+    )

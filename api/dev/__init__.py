@@ -1,0 +1,1 @@
+"""Development helpers, mounted only when LENDFLOW_ENV=dev."""

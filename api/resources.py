@@ -1,0 +1,35 @@
+"""What the app holds for its lifetime: settings, the database, the PII cipher, the Temporal client.
+
+Tests hand in resources they built; `lendflow api` lets the lifespan build them from settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from config import Settings
+from store.pii import PiiCipher
+
+
+@dataclass
+class AppResources:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    cipher: PiiCipher
+    # Connects on first use, so the API can start (and say "not ready") while Temporal is still coming up.
+    temporal_connector: Callable[[], Awaitable[Client]]
+    _temporal: Client | None = field(default=None, init=False)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    async def temporal(self) -> Client:
+        if self._temporal is None:
+            async with self._lock:
+                if self._temporal is None:
+                    self._temporal = await self.temporal_connector()
+        return self._temporal

@@ -1,0 +1,1 @@
+"""Credentials: bearer tokens, staff passwords, one-time codes."""

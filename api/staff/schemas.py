@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+StaffRole = Literal["admin", "underwriter", "collector", "accountant", "support"]
+
+
+class StaffTokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Not EmailStr: sign-in must accept whatever address an account was created with.
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class StaffTokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    roles: list[str]
+
+
+class NewStaffMember(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: EmailStr
+    password: str = Field(min_length=12, max_length=256)
+    roles: list[StaffRole] = Field(min_length=1)
+    projects: list[str] = Field(default_factory=list, description="empty: every project")
+
+
+class StaffMemberView(BaseModel):
+    id: uuid.UUID
+    email: str
+    roles: list[str]
+    projects: list[str]
+    active: bool
+
+
+class AuditRecordView(BaseModel):
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: uuid.UUID | None
+    actor_label: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    outcome: str
+    details: dict[str, Any]
+    request_id: str | None
+    client_address: str | None
+
+
+class AuditPage(BaseModel):
+    data: list[AuditRecordView]
+    has_more: bool

@@ -1,0 +1,112 @@
+"""All configuration of a lendflow process, read from `LENDFLOW_*` variables (and `DATABASE_URL`,
+`TEMPORAL_ADDRESS`). docs/configuration.md lists every field; keep the two in step.
+
+Development defaults make the whole platform run on one machine with fakes and embedded servers; in production
+(`LENDFLOW_ENV=prod`) the secrets must be set, or the process refuses to start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
+# A Fernet key (32 url-safe base64 bytes) used only when none is configured outside production.
+DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
+DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
+DEV_ADMIN_PASSWORD = "lendflow-admin"
+
+
+class Settings(BaseSettings):
+    """Everything a process needs to know about its surroundings."""
+
+    model_config = SettingsConfigDict(env_prefix="LENDFLOW_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path(".lendflow")
+
+    # Infrastructure: unset URLs mean "start the embedded server" (dev) — see workers/devstack.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "LENDFLOW_DATABASE_URL")
+    )
+    temporal_address: str | None = Field(
+        default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
+    )
+    temporal_namespace: str = "default"
+    task_queues: list[str] = ["lendflow"]
+    embedded_postgres_port: int = 54329
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    # Secrets
+    jwt_secret: str = DEV_JWT_SECRET
+    jwt_ttl_minutes: int = 60
+    pii_key: str = DEV_PII_KEY
+    admin_email: str = "admin@lendflow.dev"
+    admin_password: str = DEV_ADMIN_PASSWORD
+
+    # Sign-in by one-time code
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    otp_window_seconds: int = 600
+    otp_max_per_phone: int = 3
+    otp_max_per_address: int = 20
+
+    # Messaging
+    sms_provider: Literal["fake", "twilio"] = "fake"
+    twilio_account_sid: str = "ACdev00000000000000000000000000000"
+    twilio_auth_token: str = DEV_TWILIO_AUTH_TOKEN
+    twilio_from: str = "+15005550006"
+    twilio_api_base: str | None = None
+    email_provider: Literal["fake", "smtp"] = "fake"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_from: str = "no-reply@lendflow.local"
+    fake_sms_latency_ms: int = 200
+    message_send_attempts: int = 5
+    message_status_wait_seconds: int = 900
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> Settings:
+        if self.env == "prod":
+            missing = [
+                name
+                for name, dev_value in (
+                    ("LENDFLOW_JWT_SECRET", DEV_JWT_SECRET),
+                    ("LENDFLOW_PII_KEY", DEV_PII_KEY),
+                    ("LENDFLOW_ADMIN_PASSWORD", DEV_ADMIN_PASSWORD),
+                )
+                if getattr(self, name.removeprefix("LENDFLOW_").lower()) == dev_value
+            ]
+            if self.database_url is None:
+                missing.append("DATABASE_URL")
+            if self.temporal_address is None:
+                missing.append("TEMPORAL_ADDRESS")
+            if missing:
+                raise ValueError(f"production needs these set: {', '.join(missing)}")
+        return self
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def main_task_queue(self) -> str:
+        return self.task_queues[0]
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides winning (used by the CLI and the tests)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

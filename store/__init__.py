@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, repositories named after what they answer, Alembic migrations."""

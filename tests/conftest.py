@@ -1,0 +1,157 @@
+"""The real stack, started once per test session: an embedded PostgreSQL migrated to head, the Temporal dev
+server, workers running in-process with the fake providers, and the app behind an in-process HTTP client.
+Each test starts from empty tables."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from api.resources import AppResources
+from config import Settings
+from providers.messaging.fake_email import FakeEmail
+from providers.messaging.fake_sms import FakeSms, FakeSmsBehaviour
+from store.db import make_engine, make_session_factory
+from store.migrate import upgrade
+from store.pii import PiiCipher
+from workers.devstack.ports import free_port
+from workers.devstack.postgres import EmbeddedPostgres
+from workers.devstack.temporal import temporal_cli_path
+from workers.providers_factory import Providers
+from workers.runner import ActivityCollaborators, build_workers
+from workers.seed import ensure_first_admin
+
+BASE_URL = "http://testserver"
+TASK_QUEUE = "lendflow-tests"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data", free_port(), durable=False)
+    server.start()
+    try:
+        url = server.ensure_database("lendflow_test")
+        upgrade(url)
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli_path(),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        env="dev",
+        database_url=database_url,
+        temporal_address="unused-the-tests-hand-in-a-client",
+        task_queues=[TASK_QUEUE],
+        public_base_url=BASE_URL,
+        message_send_attempts=3,
+        message_status_wait_seconds=5,
+        data_dir=Path("/nonexistent"),
+    )
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    cipher: PiiCipher
+    temporal: Client
+    app_resources: AppResources
+    sms: FakeSms
+    email: FakeEmail
+    app: FastAPI
+
+    def http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
+
+
+@pytest.fixture(scope="session")
+async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
+    engine = make_engine(settings.database_url or "", pool_size=20)
+    sessions = make_session_factory(engine)
+    cipher = PiiCipher(settings.pii_key)
+    client = temporal_env.client
+
+    async def connector() -> Client:
+        return client
+
+    resources = AppResources(
+        settings=settings, engine=engine, session_factory=sessions, cipher=cipher, temporal_connector=connector
+    )
+    app = create_app(settings, resources)
+
+    def callback_client() -> httpx.AsyncClient:
+        # The fake provider calls the app back in-process, exactly as Twilio would call the public URL.
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+
+    sms = FakeSms(
+        settings.twilio_auth_token, behaviour=FakeSmsBehaviour(latency_s=0.05), http_client_factory=callback_client
+    )
+    email = FakeEmail()
+    collaborators = ActivityCollaborators(sessions, cipher, Providers(sms=sms, email=email))
+    workers = build_workers(client, settings, collaborators)
+    running = [asyncio.create_task(worker.run()) for worker in workers]
+    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app)
+    try:
+        yield built
+    finally:
+        await sms.drain()
+        await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
+        await engine.dispose()
+
+
+async def _truncate_all(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        if names:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def clean(stack: Stack) -> AsyncIterator[Stack]:
+    """An empty database with only the first admin, and a fake SMS provider in its default mood."""
+    await stack.sms.drain()
+    await _truncate_all(stack.engine)
+    await ensure_first_admin(stack.sessions, stack.settings)
+    stack.sms.behaviour.failures_to_inject = 0
+    stack.sms.sent.clear()
+    yield stack
+
+
+@pytest.fixture
+async def http(clean: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with clean.http() as client:
+        yield client

@@ -1,0 +1,137 @@
+"""The `lendflow` command: `dev` (everything, on one machine), `api`, `worker`, `migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from config import Settings, load_settings
+
+
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.devstack.stack import DevOptions, DevStack
+
+    overrides: dict[str, object] = {}
+    if args.data_dir:
+        overrides["data_dir"] = Path(args.data_dir)
+    for name in ("api_port", "temporal_port", "temporal_ui_port", "embedded_postgres_port"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.api_port is not None and "LENDFLOW_PUBLIC_BASE_URL" not in os.environ:
+        overrides["public_base_url"] = f"http://127.0.0.1:{args.api_port}"
+    settings = settings.model_copy(update=overrides)
+    return DevStack(settings, DevOptions(reset=args.reset)).run()
+
+
+def _api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.request_context import configure_logging
+
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        log_config=None,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    from api.request_context import configure_logging
+    from workers.worker_process import serve_workers
+
+    configure_logging(settings.log_level)
+    if args.task_queue:
+        settings = settings.model_copy(update={"task_queues": args.task_queue})
+    asyncio.run(serve_workers(settings))
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from store.db import make_engine, make_session_factory
+    from store.migrate import upgrade
+    from workers.seed import ensure_first_admin
+
+    if settings.database_url is None:
+        print("DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    upgrade(settings.database_url, args.revision)
+
+    async def seed() -> bool:
+        assert settings.database_url is not None
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            return await ensure_first_admin(make_session_factory(engine), settings)
+        finally:
+            await engine.dispose()
+
+    if asyncio.run(seed()):
+        print(f"created the first admin: {settings.admin_email}")
+    print(f"database migrated to {args.revision}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lendflow", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser(
+        "dev",
+        help="run the whole platform locally (embedded PostgreSQL, Temporal dev server, worker, API)",
+        description="Starts PostgreSQL (unless DATABASE_URL is set) and the Temporal dev server (unless "
+        "TEMPORAL_ADDRESS is set) with data under .lendflow/, migrates, seeds the first admin, then runs the "
+        "worker and the API. Ctrl-C stops every process it started.",
+    )
+    dev.add_argument("--reset", action="store_true", help="delete the local data and start from empty")
+    dev.add_argument("--data-dir", help="where local data lives (default .lendflow)")
+    dev.add_argument("--api-port", type=int, help="API port (default 8000)")
+    dev.add_argument("--temporal-port", type=int, help="Temporal gRPC port (default 7233)")
+    dev.add_argument("--temporal-ui-port", type=int, help="Temporal web UI port (default 8233)")
+    dev.add_argument("--embedded-postgres-port", type=int, help="embedded PostgreSQL port (default 54329)")
+    dev.set_defaults(handler=_dev)
+
+    api = commands.add_parser(
+        "api",
+        help="serve the HTTP API",
+        description="Serves the HTTP API with uvicorn. "
+        "Needs DATABASE_URL and TEMPORAL_ADDRESS (production) or runs under `lendflow dev`.",
+    )
+    api.add_argument("--host", help="bind address (default LENDFLOW_API_HOST)")
+    api.add_argument("--port", type=int, help="port (default LENDFLOW_API_PORT)")
+    api.set_defaults(handler=_api)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run Temporal workers",
+        description="Polls the task queues named in LENDFLOW_TASK_QUEUES and runs "
+        "workflows and activities until SIGTERM.",
+    )
+    worker.add_argument("--task-queue", action="append", help="a queue to poll (repeatable; default from config)")
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply database migrations and create the first admin",
+        description="Applies Alembic migrations to DATABASE_URL, then creates the "
+        "admin from LENDFLOW_ADMIN_EMAIL/LENDFLOW_ADMIN_PASSWORD if none exists.",
+    )
+    migrate.add_argument("--revision", default="head", help="target revision (default head)")
+    migrate.set_defaults(handler=_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    return int(args.handler(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Hosts the task queues named in configuration: every queue runs every workflow and activity this
+codebase registers, so a deployment can split load across queues by configuration alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.messaging import MessagingActivities
+from config import Settings
+from store.pii import PiiCipher
+from workers.providers_factory import Providers
+from workflows.message_delivery import MessageDeliveryWorkflow
+
+WORKFLOWS: Sequence[type] = (MessageDeliveryWorkflow,)
+
+
+@dataclass
+class ActivityCollaborators:
+    session_factory: async_sessionmaker[AsyncSession]
+    cipher: PiiCipher
+    providers: Providers
+
+
+def activity_functions(settings: Settings, collaborators: ActivityCollaborators) -> list[Any]:
+    messaging = MessagingActivities(
+        collaborators.session_factory,
+        collaborators.cipher,
+        collaborators.providers.sms,
+        collaborators.providers.email,
+        settings.public_base_url,
+    )
+    return [messaging.deliver_message, messaging.record_message_status]
+
+
+def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:
+    activities = activity_functions(settings, collaborators)
+    return [
+        Worker(client, task_queue=queue, workflows=list(WORKFLOWS), activities=activities)
+        for queue in settings.task_queues
+    ]
+
+
+async def run_workers(workers: list[Worker]) -> None:
+    await asyncio.gather(*(worker.run() for worker in workers))

@@ -1,0 +1,49 @@
+"""`lendflow worker`: connects to PostgreSQL and Temporal and runs the workers until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from config import Settings
+from store.db import make_engine, make_session_factory
+from store.pii import PiiCipher
+from workers.providers_factory import build_providers
+from workers.runner import ActivityCollaborators, build_workers
+from workflows.client import connect_temporal
+
+log = logging.getLogger("lendflow.worker")
+
+
+async def connect_with_patience(settings: Settings, timeout_s: float = 60.0):  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        try:
+            return await connect_temporal(settings.temporal_target, settings.temporal_namespace)
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(1)
+
+
+async def serve_workers(settings: Settings) -> None:
+    if settings.database_url is None:
+        raise SystemExit("DATABASE_URL is not set")
+    engine = make_engine(settings.database_url)
+    client = await connect_with_patience(settings)
+    collaborators = ActivityCollaborators(
+        make_session_factory(engine), PiiCipher(settings.pii_key), build_providers(settings)
+    )
+    workers = build_workers(client, settings, collaborators)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runs = [asyncio.create_task(worker.run()) for worker in workers]
+    log.info("workers polling task queues %s on %s", settings.task_queues, settings.temporal_target)
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopped, *runs], return_when=asyncio.FIRST_COMPLETED)
+    # Graceful: running activities finish (or time out) and are then retried by whoever polls next.
+    await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
+    await engine.dispose()

@@ -1,0 +1,1 @@
+"""Deterministic orchestration of long-running processes: waits, timers, retries, compensation."""

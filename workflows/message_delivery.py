@@ -1,0 +1,119 @@
+"""Delivering one SMS or e-mail: send with retries, then wait for the provider's final delivery status.
+
+The message itself (recipient, body) stays encrypted in the database; the workflow only carries its id, so codes
+and phone numbers never enter Temporal's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.messaging_models import (
+        DeliverMessageInput,
+        DeliveryReceipt,
+        RecordStatusInput,
+        RecordStatusResult,
+    )
+
+FINAL_STATUSES = frozenset({"delivered", "failed", "undelivered"})
+# Callbacks may overtake the send's own answer; a status only ever moves forward.
+STATUS_RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
+
+
+def message_workflow_id(message_id: str) -> str:
+    return f"message-{message_id}"
+
+
+class MessageDeliveryInput(BaseModel):
+    message_id: str
+    send_attempts: int = 5
+    # How long to wait for the provider to say delivered/undelivered before settling for what we know.
+    status_wait_seconds: int = 900
+
+
+class DeliveryStatusReport(BaseModel):
+    status: str
+    error_code: str | None = None
+
+
+class MessageDeliveryResult(BaseModel):
+    message_id: str
+    status: str
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    confirmed: bool
+
+
+@workflow.defn(name="MessageDelivery")
+class MessageDeliveryWorkflow:
+    def __init__(self) -> None:
+        self._reports: list[DeliveryStatusReport] = []
+        self._status = "pending"
+        self._lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, data: MessageDeliveryInput) -> MessageDeliveryResult:
+        try:
+            receipt = await workflow.execute_activity(
+                "deliver_message",
+                DeliverMessageInput(message_id=data.message_id),
+                result_type=DeliveryReceipt,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=1),
+                    maximum_interval=timedelta(seconds=30),
+                    maximum_attempts=data.send_attempts,
+                    non_retryable_error_types=["MessageNotFound"],
+                ),
+            )
+        except ActivityError:
+            await self._record(
+                data.message_id, DeliveryStatusReport(status="failed", error_code="provider_unavailable")
+            )
+            return MessageDeliveryResult(
+                message_id=data.message_id, status="failed", error_code="provider_unavailable", confirmed=False
+            )
+        if STATUS_RANK.get(receipt.status, 0) > STATUS_RANK.get(self._status, 0):
+            self._status = receipt.status
+        if self._status not in FINAL_STATUSES:
+            # If the provider never tells us, the message stays at its last reported status.
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._status in FINAL_STATUSES, timeout=timedelta(seconds=data.status_wait_seconds)
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return MessageDeliveryResult(
+            message_id=data.message_id,
+            status=self._status,
+            provider_message_id=receipt.provider_message_id,
+            error_code=receipt.error_code,
+            confirmed=self._status in FINAL_STATUSES,
+        )
+
+    @workflow.signal(name="delivery_status")
+    async def delivery_status(self, report: DeliveryStatusReport) -> None:
+        """The provider's callback, relayed by the webhook route. Duplicates and late arrivals are harmless:
+        the database keeps the furthest status."""
+        async with self._lock:
+            self._status = await self._record(workflow.info().workflow_id.removeprefix("message-"), report)
+
+    @workflow.query(name="status")
+    def status(self) -> str:
+        return self._status
+
+    async def _record(self, message_id: str, report: DeliveryStatusReport) -> str:
+        result: RecordStatusResult = await workflow.execute_activity(
+            "record_message_status",
+            RecordStatusInput(message_id=message_id, status=report.status, error_code=report.error_code),
+            result_type=RecordStatusResult,
+            start_to_close_timeout=timedelta(seconds=15),
+        )
+        return result.status

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -129,18 +129,13 @@ class AuditLog:
         )
 
 
-def audit_for(principal_dependency: Callable[..., Any]) -> Any:
-    async def build(
-        request: Request, session: Db, principal: Annotated[Principal, Depends(principal_dependency)]
-    ) -> AuditLog:
-        return AuditLog(session, principal, client_address(request))
-
-    return Annotated[AuditLog, Depends(build)]
+async def staff_audit(request: Request, session: Db, principal: CurrentStaff) -> AuditLog:
+    return AuditLog(session, principal, client_address(request))
 
 
 async def anonymous_audit(request: Request, session: Db) -> AuditLog:
     return AuditLog(session, None, client_address(request))
 
 
-StaffAudit = audit_for(get_staff)
+StaffAudit = Annotated[AuditLog, Depends(staff_audit)]
 AnonymousAudit = Annotated[AuditLog, Depends(anonymous_audit)]

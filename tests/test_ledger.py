@@ -1,0 +1,164 @@
+"""The ledger keeps every entry balanced, every key used once, and no wallet below zero."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from domain.ledger import Posting, UnbalancedEntry, transfer, validate_postings
+from store import ledger
+from tests.conftest import Stack
+from tests.ledger_fixtures import source, wallet
+
+TODAY = date(2026, 11, 22)
+
+
+async def test_a_transfer_moves_balances_and_a_replay_changes_nothing(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        first = await ledger.post(s, transfer("k1", "topup", TODAY, bank, alice, 1500, "USD"))
+        again = await ledger.post(s, transfer("k1", "topup", TODAY, bank, alice, 1500, "USD"))
+        assert again == ledger.PostedEntry(first.id, replayed=True)
+        held = await ledger.balances(s, [bank, alice])
+    assert (held[bank].balance, held[alice].balance) == (-1500, 1500)
+
+
+async def test_the_same_key_with_other_content_is_a_conflict(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post(s, transfer("k1", "topup", TODAY, bank, alice, 1500, "USD"))
+        with pytest.raises(ledger.IdempotencyConflict):
+            await ledger.post(s, transfer("k1", "topup", TODAY, bank, alice, 1600, "USD"))
+
+
+async def test_a_wallet_cannot_be_overdrawn_and_the_refusal_changes_nothing(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice, bob = await source(s), await wallet(s, "alice"), await wallet(s, "bob")
+        await ledger.post(s, transfer("fund", "topup", TODAY, bank, alice, 1000, "USD"))
+    with pytest.raises(ledger.InsufficientFunds):
+        async with clean.sessions.begin() as s:
+            await ledger.post(s, transfer("too-much", "p2p", TODAY, alice, bob, 1001, "USD"))
+    async with clean.sessions() as s:
+        held = await ledger.balances(s, [alice, bob])
+        assert (held[alice].balance, held[bob].balance) == (1000, 0)
+        # The refused key was not used up: the same request can succeed once there is money.
+        assert await s.scalar(text("SELECT count(*) FROM journal_entries WHERE idempotency_key = 'too-much'")) == 0
+
+
+async def test_unbalanced_entries_are_refused_by_the_code_and_by_the_schema(clean: Stack) -> None:
+    with pytest.raises(UnbalancedEntry):
+        validate_postings((Posting(1, -100, "USD"), Posting(2, 99, "USD")))
+    async with clean.sessions() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        entry = await s.scalar(
+            text(
+                "INSERT INTO journal_entries (idempotency_key, content_hash, kind, value_date) "
+                "VALUES ('raw', '\\x00', 'bad', '2026-11-22') RETURNING id"
+            )
+        )
+        with pytest.raises(DBAPIError, match="does not balance"):
+            await s.execute(
+                text(
+                    "INSERT INTO postings (entry_id, account_id, amount, currency, value_date) VALUES "
+                    f"({entry}, {bank}, -100, 'USD', '2026-11-22'), ({entry}, {alice}, 99, 'USD', '2026-11-22')"
+                )
+            )
+
+
+async def test_postings_and_entries_cannot_be_changed(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post(s, transfer("k", "topup", TODAY, bank, alice, 10, "USD"))
+    for statement in ("UPDATE postings SET amount = 1", "DELETE FROM postings", "DELETE FROM journal_entries"):
+        async with clean.sessions() as s:
+            with pytest.raises(DBAPIError, match="append-only"):
+                await s.execute(text(statement))
+
+
+async def test_a_posting_in_the_wrong_currency_is_refused(clean: Stack) -> None:
+    async with clean.sessions() as s:
+        bank, alice = await source(s, "EUR"), await wallet(s, "alice", "EUR")
+        with pytest.raises(ledger.AccountMismatch):
+            await ledger.post(s, transfer("k", "topup", TODAY, bank, alice, 10, "USD"))
+
+
+async def test_balance_as_of_a_value_date_comes_from_the_postings(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post(s, transfer("d1", "topup", TODAY - timedelta(days=2), bank, alice, 100, "USD"))
+        await ledger.post(s, transfer("d2", "topup", TODAY, bank, alice, 50, "USD"))
+        assert await ledger.balance_as_of(s, alice, TODAY - timedelta(days=3)) == 0
+        assert await ledger.balance_as_of(s, alice, TODAY - timedelta(days=1)) == 100
+        assert await ledger.balance_as_of(s, alice, TODAY) == 150
+        assert await ledger.discrepancies(s) == []
+
+
+async def test_a_hold_reserves_funds_then_posts_part_and_releases_the_rest(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice, payouts = await source(s), await wallet(s, "alice"), await source(s, name="payouts")
+        await ledger.post(s, transfer("fund", "topup", TODAY, bank, alice, 1000, "USD"))
+        hold = await ledger.place_hold(s, key="h1", account_id=alice, amount=700, currency="USD")
+        assert (await ledger.balances(s, [alice]))[alice].available == 300
+        with pytest.raises(ledger.InsufficientFunds):
+            async with s.begin_nested():
+                await ledger.post(s, transfer("spend", "p2p", TODAY, alice, bank, 301, "USD"))
+        again = await ledger.place_hold(s, key="h1", account_id=alice, amount=700, currency="USD")
+        assert again.id == hold.id
+        posted = await ledger.post_hold(
+            s, hold.id, amount=650, counter_account_id=payouts, key="h1:post", kind="payout", value_date=TODAY
+        )
+        assert (posted.status, posted.posted_amount) == ("posted", 650)
+        state = (await ledger.balances(s, [alice]))[alice]
+        assert (state.balance, state.available) == (350, 350)
+        replay = await ledger.post_hold(
+            s, hold.id, amount=650, counter_account_id=payouts, key="h1:post", kind="payout", value_date=TODAY
+        )
+        assert replay.resolution_entry_id == posted.resolution_entry_id
+        with pytest.raises(ledger.HoldStateError):
+            await ledger.void_hold(s, hold.id)
+        assert await ledger.discrepancies(s) == []
+
+
+async def test_a_voided_or_expired_hold_gives_the_funds_back(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post(s, transfer("fund", "topup", TODAY, bank, alice, 1000, "USD"))
+        voided = await ledger.place_hold(s, key="v", account_id=alice, amount=400, currency="USD")
+        await ledger.void_hold(s, voided.id)
+        await ledger.void_hold(s, voided.id)  # twice is harmless
+        past = datetime.now(UTC) - timedelta(minutes=1)
+        await ledger.place_hold(s, key="e", account_id=alice, amount=600, currency="USD", expires_at=past)
+        assert (await ledger.balances(s, [alice]))[alice].available == 400
+        assert await ledger.expire_holds(s, datetime.now(UTC)) == 1
+        assert (await ledger.balances(s, [alice]))[alice].available == 1000
+        with pytest.raises(ledger.InsufficientFunds):
+            async with s.begin_nested():
+                await ledger.place_hold(s, key="big", account_id=alice, amount=1001, currency="USD")
+        assert await ledger.discrepancies(s) == []
+
+
+async def test_bulk_posting_keeps_the_rules_of_single_posting(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank = await source(s)
+        wallets = [await wallet(s, f"w{n}") for n in range(50)]
+    drafts = [transfer(f"bonus:{n}", "bonus", TODAY, bank, w, 100 + n, "USD") for n, w in enumerate(wallets)]
+    async with clean.sessions.begin() as s:
+        assert await ledger.post_many(s, drafts) == ledger.BulkResult(posted=50, replayed=0)
+    async with clean.sessions.begin() as s:
+        assert await ledger.post_many(s, drafts) == ledger.BulkResult(posted=0, replayed=50)
+        held = await ledger.balances(s, wallets)
+        assert [held[w].balance for w in wallets] == [100 + n for n in range(50)]
+        assert await ledger.discrepancies(s) == []
+    changed = [*drafts[:-1], transfer("bonus:49", "bonus", TODAY, bank, wallets[49], 1, "USD")]
+    with pytest.raises(ledger.IdempotencyConflict):
+        async with clean.sessions.begin() as s:
+            await ledger.post_many(s, changed)
+    overdraw = [transfer("claw:0", "clawback", TODAY, wallets[0], bank, 101, "USD")]
+    with pytest.raises(ledger.InsufficientFunds):
+        async with clean.sessions.begin() as s:
+            await ledger.post_many(s, overdraw)
+    async with clean.sessions() as s:
+        assert (await ledger.balances(s, [wallets[0]]))[wallets[0]].balance == 100

@@ -9,15 +9,13 @@ natural course; reports show each kind on its normal side.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from domain.currency import minor_units
+from domain.currency import MINOR_UNITS, minor_units
 
 
 class AccountKind(StrEnum):
@@ -60,46 +58,55 @@ class EntryDraft:
     corrects_entry_id: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A draft that exists balances: nothing downstream has to check again.
+        validate_postings(self.postings)
+
     def content_hash(self) -> bytes:
         """What makes two posts with one key "the same request": kind, value date, correction link and postings
         (in any order). Metadata is description, not content."""
-        canonical = {
-            "kind": self.kind,
-            "value_date": self.value_date.isoformat(),
-            "corrects": self.corrects_entry_id,
-            "postings": sorted((p.account_id, p.amount, p.currency) for p in self.postings),
-        }
-        return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).digest()
+        legs = ";".join(sorted(f"{p.account_id}:{p.amount}:{p.currency}" for p in self.postings))
+        canonical = f"{self.kind}|{self.value_date.isoformat()}|{self.corrects_entry_id}|{legs}"
+        return hashlib.sha256(canonical.encode()).digest()
 
 
 def validate_postings(postings: Sequence[Posting]) -> None:
-    """An entry has at least two postings, no zero amounts, known currencies, and sums to zero per currency."""
+    """An entry has at least two postings, no zero amounts, known currencies, and sums to zero per currency.
+    (Written for speed: the bulk path validates every one of hundreds of thousands of entries.)"""
     if len(postings) < 2:
         raise UnbalancedEntry("an entry needs at least two postings")
-    totals: dict[str, int] = defaultdict(int)
+    totals: dict[str, int] = {}
     for posting in postings:
-        if type(posting.amount) is not int or posting.amount == 0:
+        amount = posting.amount
+        if type(amount) is not int or amount == 0:
             raise UnbalancedEntry("posting amounts are non-zero integers of minor units")
-        minor_units(posting.currency)
-        totals[posting.currency] += posting.amount
-    unbalanced = {currency: total for currency, total in totals.items() if total != 0}
-    if unbalanced:
-        raise UnbalancedEntry(f"the entry does not balance: {unbalanced}")
+        currency = posting.currency
+        if currency not in MINOR_UNITS:
+            minor_units(currency)  # raises UnknownCurrency
+        totals[currency] = totals.get(currency, 0) + amount
+    for currency, total in totals.items():
+        if total != 0:
+            raise UnbalancedEntry(f"the entry does not balance in {currency}: {total}")
 
 
 def net_by_account(postings: Iterable[Posting]) -> dict[int, int]:
     """Each account's net change; what the balances move by."""
-    net: dict[int, int] = defaultdict(int)
+    net: dict[int, int] = {}
     for posting in postings:
-        net[posting.account_id] += posting.amount
-    return dict(net)
+        net[posting.account_id] = net.get(posting.account_id, 0) + posting.amount
+    return net
 
 
 def transfer(
-    idempotency_key: str, kind: str, value_date: date, debit_account: int, credit_account: int, amount: int,
-    currency: str, **metadata: Any,
+    idempotency_key: str,
+    kind: str,
+    value_date: date,
+    debit_account: int,
+    credit_account: int,
+    amount: int,
+    currency: str,
+    **metadata: Any,
 ) -> EntryDraft:
     """The common two-posting entry: `amount` moves from `debit_account` to `credit_account`."""
     postings = (Posting(debit_account, -amount, currency), Posting(credit_account, amount, currency))
-    validate_postings(postings)
     return EntryDraft(idempotency_key, kind, value_date, postings, metadata=metadata)

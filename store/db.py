@@ -14,8 +14,10 @@ def sqlalchemy_url(database_url: str) -> str:
 
 
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    # No pre-ping: it costs a round trip on every checkout, a third of a ledger transfer. Connections are recycled
+    # instead, and a connection that died with its server fails that one request, which the client retries.
     return create_async_engine(
-        sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
     )
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry, net_by_account, validate_postings
+from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry, net_by_account
 
 # House accounts are split in this many sub-accounts so concurrent transfers do not queue on one row (docs/ledger.md).
 HOUSE_SHARDS = 16
@@ -92,6 +93,13 @@ class AccountBalance:
     @property
     def available(self) -> int:
         return self.balance - self.pending_debit
+
+
+async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the session's current transaction."""
+    connection = await session.connection()
+    driver: psycopg.AsyncConnection[Any] = (await connection.get_raw_connection()).driver_connection
+    return driver
 
 
 def _is_overdraft(err: DBAPIError) -> bool:
@@ -182,7 +190,7 @@ class Discrepancy:
     account_id: int
     stored: int
     from_postings: int
-    what: str  # "balance" | "pending_debit"
+    what: str  # "balance" | "pending_debit" | "orphan_posting"
 
 
 async def discrepancies(session: AsyncSession) -> list[Discrepancy]:
@@ -200,6 +208,11 @@ async def discrepancies(session: AsyncSession) -> list[Discrepancy]:
             FROM accounts a LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'pending'
                                        GROUP BY account_id) h ON h.account_id = a.id
             WHERE a.pending_debit <> coalesce(h.total, 0)
+            UNION ALL
+            SELECT p.account_id, p.entry_id, 0, 'orphan_posting'
+            FROM postings p
+            WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = p.account_id)
+               OR NOT EXISTS (SELECT 1 FROM journal_entries j WHERE j.id = p.entry_id)
             """
         )
     )
@@ -219,71 +232,44 @@ async def unbalanced_entries(session: AsyncSession) -> int:
 
 # --- posting --------------------------------------------------------------------------------------------------------
 
-_POST_ENTRY = text(
-    """
-    WITH entry AS (
-        INSERT INTO journal_entries (idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)
-        VALUES (:key, :hash, :kind, :value_date, :corrects, CAST(:metadata AS jsonb))
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING id, value_date
-    ), locked AS MATERIALIZED (
-        SELECT a.id FROM accounts a
-        WHERE a.id = ANY(CAST(:net_ids AS bigint[])) AND EXISTS (SELECT 1 FROM entry)
-        ORDER BY a.id FOR NO KEY UPDATE
-    ), moved AS (
-        UPDATE accounts a SET balance = a.balance + d.delta
-        FROM unnest(CAST(:net_ids AS bigint[]), CAST(:net_deltas AS bigint[])) AS d(id, delta)
-        WHERE a.id = d.id AND a.id IN (SELECT id FROM locked)
-        RETURNING a.id
-    ), inserted AS (
-        INSERT INTO postings (entry_id, account_id, amount, currency, value_date)
-        SELECT entry.id, p.account_id, p.amount, a.currency, entry.value_date
-        FROM entry,
-             unnest(CAST(:accounts AS bigint[]), CAST(:amounts AS bigint[]), CAST(:currencies AS text[]))
-                 AS p(account_id, amount, currency)
-             JOIN accounts a ON a.id = p.account_id AND a.currency = p.currency
-        RETURNING 1
-    )
-    SELECT (SELECT id FROM entry) AS entry_id, (SELECT count(*) FROM inserted) AS postings,
-           (SELECT count(*) FROM moved) AS moved
-    """
+_POST_ENTRY = (
+    "SELECT ledger_post(%s, %s, %s, %s, %s, %s::jsonb, %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
+    " %s::text[])"
 )
+ACCOUNT_MISMATCH_SQLSTATE = "LF001"
 
 
 async def post(session: AsyncSession, draft: EntryDraft) -> PostedEntry:
     """Post one balanced entry, moving balances in the same statement. A second post with the same key returns
     the first entry; with the same key and different content it is refused."""
-    validate_postings(draft.postings)
     content_hash = draft.content_hash()
     net = {account: delta for account, delta in net_by_account(draft.postings).items() if delta != 0}
+    # The hot path talks to the driver directly, inside the session's transaction: SQLAlchemy's statement
+    # machinery cost more than the database work of a transfer (docs/ledger.md has the figures).
+    driver = await _driver(session)
     try:
-        row = (
-            await session.execute(
-                _POST_ENTRY,
-                {
-                    "key": draft.idempotency_key,
-                    "hash": content_hash,
-                    "kind": draft.kind,
-                    "value_date": draft.value_date,
-                    "corrects": draft.corrects_entry_id,
-                    "metadata": json.dumps(draft.metadata),
-                    "net_ids": list(net),
-                    "net_deltas": list(net.values()),
-                    "accounts": [p.account_id for p in draft.postings],
-                    "amounts": [p.amount for p in draft.postings],
-                    "currencies": [p.currency for p in draft.postings],
-                },
-            )
-        ).one()
-    except DBAPIError as err:
-        if _is_overdraft(err):
+        cursor = await driver.execute(
+            _POST_ENTRY,
+            (
+                draft.idempotency_key, content_hash, draft.kind, draft.value_date, draft.corrects_entry_id,
+                json.dumps(draft.metadata) if draft.metadata else "{}", list(net), list(net.values()),
+                [p.account_id for p in draft.postings], [p.amount for p in draft.postings],
+                [p.currency for p in draft.postings],
+            ),
+        )  # fmt: skip
+        row = await cursor.fetchone()
+    except psycopg.errors.CheckViolation as err:
+        if err.diag.constraint_name == "ck_accounts_spendable":
             raise InsufficientFunds("the account does not have enough available funds") from err
         raise
-    if row.entry_id is None:
+    except psycopg.Error as err:
+        if err.sqlstate == ACCOUNT_MISMATCH_SQLSTATE:
+            raise AccountMismatch("a posting names an unknown account or one held in another currency") from err
+        raise
+    entry_id = row[0] if row else None
+    if entry_id is None:
         return await _replayed(session, draft.idempotency_key, content_hash)
-    if row.postings != len(draft.postings) or row.moved != len(net):
-        raise AccountMismatch("a posting names an unknown account or one held in another currency")
-    return PostedEntry(int(row.entry_id), replayed=False)
+    return PostedEntry(int(entry_id), replayed=False)
 
 
 async def _replayed(session: AsyncSession, key: str, content_hash: bytes) -> PostedEntry:
@@ -298,108 +284,93 @@ async def _replayed(session: AsyncSession, key: str, content_hash: bytes) -> Pos
 
 
 async def post_many(session: AsyncSession, drafts: Sequence[EntryDraft]) -> BulkResult:
-    """Post many entries with COPY and three set-based statements, keeping every rule of `post`: each entry balances,
-    keys are taken once (a replayed key with other content refuses the whole batch), accounts and currencies must
-    match, and no account that may not go negative is overdrawn (the whole batch is refused if one would be)."""
+    """Post many entries with COPY straight into the ledger tables and one balance UPDATE, keeping every rule of
+    `post`: each entry balances (checked here and by the schema's statement trigger), keys are taken once (a
+    replayed key is skipped; one with other content refuses the whole batch), every account exists and holds the
+    posting's currency, and no account that may not go negative is overdrawn (the whole batch is refused).
+
+    A concurrent batch that claims one of the same keys first makes this one fail on the unique key; retrying it
+    then skips what landed."""
     if not drafts:
         return BulkResult(0, 0)
+    hashes: dict[str, bytes] = {}
     for draft in drafts:
-        validate_postings(draft.postings)
-    keys = [d.idempotency_key for d in drafts]
-    if len(set(keys)) != len(keys):
-        raise IdempotencyConflict("a batch names the same idempotency key twice")
+        if draft.idempotency_key in hashes:
+            raise IdempotencyConflict("a batch names the same idempotency key twice")
+        hashes[draft.idempotency_key] = draft.content_hash()
+    seen = await session.execute(
+        text(
+            "SELECT j.idempotency_key, j.content_hash FROM unnest(CAST(:keys AS text[])) AS k(key)"
+            " JOIN journal_entries j ON j.idempotency_key = k.key"
+        ),
+        {"keys": list(hashes)},
+    )
+    taken: set[str] = set()
+    for key, stored_hash in seen:
+        if bytes(stored_hash) != hashes[key]:
+            raise IdempotencyConflict(f"the idempotency key {key!r} was used before for a different entry")
+        taken.add(key)
+    replayed = len(taken)
+    fresh = [d for d in drafts if d.idempotency_key not in taken]
+    if not fresh:
+        return BulkResult(0, replayed)
+    deltas: dict[int, int] = {}
+    for draft in fresh:
+        for posting in draft.postings:
+            deltas[posting.account_id] = deltas.get(posting.account_id, 0) + posting.amount
+    currencies = dict(
+        (
+            await session.execute(text("SELECT id, currency FROM accounts WHERE id = ANY(:ids)"), {"ids": list(deltas)})
+        ).all()
+    )
+    for draft in fresh:
+        for posting in draft.postings:
+            if currencies.get(posting.account_id, "").strip() != posting.currency:
+                raise AccountMismatch(f"account {posting.account_id} is unknown or not held in {posting.currency}")
+    # Entry ids are reserved up front so postings can name their entry in the same COPY stream.
+    entry_ids: list[int] = (
+        await session.execute(
+            text("SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, :n)"), {"n": len(fresh)}
+        )
+    ).scalar_one()
     connection = await session.connection()
     raw = (await connection.get_raw_connection()).driver_connection
-    await session.execute(
-        text(
-            "CREATE TEMP TABLE IF NOT EXISTS bulk_entries (idx int, key text, hash bytea, kind text, value_date date,"
-            " corrects bigint, metadata jsonb) ON COMMIT DELETE ROWS;"
-            "CREATE TEMP TABLE IF NOT EXISTS bulk_postings (idx int, account_id bigint, amount bigint, currency text)"
-            " ON COMMIT DELETE ROWS;"
-            "CREATE TEMP TABLE IF NOT EXISTS bulk_deltas (account_id bigint, delta bigint) ON COMMIT DELETE ROWS;"
-            "TRUNCATE bulk_entries, bulk_postings, bulk_deltas"
-        )
-    )
     async with raw.cursor() as cursor:
         async with cursor.copy(
-            "COPY bulk_entries (idx, key, hash, kind, value_date, corrects, metadata) FROM STDIN"
+            "COPY journal_entries (id, idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)"
+            " FROM STDIN"
         ) as copy:
-            for idx, draft in enumerate(drafts):
+            for entry_id, draft in zip(entry_ids, fresh, strict=True):
                 await copy.write_row(
-                    (
-                        idx,
-                        draft.idempotency_key,
-                        draft.content_hash(),
-                        draft.kind,
-                        draft.value_date,
-                        draft.corrects_entry_id,
-                        json.dumps(draft.metadata),
-                    )
-                )
-        async with cursor.copy("COPY bulk_postings (idx, account_id, amount, currency) FROM STDIN") as copy:
-            for idx, draft in enumerate(drafts):
+                    (entry_id, draft.idempotency_key, hashes[draft.idempotency_key], draft.kind, draft.value_date,
+                     draft.corrects_entry_id, json.dumps(draft.metadata) if draft.metadata else "{}")
+                )  # fmt: skip
+        async with cursor.copy("COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN") as copy:
+            for entry_id, draft in zip(entry_ids, fresh, strict=True):
                 for posting in draft.postings:
-                    await copy.write_row((idx, posting.account_id, posting.amount, posting.currency))
-    mismatched = await session.scalar(
-        text(
-            "SELECT count(*) FROM bulk_postings b LEFT JOIN accounts a ON a.id = b.account_id "
-            "WHERE a.currency IS DISTINCT FROM b.currency"
-        )
-    )
-    if mismatched:
-        raise AccountMismatch(f"{mismatched} posting(s) name an unknown account or one in another currency")
-    counts = (
-        await session.execute(
-            text(
-                """
-                WITH ins AS (
-                    INSERT INTO journal_entries (idempotency_key, content_hash, kind, value_date, corrects_entry_id,
-                                                 metadata)
-                    SELECT key, hash, kind, value_date, corrects, metadata FROM bulk_entries ORDER BY idx
-                    ON CONFLICT (idempotency_key) DO NOTHING
-                    RETURNING id, idempotency_key, value_date
-                ), posted AS (
-                    INSERT INTO postings (entry_id, account_id, amount, currency, value_date)
-                    SELECT ins.id, p.account_id, p.amount, p.currency, ins.value_date
-                    FROM ins JOIN bulk_entries e ON e.key = ins.idempotency_key JOIN bulk_postings p ON p.idx = e.idx
-                    RETURNING account_id, amount
-                ), deltas AS (
-                    INSERT INTO bulk_deltas SELECT account_id, sum(amount) FROM posted GROUP BY account_id
-                    RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM ins) AS inserted, (SELECT count(*) FROM deltas) AS accounts
-                """
-            )
-        )
-    ).one()
-    replayed = len(drafts) - int(counts.inserted)
-    if replayed:
-        conflicting = await session.scalar(
-            text(
-                "SELECT count(*) FROM bulk_entries b JOIN journal_entries j ON j.idempotency_key = b.key "
-                "WHERE j.content_hash <> b.hash"
-            )
-        )
-        if conflicting:
-            raise IdempotencyConflict(f"{conflicting} key(s) in the batch were used before for different entries")
+                    await copy.write_row(
+                        (entry_id, posting.account_id, posting.amount, posting.currency, draft.value_date)
+                    )
+    moving = {account: delta for account, delta in deltas.items() if delta != 0}
     try:
         await session.execute(
             text(
                 """
                 WITH locked AS MATERIALIZED (
-                    SELECT a.id FROM accounts a JOIN bulk_deltas d ON d.account_id = a.id
-                    ORDER BY a.id FOR NO KEY UPDATE OF a
+                    SELECT id FROM accounts WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE
                 )
                 UPDATE accounts a SET balance = a.balance + d.delta
-                FROM bulk_deltas d WHERE a.id = d.account_id AND d.delta <> 0 AND a.id IN (SELECT id FROM locked)
+                FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
+                WHERE a.id = d.id AND a.id IN (SELECT id FROM locked)
                 """
-            )
+            ),
+            {"ids": list(moving), "deltas": list(moving.values())},
         )
     except DBAPIError as err:
         if _is_overdraft(err):
             raise InsufficientFunds("the batch would overdraw an account") from err
         raise
-    return BulkResult(posted=int(counts.inserted), replayed=replayed)
+    return BulkResult(posted=len(fresh), replayed=replayed)
 
 
 # --- holds (two-phase transfers) ------------------------------------------------------------------------------------

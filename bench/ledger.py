@@ -1,0 +1,196 @@
+"""Ledger throughput on the embedded PostgreSQL, against the same database work done with the fewest raw statements.
+
+    python bench/ledger.py [--seconds 4] [--bulk-postings 1000000]
+
+Transfers: each client runs wallet-to-wallet transfers through `store.ledger.post` (SQLAlchemy, one transaction each),
+then the baseline does the same through bare psycopg: lock two rows, insert two postings, update two balances.
+Bulk: `store.ledger.post_many` for N/2 two-posting entries, then the baseline: COPY of the same N posting rows and one
+UPDATE of the balances from their aggregate. The last line is one JSON object of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg
+from sqlalchemy import text
+
+from bench.stack import bench_database
+from domain.ledger import AccountKind, transfer
+from store import ledger
+from store.db import make_engine, make_session_factory
+
+WALLETS = 1_000
+TODAY = date(2026, 11, 22)
+
+
+async def setup(url: str) -> tuple[int, list[int]]:
+    engine = make_engine(url, pool_size=2)
+    sessions = make_session_factory(engine)
+    async with sessions.begin() as s:
+        source = await ledger.open_account(
+            s,
+            code="bench:source",
+            owner_type="company",
+            owner_id=None,
+            currency="USD",
+            kind=AccountKind.ASSET,
+            allow_negative=True,
+        )
+        wallets = [
+            await ledger.open_account(
+                s,
+                code=f"bench:w{n}",
+                owner_type="user",
+                owner_id=None,
+                currency="USD",
+                kind=AccountKind.LIABILITY,
+                allow_negative=False,
+            )
+            for n in range(WALLETS)
+        ]
+        await ledger.post_many(s, [transfer(f"seed{w}", "fund", TODAY, source, w, 10**9, "USD") for w in wallets])
+        await s.execute(
+            text(
+                "CREATE TABLE raw_postings (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, entry_id bigint, "
+                "account_id bigint, amount bigint, currency char(3), value_date date);"
+                "CREATE INDEX ON raw_postings (entry_id); CREATE INDEX ON raw_postings (account_id, value_date);"
+                "CREATE SEQUENCE raw_entries"
+            )
+        )
+    await engine.dispose()
+    return source, wallets
+
+
+async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str) -> float:
+    engine = make_engine(url, pool_size=clients)
+    sessions = make_session_factory(engine)
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def client(c: int) -> None:
+        nonlocal done
+        rng, n = random.Random(c), 0
+        while time.perf_counter() < deadline:
+            a, b = rng.sample(wallets, 2)
+            async with sessions.begin() as s:
+                await ledger.post(s, transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD"))
+            n += 1
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return done / elapsed
+
+
+async def raw_transfers(url: str, wallets: list[int], clients: int, seconds: float) -> float:
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def client(c: int) -> None:
+        nonlocal done
+        rng = random.Random(1000 + c)
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            while time.perf_counter() < deadline:
+                a, b = sorted(rng.sample(wallets, 2))
+                amount = rng.randint(1, 100)
+                async with conn.transaction():
+                    await conn.execute(
+                        "SELECT id FROM accounts WHERE id IN (%s, %s) ORDER BY id FOR NO KEY UPDATE", (a, b)
+                    )
+                    await conn.execute(
+                        "INSERT INTO raw_postings (entry_id, account_id, amount, currency, value_date) "
+                        "SELECT e, x, y, 'USD', %s FROM nextval('raw_entries') e, "
+                        "(VALUES (%s::bigint, %s::bigint), (%s::bigint, %s::bigint)) v(x, y)",
+                        (TODAY, a, -amount, b, amount),
+                    )
+                    await conn.execute(
+                        "UPDATE accounts SET balance = balance + v.d FROM (VALUES (%s::bigint, %s::bigint), "
+                        "(%s::bigint, %s::bigint)) v(i, d) WHERE id = v.i",
+                        (a, -amount, b, amount),
+                    )
+                done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    return done / (time.perf_counter() - started)
+
+
+async def ours_bulk(url: str, source: int, wallets: list[int], postings: int) -> float:
+    engine = make_engine(url, pool_size=1)
+    sessions = make_session_factory(engine)
+    rng = random.Random(7)
+    drafts = [
+        transfer(f"bulk:{n}", "bonus", TODAY, source, wallets[n % len(wallets)], rng.randint(1, 100), "USD")
+        for n in range(postings // 2)
+    ]
+    started = time.perf_counter()
+    async with sessions.begin() as s:
+        result = await ledger.post_many(s, drafts)
+    elapsed = time.perf_counter() - started
+    assert result.posted == len(drafts)
+    await engine.dispose()
+    return postings / elapsed
+
+
+async def raw_bulk(url: str, source: int, wallets: list[int], postings: int) -> float:
+    rng = random.Random(7)
+    rows = []
+    for n in range(postings // 2):
+        amount = rng.randint(1, 100)
+        rows.append((n, source, -amount))
+        rows.append((n, wallets[n % len(wallets)], amount))
+    started = time.perf_counter()
+    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction(), conn.cursor() as cur:
+        async with cur.copy("COPY raw_postings (entry_id, account_id, amount, currency, value_date) FROM STDIN") as cp:
+            for entry, account, amount in rows:
+                await cp.write_row((entry, account, amount, "USD", TODAY))
+        await cur.execute(
+            "UPDATE accounts a SET balance = a.balance + d.s FROM (SELECT account_id, sum(amount) s "
+            "FROM raw_postings GROUP BY account_id) d WHERE a.id = d.account_id"
+        )
+    return postings / (time.perf_counter() - started)
+
+
+async def main(seconds: float, bulk_postings: int) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with bench_database() as url:
+        source, wallets = await setup(url)
+        print(f"{'clients':>8} {'ours tx/s':>12} {'raw tx/s':>12} {'ratio':>7}")
+        for clients in (1, 4, 16):
+            ours = await ours_transfers(url, wallets, clients, seconds, f"t{clients}")
+            raw = await raw_transfers(url, wallets, clients, seconds)
+            figures[f"transfers_per_s_{clients}"] = round(ours, 1)
+            figures[f"raw_transfers_per_s_{clients}"] = round(raw, 1)
+            figures[f"transfer_ratio_{clients}"] = round(ours / raw, 3)
+            print(f"{clients:>8} {ours:>12.0f} {raw:>12.0f} {ours / raw:>7.2f}")
+        ours_rate = await ours_bulk(url, source, wallets, bulk_postings)
+        raw_rate = await raw_bulk(url, source, wallets, bulk_postings)
+        figures["bulk_postings"] = bulk_postings
+        figures["bulk_postings_per_s"] = round(ours_rate)
+        figures["raw_bulk_postings_per_s"] = round(raw_rate)
+        figures["bulk_ratio"] = round(ours_rate / raw_rate, 3)
+        print(
+            f"bulk: {bulk_postings} postings  ours {ours_rate:,.0f}/s  raw {raw_rate:,.0f}/s  "
+            f"ratio {ours_rate / raw_rate:.2f}"
+        )
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--bulk-postings", type=int, default=1_000_000)
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(main(args.seconds, args.bulk_postings))))

@@ -272,6 +272,16 @@ async def post(session: AsyncSession, draft: EntryDraft) -> PostedEntry:
     return PostedEntry(int(entry_id), replayed=False)
 
 
+async def entry_metadata(session: AsyncSession, key: str) -> tuple[int, dict[str, Any]] | None:
+    """The id and metadata of the entry posted under `key`, if any."""
+    row = (
+        await session.execute(
+            text("SELECT id, metadata FROM journal_entries WHERE idempotency_key = :key"), {"key": key}
+        )
+    ).one_or_none()
+    return None if row is None else (int(row.id), dict(row.metadata))
+
+
 async def _replayed(session: AsyncSession, key: str, content_hash: bytes) -> PostedEntry:
     existing = (
         await session.execute(

@@ -13,12 +13,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.messaging import MessagingActivities
+from activities.wallets import WalletActivities
 from config import Settings
 from store.pii import PiiCipher
 from workers.providers_factory import Providers
 from workflows.message_delivery import MessageDeliveryWorkflow
+from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
 
-WORKFLOWS: Sequence[type] = (MessageDeliveryWorkflow,)
+WORKFLOWS: Sequence[type] = (MessageDeliveryWorkflow, WalletTransferWorkflow, BonusCreditWorkflow)
 
 
 @dataclass
@@ -36,7 +38,13 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
         collaborators.providers.email,
         settings.public_base_url,
     )
-    return [messaging.deliver_message, messaging.record_message_status]
+    wallets = WalletActivities(collaborators.session_factory)
+    return [
+        messaging.deliver_message,
+        messaging.record_message_status,
+        wallets.transfer_between_wallets,
+        wallets.credit_bonuses,
+    ]
 
 
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:

@@ -1,0 +1,56 @@
+"""Inputs and results of wallet activities and workflows; imported by workflows, so nothing heavy here."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class MoneyModel(BaseModel):
+    amount: int
+    currency: str
+
+
+class WalletTransferInput(BaseModel):
+    transfer_id: str
+    from_wallet: str
+    to_wallet: str
+    amount: MoneyModel
+    # "own": between the caller's wallets; "p2p": to another user; "staff": any two wallets, no fee or limits.
+    mode: Literal["own", "p2p", "staff"]
+    initiated_by: str
+    reason: str | None = None
+
+
+class WalletTransferResult(BaseModel):
+    id: str
+    entry_id: int
+    from_wallet: str
+    to_wallet: str
+    debited: MoneyModel
+    credited: MoneyModel
+    fee: MoneyModel
+    rate: str | None = None
+
+
+class BonusCredit(BaseModel):
+    wallet_id: str
+    amount: int | None = None
+    points: int | None = None
+
+
+class BonusCreditInput(BaseModel):
+    batch_id: str
+    currency: str
+    # Minor units of `currency` per point, a decimal string (points are converted, then rounded half-even once).
+    points_rate: str | None = None
+    reason: str
+    credits: list[BonusCredit] = Field(default_factory=list)
+
+
+class BonusCreditResult(BaseModel):
+    batch_id: str
+    credited: int
+    replayed: int
+    total: MoneyModel

@@ -1,0 +1,169 @@
+"""Moving money between wallets, and crediting bonuses in bulk, through the ledger."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.wallet_models import (
+    BonusCreditInput,
+    BonusCreditResult,
+    MoneyModel,
+    WalletTransferInput,
+    WalletTransferResult,
+)
+from domain.fx import convert
+from domain.ledger import EntryDraft, transfer
+from domain.money import Money
+from domain.wallet_rules import TransferRefused, check_limits, transfer_fee
+from domain.wallet_transfer import TransferAccounts, plan_transfer
+from store import ledger
+from store.repositories import wallets as wallet_store
+
+
+def refused(code: str, detail: str) -> ApplicationError:
+    """A business refusal: final, and carrying the API's error code as its type."""
+    return ApplicationError(detail, type=code, non_retryable=True)
+
+
+class WalletActivities:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="transfer_between_wallets")
+    async def transfer_between_wallets(self, data: WalletTransferInput) -> WalletTransferResult:
+        """Posts the transfer once under the key `transfer:<id>`; a retry returns what the first run posted."""
+        key = f"transfer:{data.transfer_id}"
+        try:
+            async with self._sessions.begin() as session:
+                return await self._transfer(session, data, key)
+        except ledger.InsufficientFunds as err:
+            raise refused("insufficient_funds", "the wallet does not have enough available funds") from err
+        except ledger.IdempotencyConflict as err:
+            raise refused("conflict", str(err)) from err
+        except TransferRefused as err:
+            raise refused(err.code, err.detail) from err
+
+    async def _transfer(self, session: AsyncSession, data: WalletTransferInput, key: str) -> WalletTransferResult:
+        found = await wallet_store.wallets_by_ids(session, [uuid.UUID(data.from_wallet), uuid.UUID(data.to_wallet)])
+        source, destination = found.get(uuid.UUID(data.from_wallet)), found.get(uuid.UUID(data.to_wallet))
+        if source is None or destination is None:
+            raise TransferRefused("not_found", "no such wallet")
+        if source.id == destination.id:
+            raise TransferRefused("validation_error", "a transfer needs two different wallets")
+        initiator = uuid.UUID(data.initiated_by)
+        if data.mode != "staff" and source.owner_id != initiator:
+            raise TransferRefused("not_found", "no such wallet")
+        if data.mode == "own" and destination.owner_id != initiator:
+            raise TransferRefused("forbidden", "the destination wallet is not yours")
+        amount = Money(data.amount.amount, data.amount.currency)
+        if amount.currency != source.currency:
+            raise TransferRefused("validation_error", f"the amount must be in the wallet's currency {source.currency}")
+        now = datetime.now(UTC)
+        rate = None
+        if destination.currency != source.currency:
+            rate = await wallet_store.rate_in_force(session, source.currency, destination.currency, now)
+            if rate is None:
+                raise TransferRefused(
+                    "validation_error", f"no rate is set for {source.currency}/{destination.currency}"
+                )
+        fee = Money.zero(amount.currency)
+        if data.mode != "staff":
+            wallet_type = await wallet_store.wallet_type(session, source.type_code)
+            assert wallet_type is not None
+            fee = await self._apply_rules(session, amount, wallet_type, now)
+        shard = ledger.house_shard(key)
+        accounts = TransferAccounts(
+            source=source.account_id,
+            destination=destination.account_id,
+            fee_income=await ledger.house_account(session, "fee_income", amount.currency, shard)
+            if fee.amount
+            else None,
+            fx_position={
+                currency: await ledger.house_account(session, "fx_position", currency, shard)
+                for currency in {source.currency, destination.currency}
+            }
+            if rate is not None
+            else None,
+        )
+        plan = plan_transfer(amount, destination.currency, fee, accounts, rate)
+        result = WalletTransferResult(
+            id=data.transfer_id, entry_id=0, from_wallet=data.from_wallet, to_wallet=data.to_wallet,
+            debited=MoneyModel(amount=plan.debited.amount, currency=plan.debited.currency),
+            credited=MoneyModel(amount=plan.credited.amount, currency=plan.credited.currency),
+            fee=MoneyModel(amount=plan.fee.amount, currency=plan.fee.currency),
+            rate=None if plan.rate is None else format(plan.rate.normalize(), "f"),
+        )  # fmt: skip
+        metadata = {"mode": data.mode, "initiated_by": data.initiated_by, "reason": data.reason,
+                    "result": result.model_dump(exclude={"entry_id"})}  # fmt: skip
+        existing = await ledger.entry_metadata(session, key)
+        if existing is not None:
+            # A retry: the rate or fee may have changed since; the answer is what was posted the first time.
+            return WalletTransferResult.model_validate({**existing[1]["result"], "entry_id": existing[0]})
+        posted = await ledger.post(
+            session, EntryDraft(key, "wallet_transfer", now.date(), plan.postings, metadata=metadata)
+        )
+        return result.model_copy(update={"entry_id": posted.id})
+
+    async def _apply_rules(
+        self, session: AsyncSession, amount: Money, wallet_type: wallet_store.WalletType, now: datetime
+    ) -> Money:
+        rules = wallet_type.rules
+        in_rules_currency = amount.amount
+        fixed_fee = rules.fee_fixed
+        if wallet_type.rules_currency != amount.currency:
+            rate = await wallet_store.rate_in_force(session, amount.currency, wallet_type.rules_currency, now)
+            if rate is None:
+                raise TransferRefused(
+                    "validation_error", f"no rate is set for {amount.currency}/{wallet_type.rules_currency}"
+                )
+            in_rules_currency = convert(amount, rate).amount
+            fixed_fee = convert(Money(rules.fee_fixed, wallet_type.rules_currency), rate).amount
+        check_limits(amount, rules, in_rules_currency)
+        return transfer_fee(amount, rules, fixed_fee)
+
+    @activity.defn(name="credit_bonuses")
+    async def credit_bonuses(self, data: BonusCreditInput) -> BonusCreditResult:
+        """One bulk posting for the whole batch; each credit has its own key, so a retried batch skips what landed."""
+        rate = Decimal(data.points_rate) if data.points_rate else None
+        today = datetime.now(UTC).date()
+        try:
+            async with self._sessions.begin() as session:
+                wallet_ids = [uuid.UUID(c.wallet_id) for c in data.credits]
+                found = await wallet_store.wallets_by_ids(session, wallet_ids)
+                drafts = []
+                total = 0
+                for credit in data.credits:
+                    target = found.get(uuid.UUID(credit.wallet_id))
+                    if target is None or target.currency != data.currency:
+                        raise refused(
+                            "validation_error", f"wallet {credit.wallet_id} is unknown or not in {data.currency}"
+                        )
+                    amount = credit.amount
+                    if amount is None:
+                        if rate is None or credit.points is None:
+                            raise refused("validation_error", "a credit needs an amount, or points and a points rate")
+                        amount = int((Decimal(credit.points) * rate).to_integral_value(rounding=ROUND_HALF_EVEN))
+                    if amount <= 0:
+                        continue
+                    key = f"bonus:{data.batch_id}:{credit.wallet_id}"
+                    expense = await ledger.house_account(
+                        session, "bonus_expense", data.currency, ledger.house_shard(key)
+                    )
+                    drafts.append(
+                        transfer(key, "bonus", today, expense, target.account_id, amount, data.currency,
+                                 batch=data.batch_id, reason=data.reason)
+                    )  # fmt: skip
+                    total += amount
+                outcome = await ledger.post_many(session, drafts)
+        except ledger.IdempotencyConflict as err:
+            raise refused("conflict", str(err)) from err
+        return BonusCreditResult(
+            batch_id=data.batch_id, credited=outcome.posted, replayed=outcome.replayed,
+            total=MoneyModel(amount=total, currency=data.currency),
+        )  # fmt: skip

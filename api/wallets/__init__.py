@@ -1,0 +1,1 @@
+"""Routes for wallet holders: their wallets and transfers."""

@@ -1,0 +1,20 @@
+"""Shaping wallets and transfers for answers (shared by the holder and staff routes)."""
+
+from __future__ import annotations
+
+from api.money import Amount
+from api.wallets.schemas import TransferView, WalletView
+from store.repositories.wallets import Wallet
+from workflows.wallet_transfer import WalletTransferResult
+
+
+def wallet_view(wallet: Wallet) -> WalletView:
+    return WalletView(
+        id=wallet.id, type=wallet.type_code, currency=wallet.currency,
+        balance=Amount(amount=wallet.balance, currency=wallet.currency),
+        available=Amount(amount=wallet.available, currency=wallet.currency),
+    )  # fmt: skip
+
+
+def transfer_view(result: WalletTransferResult) -> TransferView:
+    return TransferView.model_validate(result.model_dump(exclude={"entry_id"}))

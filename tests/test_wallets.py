@@ -1,0 +1,198 @@
+"""Wallets: staff configure types and rates, credit bonuses in bulk; holders transfer under the type's rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import jwt
+from sqlalchemy import func, select, text
+
+from store import ledger
+from store.models import AuditRecord
+from tests.conftest import Stack
+from tests.helpers import admin_token, bearer, borrower_token
+
+MAIN_TYPE = {
+    "currencies": ["USD", "EUR"],
+    "min": {"amount": 100, "currency": "USD"},
+    "max": {"amount": 100_000, "currency": "USD"},
+    "fee_percent": "1",
+    "fee_fixed": {"amount": 10, "currency": "USD"},
+}
+
+
+async def configure(http: httpx.AsyncClient, admin: str) -> None:
+    assert (await http.put("/v1/staff/wallet-types/main", json=MAIN_TYPE, headers=bearer(admin))).status_code == 200
+    rate = {"base": "USD", "quote": "EUR", "rate": "0.9", "valid_from": "2020-01-01T00:00:00Z"}
+    assert (await http.post("/v1/staff/fx-rates", json=rate, headers=bearer(admin))).status_code == 201
+
+
+async def holder(http: httpx.AsyncClient, phone: str, currencies: tuple[str, ...] = ("USD",)) -> dict[str, Any]:
+    token = await borrower_token(http, phone)
+    wallets = {}
+    for currency in currencies:
+        opened = await http.post("/v1/wallets", json={"type": "main", "currency": currency}, headers=bearer(token))
+        assert opened.status_code == 201, opened.text
+        wallets[currency] = opened.json()["id"]
+    user_id = jwt.decode(token, options={"verify_signature": False})["sub"]
+    return {"token": token, "wallets": wallets, "user_id": user_id}
+
+
+async def fund(http: httpx.AsyncClient, admin: str, wallet_id: str, amount: int, currency: str = "USD") -> None:
+    response = await http.post(
+        "/v1/staff/bonus-credits",
+        json={"currency": currency, "reason": "welcome bonus", "credits": [{"wallet_id": wallet_id, "amount": amount}]},
+        headers=bearer(admin),
+    )
+    assert response.status_code == 201, response.text
+
+
+async def balances(http: httpx.AsyncClient, token: str) -> dict[str, int]:
+    data = (await http.get("/v1/wallets", headers=bearer(token))).json()["data"]
+    return {w["currency"]: w["balance"]["amount"] for w in data}
+
+
+async def ledger_is_whole(stack: Stack) -> None:
+    async with stack.sessions() as s:
+        assert await ledger.discrepancies(s) == []
+        assert await ledger.unbalanced_entries(s) == 0
+
+
+async def test_a_holder_converts_between_own_wallets_paying_the_fee(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice = await holder(http, "+447700900500", ("USD", "EUR"))
+    await fund(http, admin, alice["wallets"]["USD"], 10_000)
+    response = await http.post(
+        "/v1/transfers",
+        json={"from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
+              "amount": {"amount": 1_000, "currency": "USD"}},
+        headers=bearer(alice["token"]),
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    moved = response.json()
+    # 1% of 1000 is 10, plus the fixed 10; 1000 USD cents at 0.9 are 900 EUR cents.
+    assert moved["fee"] == {"amount": 20, "currency": "USD"}
+    assert moved["debited"] == {"amount": 1_020, "currency": "USD"}
+    assert moved["credited"] == {"amount": 900, "currency": "EUR"}
+    assert moved["rate"] == "0.9"
+    assert await balances(http, alice["token"]) == {"USD": 8_980, "EUR": 900}
+    async with clean.sessions() as s:
+        assert await ledger.house_balance(s, "fee_income", "USD") == 20
+        assert await ledger.house_balance(s, "fx_position", "USD") == 1_000
+        assert await ledger.house_balance(s, "fx_position", "EUR") == -900
+    await ledger_is_whole(clean)
+
+
+async def test_a_holder_pays_another_user_and_a_replay_pays_once(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice, bob = await holder(http, "+447700900501"), await holder(http, "+447700900502")
+    await fund(http, admin, alice["wallets"]["USD"], 5_000)
+    body = {
+        "from_wallet": alice["wallets"]["USD"],
+        "to_user": bob["user_id"],
+        "amount": {"amount": 500, "currency": "USD"},
+    }
+    headers = {**bearer(alice["token"]), "Idempotency-Key": "pay-bob-1"}
+    first = await http.post("/v1/transfers", json=body, headers=headers)
+    again = await http.post("/v1/transfers", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await balances(http, bob["token"]) == {"USD": 500}
+    assert await balances(http, alice["token"]) == {"USD": 5_000 - 500 - 15}
+    other = await http.post(
+        "/v1/transfers", json={**body, "amount": {"amount": 600, "currency": "USD"}}, headers=headers
+    )
+    assert other.status_code == 409
+    await ledger_is_whole(clean)
+
+
+async def test_refused_transfers_change_nothing(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice, bob = await holder(http, "+447700900503"), await holder(http, "+447700900504")
+    await fund(http, admin, alice["wallets"]["USD"], 1_000)
+
+    async def send(amount: Any, **extra: Any) -> httpx.Response:
+        body = {"from_wallet": alice["wallets"]["USD"], "to_wallet": bob["wallets"]["USD"], "amount": amount, **extra}
+        return await http.post("/v1/transfers", json=body, headers=bearer(alice["token"]))
+
+    too_much = await send({"amount": 990, "currency": "USD"})  # 990 + 1% + 10 > 1000
+    assert (too_much.status_code, too_much.json()["code"]) == (422, "insufficient_funds")
+    too_small = await send({"amount": 99, "currency": "USD"})
+    assert (too_small.status_code, too_small.json()["code"]) == (422, "limit_exceeded")
+    for bad in ({"amount": 10.5, "currency": "USD"}, {"amount": "100", "currency": "USD"},
+                {"amount": 100, "currency": "XXX"}, {"amount": -5, "currency": "USD"}):  # fmt: skip
+        response = await send(bad)
+        assert (response.status_code, response.json()["code"]) == (422, "validation_error"), bad
+    stolen = await http.post(
+        "/v1/transfers",
+        json={"from_wallet": alice["wallets"]["USD"], "to_wallet": bob["wallets"]["USD"],
+              "amount": {"amount": 100, "currency": "USD"}},
+        headers=bearer(bob["token"]),
+    )  # fmt: skip
+    assert stolen.status_code == 404
+    assert await balances(http, alice["token"]) == {"USD": 1_000}
+    assert await balances(http, bob["token"]) == {"USD": 0}
+    await ledger_is_whole(clean)
+
+
+async def test_staff_move_money_between_any_wallets_with_a_reason(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice, bob = await holder(http, "+447700900505"), await holder(http, "+447700900506")
+    await fund(http, admin, alice["wallets"]["USD"], 300)
+    body = {"from_wallet": alice["wallets"]["USD"], "to_wallet": bob["wallets"]["USD"],
+            "amount": {"amount": 50, "currency": "USD"}, "reason": "correcting a duplicated bonus"}  # fmt: skip
+    response = await http.post("/v1/staff/transfers", json=body, headers=bearer(admin))
+    assert response.status_code == 201, response.text
+    assert response.json()["fee"]["amount"] == 0  # staff corrections carry no fee and no minimum
+    assert await balances(http, bob["token"]) == {"USD": 50}
+    overdraw = await http.post("/v1/staff/transfers", json={**body, "amount": {"amount": 251, "currency": "USD"}},
+                               headers=bearer(admin))  # fmt: skip
+    assert overdraw.json()["code"] == "insufficient_funds"
+    borrower_tries = await http.post("/v1/staff/transfers", json=body, headers=bearer(alice["token"]))
+    assert borrower_tries.status_code == 403
+    async with clean.sessions() as s:
+        audited = await s.scalar(select(func.count()).where(AuditRecord.action == "wallet.staff_transfer"))
+    assert audited == 1
+
+
+async def test_bonus_points_are_credited_in_bulk_and_once(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    holders = [await holder(http, f"+44770090060{n}") for n in range(3)]
+    body = {
+        "currency": "USD", "points_rate": "2.5", "reason": "loyalty points",
+        "credits": [{"wallet_id": h["wallets"]["USD"], "points": 100 + n} for n, h in enumerate(holders)],
+    }  # fmt: skip
+    headers = {**bearer(admin), "Idempotency-Key": "loyalty-2026-11"}
+    first = await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    # 100, 101, 102 points at 2.5 cents: 250, 252.5 -> 252 (half-even), 255
+    assert first.json()["total"] == {"amount": 757, "currency": "USD"}
+    await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
+    assert [await balances(http, h["token"]) for h in holders] == [{"USD": 250}, {"USD": 252}, {"USD": 255}]
+    async with clean.sessions() as s:
+        assert await ledger.house_balance(s, "bonus_expense", "USD") == -757
+    await ledger_is_whole(clean)
+
+
+async def test_wallet_types_are_validated_and_audited(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    for bad in (
+        {**MAIN_TYPE, "max": {"amount": 50, "currency": "USD"}},
+        {**MAIN_TYPE, "fee_percent": "100"},
+        {**MAIN_TYPE, "fee_fixed": {"amount": 10, "currency": "EUR"}},
+        {**MAIN_TYPE, "currencies": ["USD", "ABC"]},
+    ):
+        response = await http.put("/v1/staff/wallet-types/main", json=bad, headers=bearer(admin))
+        assert response.status_code == 422, bad
+    async with clean.sessions() as s:
+        assert await s.scalar(text("SELECT count(*) FROM wallet_types")) == 0
+    await configure(http, admin)
+    async with clean.sessions() as s:
+        assert await s.scalar(select(func.count()).where(AuditRecord.action == "wallet_type.put")) == 1

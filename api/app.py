@@ -17,7 +17,9 @@ from api.staff import audit as staff_audit
 from api.staff import auth as staff_auth
 from api.staff import members as staff_members
 from api.staff import wallets as staff_wallets
+from api.wallets import payments as wallet_payments
 from api.wallets import routes as wallet_routes
+from api.webhooks import stripe as stripe_webhooks
 from api.webhooks import twilio as twilio_webhooks
 from config import Settings
 from store.db import make_engine, make_session_factory
@@ -59,6 +61,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_audit.router)
     app.include_router(staff_wallets.router)
     app.include_router(wallet_routes.router)
+    app.include_router(wallet_payments.router)
+    app.include_router(stripe_webhooks.router)
     app.include_router(twilio_webhooks.router)
     if settings.is_dev:
         app.include_router(outbox.router)

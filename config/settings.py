@@ -18,6 +18,7 @@ DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_ADMIN_PASSWORD = "lendflow-admin"
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_only"
 
 
 class Settings(BaseSettings):
@@ -71,6 +72,13 @@ class Settings(BaseSettings):
     smtp_port: int = 25
     smtp_from: str = "no-reply@lendflow.local"
     fake_sms_latency_ms: int = 200
+    payment_provider: Literal["fake", "stripe"] = "fake"
+    stripe_api_key: str = "sk_test_dev"
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
+    stripe_api_base: str | None = None
+    fake_payments_latency_ms: int = 200
+    topup_confirm_wait_seconds: int = 1800
+    payout_confirm_wait_seconds: int = 86400
     message_send_attempts: int = 5
     message_status_wait_seconds: int = 900
 

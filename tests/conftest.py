@@ -23,6 +23,7 @@ from api.resources import AppResources
 from config import Settings
 from providers.messaging.fake_email import FakeEmail
 from providers.messaging.fake_sms import FakeSms, FakeSmsBehaviour
+from providers.payments.fake_payments import FakePayments, FakePaymentsBehaviour
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.pii import PiiCipher
@@ -72,6 +73,8 @@ def settings(database_url: str) -> Settings:
         public_base_url=BASE_URL,
         message_send_attempts=3,
         message_status_wait_seconds=5,
+        topup_confirm_wait_seconds=10,
+        payout_confirm_wait_seconds=10,
         data_dir=Path("/nonexistent"),
     )
 
@@ -87,6 +90,7 @@ class Stack:
     sms: FakeSms
     email: FakeEmail
     app: FastAPI
+    payments: FakePayments
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
@@ -115,14 +119,19 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
         settings.twilio_auth_token, behaviour=FakeSmsBehaviour(latency_s=0.05), http_client_factory=callback_client
     )
     email = FakeEmail()
-    collaborators = ActivityCollaborators(sessions, cipher, Providers(sms=sms, email=email))
+    payments = FakePayments(
+        f"{BASE_URL}/v1/webhooks/stripe", settings.stripe_webhook_secret,
+        behaviour=FakePaymentsBehaviour(latency_s=0.05), http_client_factory=callback_client,
+    )  # fmt: skip
+    collaborators = ActivityCollaborators(sessions, cipher, Providers(sms=sms, email=email, payments=payments))
     workers = build_workers(client, settings, collaborators)
     running = [asyncio.create_task(worker.run()) for worker in workers]
-    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app)
+    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app, payments)
     try:
         yield built
     finally:
         await sms.drain()
+        await payments.drain()
         await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
         await asyncio.gather(*running, return_exceptions=True)
         await engine.dispose()
@@ -144,10 +153,14 @@ async def _truncate_all(engine: AsyncEngine) -> None:
 async def clean(stack: Stack) -> AsyncIterator[Stack]:
     """An empty database with only the first admin, and a fake SMS provider in its default mood."""
     await stack.sms.drain()
+    await stack.payments.drain()
     await _truncate_all(stack.engine)
     await ensure_first_admin(stack.sessions, stack.settings)
     stack.sms.behaviour.failures_to_inject = 0
     stack.sms.sent.clear()
+    stack.payments.behaviour.failures_to_inject = 0
+    stack.payments.delivered.clear()
+    stack.payments.calls.clear()
     yield stack
 
 

@@ -18,6 +18,7 @@ PUBLIC = {
     ("GET", "/v1/dev/outbox"),  # development only
     ("POST", "/v1/webhooks/twilio/status"),  # authenticated by X-Twilio-Signature
     ("POST", "/v1/webhooks/twilio/inbound"),
+    ("POST", "/v1/webhooks/stripe"),  # authenticated by Stripe-Signature
 }
 
 

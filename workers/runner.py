@@ -13,14 +13,22 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.messaging import MessagingActivities
+from activities.payments import PaymentActivities
 from activities.wallets import WalletActivities
 from config import Settings
 from store.pii import PiiCipher
 from workers.providers_factory import Providers
 from workflows.message_delivery import MessageDeliveryWorkflow
+from workflows.payments import PayoutWorkflow, TopupWorkflow
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
 
-WORKFLOWS: Sequence[type] = (MessageDeliveryWorkflow, WalletTransferWorkflow, BonusCreditWorkflow)
+WORKFLOWS: Sequence[type] = (
+    MessageDeliveryWorkflow,
+    WalletTransferWorkflow,
+    BonusCreditWorkflow,
+    TopupWorkflow,
+    PayoutWorkflow,
+)
 
 
 @dataclass
@@ -39,11 +47,18 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
         settings.public_base_url,
     )
     wallets = WalletActivities(collaborators.session_factory)
+    payments = PaymentActivities(collaborators.session_factory, collaborators.providers.payments)
     return [
         messaging.deliver_message,
         messaging.record_message_status,
         wallets.transfer_between_wallets,
         wallets.credit_bonuses,
+        payments.charge_for_topup,
+        payments.credit_topup,
+        payments.fail_operation,
+        payments.hold_for_payout,
+        payments.request_payout,
+        payments.settle_payout,
     ]
 
 

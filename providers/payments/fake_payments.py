@@ -1,0 +1,135 @@
+"""A local payment provider that answers like Stripe and calls back like Stripe.
+
+Stripe's test payment methods behave as documented: `pm_card_visa` (and other `pm_card_*` brands) succeed,
+`pm_card_chargeDeclinedInsufficientFunds` and `pm_card_chargeDeclined` are declined at once with a card error. A
+charge that succeeds answers `succeeded` and then sends `payment_intent.succeeded`; a declined one sends
+`payment_intent.payment_failed`. Payouts answer `pending`, then send `payout.paid`, or `payout.failed` for a
+destination containing "fail". Webhooks are signed with the endpoint secret exactly as Stripe signs them, and the
+same idempotency key returns the first answer without a second callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from providers.payments.protocol import (
+    ChargeRequest,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    PayoutRequest,
+    ProviderOperation,
+)
+from providers.payments.stripe_webhooks import sign_stripe_payload
+
+log = logging.getLogger(__name__)
+
+DECLINES = {
+    "pm_card_chargeDeclinedInsufficientFunds": ("insufficient_funds", "Your card has insufficient funds."),
+    "pm_card_chargeDeclined": ("generic_decline", "Your card was declined."),
+    "pm_card_chargeDeclinedExpiredCard": ("expired_card", "Your card has expired."),
+}
+
+
+@dataclass
+class FakePaymentsBehaviour:
+    latency_s: float = 0.2
+    failures_to_inject: int = 0
+
+
+class FakePayments:
+    name = "fake"
+
+    def __init__(
+        self, webhook_url: str, webhook_secret: str, *, behaviour: FakePaymentsBehaviour | None = None,
+        http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    ) -> None:  # fmt: skip
+        self._webhook_url, self._secret = webhook_url, webhook_secret
+        self.behaviour = behaviour or FakePaymentsBehaviour()
+        self._http_client_factory = http_client_factory
+        self._answers: dict[str, ProviderOperation | PaymentDeclined] = {}
+        self.calls: list[tuple[str, Any]] = []
+        self._callbacks: set[asyncio.Task[None]] = set()
+        # Every delivered event with its signature header: Stripe may deliver one twice, and tests replay them.
+        self.delivered: list[tuple[str, str]] = []
+
+    async def charge(self, request: ChargeRequest) -> ProviderOperation:
+        return self._once(request.idempotency_key, lambda: self._charge(request))
+
+    async def payout(self, request: PayoutRequest) -> ProviderOperation:
+        return self._once(request.idempotency_key, lambda: self._payout(request))
+
+    def _once(self, key: str, act: Callable[[], ProviderOperation]) -> ProviderOperation:
+        if self.behaviour.failures_to_inject > 0:
+            self.behaviour.failures_to_inject -= 1
+            raise PaymentProviderUnavailable("fake payments: 503")
+        if key not in self._answers:
+            try:
+                self._answers[key] = act()
+            except PaymentDeclined as declined:
+                self._answers[key] = declined
+        answer = self._answers[key]
+        if isinstance(answer, PaymentDeclined):
+            raise answer
+        return answer
+
+    def _charge(self, request: ChargeRequest) -> ProviderOperation:
+        self.calls.append(("charge", request))
+        intent_id = "pi_" + secrets.token_hex(12)
+        obj = {"id": intent_id, "object": "payment_intent", "amount": request.amount,
+               "currency": request.currency.lower(), "metadata": request.metadata}  # fmt: skip
+        if request.payment_method in DECLINES:
+            code, message = DECLINES[request.payment_method]
+            obj |= {"status": "requires_payment_method",
+                    "last_payment_error": {"code": "card_declined", "decline_code": code, "message": message}}  # fmt: skip
+            self._send("payment_intent.payment_failed", obj)
+            raise PaymentDeclined(code, message)
+        if not request.payment_method.startswith(("pm_", "card_")):
+            raise PaymentDeclined("resource_missing", f"No such PaymentMethod: '{request.payment_method}'")
+        self._send("payment_intent.succeeded", obj | {"status": "succeeded"})
+        return ProviderOperation(self.name, intent_id, "succeeded")
+
+    def _payout(self, request: PayoutRequest) -> ProviderOperation:
+        self.calls.append(("payout", request))
+        payout_id = "po_" + secrets.token_hex(12)
+        obj = {"id": payout_id, "object": "payout", "amount": request.amount, "currency": request.currency.lower(),
+               "destination": request.destination, "metadata": request.metadata}  # fmt: skip
+        if "fail" in request.destination:
+            self._send("payout.failed", obj | {"status": "failed", "failure_code": "account_closed"})
+        else:
+            self._send("payout.paid", obj | {"status": "paid"})
+        return ProviderOperation(self.name, payout_id, "pending")
+
+    def _send(self, event_type: str, obj: dict[str, Any]) -> None:
+        event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "type": event_type,
+                 "created": int(time.time()), "data": {"object": obj}}  # fmt: skip
+        task = asyncio.create_task(self._deliver(json.dumps(event)))
+        self._callbacks.add(task)
+        task.add_done_callback(self._callbacks.discard)
+
+    async def _deliver(self, payload: str) -> None:
+        await asyncio.sleep(self.behaviour.latency_s)
+        for attempt in range(5):  # Stripe retries failed deliveries (for days; we try a few times)
+            headers = {"Stripe-Signature": sign_stripe_payload(payload, self._secret),
+                       "Content-Type": "application/json"}  # fmt: skip
+            try:
+                async with self._http_client_factory() as client:
+                    response = await client.post(self._webhook_url, content=payload, headers=headers, timeout=5)
+                if response.status_code < 300:
+                    self.delivered.append((payload, headers["Stripe-Signature"]))
+                    return
+            except httpx.HTTPError as err:
+                log.info("fake payments webhook failed (%s), attempt %d", err, attempt + 1)
+            await asyncio.sleep(0.5 * (attempt + 1))
+
+    async def drain(self) -> None:
+        while self._callbacks:
+            await asyncio.gather(*list(self._callbacks), return_exceptions=True)

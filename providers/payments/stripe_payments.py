@@ -1,0 +1,66 @@
+"""Charges and payouts through Stripe on the official SDK (StripeClient, async calls over httpx).
+
+Charges are PaymentIntents confirmed at once with a saved payment method (`off_session`); payouts are Payouts to a
+destination (a bank account or card id of the platform's Stripe account). Every call carries an idempotency key, so
+a retried activity never charges or pays twice at Stripe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from providers.payments.protocol import (
+    ChargeRequest,
+    PaymentDeclined,
+    PaymentProviderUnavailable,
+    PayoutRequest,
+    ProviderOperation,
+)
+
+
+class StripePayments:
+    name = "stripe"
+
+    def __init__(self, api_key: str, *, api_base: str | None = None, max_network_retries: int = 2) -> None:
+        options: dict[str, Any] = {"max_network_retries": max_network_retries}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self._client = stripe.StripeClient(api_key, **options)
+
+    async def charge(self, request: ChargeRequest) -> ProviderOperation:
+        params: dict[str, Any] = {
+            "amount": request.amount, "currency": request.currency.lower(),
+            "payment_method": request.payment_method, "confirm": True, "off_session": True,
+            "metadata": request.metadata,
+        }  # fmt: skip
+        try:
+            intent = await self._client.v1.payment_intents.create_async(
+                params,
+                options={"idempotency_key": request.idempotency_key},  # type: ignore[arg-type]
+            )
+        except stripe.CardError as err:
+            code = (err.error.decline_code or err.error.code) if err.error else None
+            raise PaymentDeclined(code or "card_declined", err.user_message or str(err)) from err
+        except stripe.InvalidRequestError as err:
+            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+            raise PaymentProviderUnavailable(str(err)) from err
+        return ProviderOperation(self.name, intent.id, intent.status)
+
+    async def payout(self, request: PayoutRequest) -> ProviderOperation:
+        params: dict[str, Any] = {
+            "amount": request.amount, "currency": request.currency.lower(), "destination": request.destination,
+            "metadata": request.metadata,
+        }  # fmt: skip
+        try:
+            payout = await self._client.v1.payouts.create_async(
+                params,
+                options={"idempotency_key": request.idempotency_key},  # type: ignore[arg-type]
+            )
+        except stripe.InvalidRequestError as err:
+            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+            raise PaymentProviderUnavailable(str(err)) from err
+        return ProviderOperation(self.name, payout.id, payout.status)

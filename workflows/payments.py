@@ -1,0 +1,150 @@
+"""Top-ups and payouts: the provider's word decides, and a missing word has a defined end.
+
+Top-up: charge the card; credit the wallet when the provider confirms (its webhook, relayed as a signal); a
+declined charge changes no balance. Payout: hold the amount first, ask the provider to pay, then post the hold on
+its success or void it on failure or when the wait runs out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.payment_models import (
+        FailOperation,
+        OperationRef,
+        OperationResult,
+        PayoutInput,
+        ProviderOutcome,
+        ProviderSignal,
+        TopupInput,
+    )
+
+__all__ = ["PayoutInput", "PayoutWorkflow", "ProviderOutcome", "ProviderSignal", "TopupInput", "TopupWorkflow"]
+
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=8,
+    non_retryable_error_types=["not_found"],
+)  # fmt: skip
+LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+CONFIRMED = frozenset({"succeeded", "paid"})
+
+
+def topup_workflow_id(operation_id: str) -> str:
+    return f"topup-{operation_id}"
+
+
+def payout_workflow_id(operation_id: str) -> str:
+    return f"payout-{operation_id}"
+
+
+async def _step(name: str, data: object, result_type: type, retry: RetryPolicy = LEDGER_RETRY) -> object:
+    return await workflow.execute_activity(
+        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
+    )
+
+
+class _AwaitsProvider:
+    """Shared by both workflows: the provider's callback arrives as a signal, possibly more than once. (Each
+    workflow declares the signal itself; this holds what it received.)"""
+
+    def __init__(self) -> None:
+        self._word: ProviderSignal | None = None
+
+    def _hear(self, event: ProviderSignal) -> None:
+        if self._word is None:  # the first final word wins; duplicates and late ones change nothing
+            self._word = event
+
+    async def _await_word(self, seconds: int) -> ProviderSignal | None:
+        try:
+            await workflow.wait_condition(lambda: self._word is not None, timeout=timedelta(seconds=seconds))
+        except TimeoutError:
+            return None
+        return self._word
+
+
+@workflow.defn(name="Topup")
+class TopupWorkflow(_AwaitsProvider):
+    @workflow.signal(name="provider_event")
+    def provider_event(self, event: ProviderSignal) -> None:
+        self._hear(event)
+
+    @workflow.run
+    async def run(self, data: TopupInput) -> OperationResult:
+        ref = OperationRef(operation_id=data.operation_id)
+        try:
+            charged = await _step("charge_for_topup", ref, ProviderOutcome, PROVIDER_RETRY)
+        except ActivityError:
+            return await self._fail(data.operation_id, "provider_unavailable")
+        assert isinstance(charged, ProviderOutcome)
+        if charged.status == "failed":
+            return await self._fail(data.operation_id, charged.failure_code or "declined")
+        word = await self._await_word(data.confirm_wait_seconds)
+        # No callback in time: the charge's own answer decides (a webhook endpoint may be misconfigured).
+        confirmed = (word.status if word is not None else charged.status) in CONFIRMED
+        if not confirmed:
+            return await self._fail(data.operation_id, (word.failure_code if word else None) or "not_confirmed")
+        result = await _step("credit_topup", ref, OperationResult)
+        assert isinstance(result, OperationResult)
+        return result
+
+    async def _fail(self, operation_id: str, code: str) -> OperationResult:
+        result = await _step(
+            "fail_operation", FailOperation(operation_id=operation_id, failure_code=code), OperationResult
+        )
+        assert isinstance(result, OperationResult)
+        return result
+
+
+@workflow.defn(name="Payout")
+class PayoutWorkflow(_AwaitsProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self._hold: ProviderOutcome | None = None
+
+    @workflow.signal(name="provider_event")
+    def provider_event(self, event: ProviderSignal) -> None:
+        self._hear(event)
+
+    @workflow.update(name="hold_result")
+    async def hold_result(self) -> ProviderOutcome:
+        """Answers once the amount is held (or refused), so the API can say `insufficient_funds` at once."""
+        await workflow.wait_condition(lambda: self._hold is not None)
+        assert self._hold is not None
+        return self._hold
+
+    @workflow.run
+    async def run(self, data: PayoutInput) -> OperationResult:
+        ref = OperationRef(operation_id=data.operation_id)
+        held = await _step("hold_for_payout", ref, ProviderOutcome)
+        assert isinstance(held, ProviderOutcome)
+        self._hold = held
+        if held.status == "failed":
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            return OperationResult(operation_id=data.operation_id, status="failed", failure_code=held.failure_code)
+        try:
+            requested = await _step("request_payout", ref, ProviderOutcome, PROVIDER_RETRY)
+        except ActivityError:
+            return await self._release(data.operation_id, "provider_unavailable")
+        assert isinstance(requested, ProviderOutcome)
+        if requested.status == "failed":
+            return await self._release(data.operation_id, requested.failure_code or "declined")
+        word = await self._await_word(data.confirm_wait_seconds)
+        if word is None or word.status not in CONFIRMED:
+            return await self._release(data.operation_id, (word.failure_code if word else None) or "not_confirmed")
+        result = await _step("settle_payout", ref, OperationResult)
+        assert isinstance(result, OperationResult)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result
+
+    async def _release(self, operation_id: str, code: str) -> OperationResult:
+        """Compensation for the hold: the reserved amount becomes spendable again."""
+        result = await _step(
+            "fail_operation", FailOperation(operation_id=operation_id, failure_code=code), OperationResult
+        )
+        assert isinstance(result, OperationResult)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return result

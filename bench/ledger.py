@@ -25,7 +25,7 @@ import psycopg
 from sqlalchemy import text
 
 from bench.stack import bench_database
-from domain.ledger import AccountKind, transfer
+from domain.ledger import AccountKind, EntryDraft, Posting, transfer
 from store import ledger
 from store.db import make_engine, make_session_factory
 
@@ -73,7 +73,6 @@ async def setup(url: str) -> tuple[int, list[int]]:
 
 async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str) -> float:
     engine = make_engine(url, pool_size=clients)
-    sessions = make_session_factory(engine)
     deadline = time.perf_counter() + seconds
     done = 0
 
@@ -82,8 +81,41 @@ async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: fl
         rng, n = random.Random(c), 0
         while time.perf_counter() < deadline:
             a, b = rng.sample(wallets, 2)
-            async with sessions.begin() as s:
-                await ledger.post(s, transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD"))
+            async with engine.begin() as connection:
+                await ledger.post(
+                    connection, transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD")
+                )
+            n += 1
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(c) for c in range(clients)))
+    elapsed = time.perf_counter() - started
+    await engine.dispose()
+    return done / elapsed
+
+
+async def fee_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str, sharded: bool) -> float:
+    """Transfers that also credit a fee to the company's fee income: the house-account hot spot."""
+    engine = make_engine(url, pool_size=clients)
+    async with engine.begin() as connection:
+        fee_accounts = [
+            await ledger.house_account(connection, "fee_income", "USD", shard) for shard in range(ledger.HOUSE_SHARDS)
+        ]
+    deadline = time.perf_counter() + seconds
+    done = 0
+
+    async def client(c: int) -> None:
+        nonlocal done
+        rng, n = random.Random(50 + c), 0
+        while time.perf_counter() < deadline:
+            a, b = rng.sample(wallets, 2)
+            key = f"{run}:{c}:{n}"
+            fee_account = fee_accounts[ledger.house_shard(key)] if sharded else fee_accounts[0]
+            amount = rng.randint(10, 100)
+            postings = (Posting(a, -(amount + 1), "USD"), Posting(b, amount, "USD"), Posting(fee_account, 1, "USD"))
+            async with engine.begin() as connection:
+                await ledger.post(connection, EntryDraft(key, "p2p", TODAY, postings))
             n += 1
             done += 1
 
@@ -129,15 +161,14 @@ async def raw_transfers(url: str, wallets: list[int], clients: int, seconds: flo
 
 async def ours_bulk(url: str, source: int, wallets: list[int], postings: int) -> float:
     engine = make_engine(url, pool_size=1)
-    sessions = make_session_factory(engine)
     rng = random.Random(7)
     drafts = [
         transfer(f"bulk:{n}", "bonus", TODAY, source, wallets[n % len(wallets)], rng.randint(1, 100), "USD")
         for n in range(postings // 2)
     ]
     started = time.perf_counter()
-    async with sessions.begin() as s:
-        result = await ledger.post_many(s, drafts)
+    async with engine.begin() as connection:
+        result = await ledger.post_many(connection, drafts)
     elapsed = time.perf_counter() - started
     assert result.posted == len(drafts)
     await engine.dispose()
@@ -175,6 +206,14 @@ async def main(seconds: float, bulk_postings: int) -> dict[str, float]:
             figures[f"raw_transfers_per_s_{clients}"] = round(raw, 1)
             figures[f"transfer_ratio_{clients}"] = round(ours / raw, 3)
             print(f"{clients:>8} {ours:>12.0f} {raw:>12.0f} {ours / raw:>7.2f}")
+        single = await fee_transfers(url, wallets, 16, seconds, "fee-single", sharded=False)
+        sharded = await fee_transfers(url, wallets, 16, seconds, "fee-sharded", sharded=True)
+        figures["fee_transfers_per_s_16_single_house"] = round(single, 1)
+        figures["fee_transfers_per_s_16_sharded_house"] = round(sharded, 1)
+        figures["house_sharding_ratio"] = round(sharded / single, 3)
+        print(
+            f"fee transfers, 16 clients: one house account {single:.0f}/s, {ledger.HOUSE_SHARDS} shards {sharded:.0f}/s"
+        )
         ours_rate = await ours_bulk(url, source, wallets, bulk_postings)
         raw_rate = await raw_bulk(url, source, wallets, bulk_postings)
         figures["bulk_postings"] = bulk_postings

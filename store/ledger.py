@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry, net_by_account
 
@@ -95,9 +95,15 @@ class AccountBalance:
         return self.balance - self.pending_debit
 
 
-async def _driver(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
-    """The psycopg connection under the session's current transaction."""
-    connection = await session.connection()
+# Every function works on either an ORM session or a Core connection: callers with ORM work to do in the same
+# transaction pass their session; the hot paths (bench, bulk jobs) pass a connection from `engine.begin()`, which
+# costs about half as much per transaction as a session on this stack (docs/ledger.md).
+Db = AsyncSession | AsyncConnection
+
+
+async def _driver(session: Db) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under the current transaction."""
+    connection = await session.connection() if isinstance(session, AsyncSession) else session
     driver: psycopg.AsyncConnection[Any] = (await connection.get_raw_connection()).driver_connection
     return driver
 
@@ -111,7 +117,7 @@ def _is_overdraft(err: DBAPIError) -> bool:
 
 
 async def open_account(
-    session: AsyncSession,
+    session: Db,
     *,
     code: str,
     owner_type: str,
@@ -147,7 +153,7 @@ def house_shard(key: str) -> int:
     return zlib.crc32(key.encode()) % HOUSE_SHARDS
 
 
-async def house_account(session: AsyncSession, purpose: str, currency: str, shard: int = 0) -> int:
+async def house_account(session: Db, purpose: str, currency: str, shard: int = 0) -> int:
     return await open_account(
         session,
         code=f"house:{purpose}:{currency}:{shard}",
@@ -159,7 +165,7 @@ async def house_account(session: AsyncSession, purpose: str, currency: str, shar
     )
 
 
-async def house_balance(session: AsyncSession, purpose: str, currency: str) -> int:
+async def house_balance(session: Db, purpose: str, currency: str) -> int:
     """A house account's balance is the sum of its shards."""
     total = await session.scalar(
         text("SELECT coalesce(sum(balance), 0) FROM accounts WHERE code LIKE :prefix"),
@@ -168,7 +174,7 @@ async def house_balance(session: AsyncSession, purpose: str, currency: str) -> i
     return int(total or 0)
 
 
-async def balances(session: AsyncSession, account_ids: Sequence[int]) -> dict[int, AccountBalance]:
+async def balances(session: Db, account_ids: Sequence[int]) -> dict[int, AccountBalance]:
     rows = await session.execute(
         text("SELECT id, currency, balance, pending_debit FROM accounts WHERE id = ANY(:ids)"),
         {"ids": list(account_ids)},
@@ -176,7 +182,7 @@ async def balances(session: AsyncSession, account_ids: Sequence[int]) -> dict[in
     return {r.id: AccountBalance(r.id, r.currency.strip(), r.balance, r.pending_debit) for r in rows}
 
 
-async def balance_as_of(session: AsyncSession, account_id: int, value_date: date) -> int:
+async def balance_as_of(session: Db, account_id: int, value_date: date) -> int:
     """The balance from the postings whose value date is on or before `value_date`."""
     total = await session.scalar(
         text("SELECT coalesce(sum(amount), 0) FROM postings WHERE account_id = :id AND value_date <= :d"),
@@ -193,7 +199,7 @@ class Discrepancy:
     what: str  # "balance" | "pending_debit" | "orphan_posting"
 
 
-async def discrepancies(session: AsyncSession) -> list[Discrepancy]:
+async def discrepancies(session: Db) -> list[Discrepancy]:
     """Accounts whose stored balance differs from the sum of their postings, or whose reserved amount differs from
     their pending holds. Empty in a healthy ledger."""
     rows = await session.execute(
@@ -219,7 +225,7 @@ async def discrepancies(session: AsyncSession) -> list[Discrepancy]:
     return [Discrepancy(r.id, r.stored, r.computed, r.what) for r in rows]
 
 
-async def unbalanced_entries(session: AsyncSession) -> int:
+async def unbalanced_entries(session: Db) -> int:
     """Entries whose postings do not sum to zero in some currency (the schema prevents them; this proves it)."""
     count = await session.scalar(
         text(
@@ -239,7 +245,7 @@ _POST_ENTRY = (
 ACCOUNT_MISMATCH_SQLSTATE = "LF001"
 
 
-async def post(session: AsyncSession, draft: EntryDraft) -> PostedEntry:
+async def post(session: Db, draft: EntryDraft) -> PostedEntry:
     """Post one balanced entry, moving balances in the same statement. A second post with the same key returns
     the first entry; with the same key and different content it is refused."""
     content_hash = draft.content_hash()
@@ -272,7 +278,7 @@ async def post(session: AsyncSession, draft: EntryDraft) -> PostedEntry:
     return PostedEntry(int(entry_id), replayed=False)
 
 
-async def entry_metadata(session: AsyncSession, key: str) -> tuple[int, dict[str, Any]] | None:
+async def entry_metadata(session: Db, key: str) -> tuple[int, dict[str, Any]] | None:
     """The id and metadata of the entry posted under `key`, if any."""
     row = (
         await session.execute(
@@ -282,7 +288,7 @@ async def entry_metadata(session: AsyncSession, key: str) -> tuple[int, dict[str
     return None if row is None else (int(row.id), dict(row.metadata))
 
 
-async def _replayed(session: AsyncSession, key: str, content_hash: bytes) -> PostedEntry:
+async def _replayed(session: Db, key: str, content_hash: bytes) -> PostedEntry:
     existing = (
         await session.execute(
             text("SELECT id, content_hash FROM journal_entries WHERE idempotency_key = :key"), {"key": key}
@@ -293,7 +299,7 @@ async def _replayed(session: AsyncSession, key: str, content_hash: bytes) -> Pos
     return PostedEntry(int(existing.id), replayed=True)
 
 
-async def post_many(session: AsyncSession, drafts: Sequence[EntryDraft]) -> BulkResult:
+async def post_many(session: Db, drafts: Sequence[EntryDraft]) -> BulkResult:
     """Post many entries with COPY straight into the ledger tables and one balance UPDATE, keeping every rule of
     `post`: each entry balances (checked here and by the schema's statement trigger), keys are taken once (a
     replayed key is skipped; one with other content refuses the whole batch), every account exists and holds the
@@ -343,8 +349,7 @@ async def post_many(session: AsyncSession, drafts: Sequence[EntryDraft]) -> Bulk
             text("SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, :n)"), {"n": len(fresh)}
         )
     ).scalar_one()
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
+    raw = await _driver(session)
     async with raw.cursor() as cursor:
         async with cursor.copy(
             "COPY journal_entries (id, idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)"
@@ -387,7 +392,7 @@ async def post_many(session: AsyncSession, drafts: Sequence[EntryDraft]) -> Bulk
 
 
 async def place_hold(
-    session: AsyncSession,
+    session: Db,
     *,
     key: str,
     account_id: int,
@@ -444,7 +449,7 @@ async def place_hold(
     return existing
 
 
-async def _hold_by_key(session: AsyncSession, key: str) -> Hold | None:
+async def _hold_by_key(session: Db, key: str) -> Hold | None:
     row = (
         await session.execute(
             text(
@@ -461,7 +466,7 @@ def _hold(r: Any) -> Hold:
     return Hold(r.id, r.account_id, r.amount, r.currency.strip(), r.status, r.posted_amount, r.resolution_entry_id)
 
 
-async def _lock_hold(session: AsyncSession, hold_id: int) -> Hold:
+async def _lock_hold(session: Db, hold_id: int) -> Hold:
     row = (
         await session.execute(
             text(
@@ -477,7 +482,7 @@ async def _lock_hold(session: AsyncSession, hold_id: int) -> Hold:
 
 
 async def post_hold(
-    session: AsyncSession,
+    session: Db,
     hold_id: int,
     *,
     amount: int,
@@ -517,7 +522,7 @@ async def post_hold(
     return Hold(hold.id, hold.account_id, hold.amount, hold.currency, "posted", amount, entry.id)
 
 
-async def void_hold(session: AsyncSession, hold_id: int, *, status: str = "voided") -> Hold:
+async def void_hold(session: Db, hold_id: int, *, status: str = "voided") -> Hold:
     """Release a hold without moving money (`status="expired"` when its time ran out). Idempotent."""
     hold = await _lock_hold(session, hold_id)
     if hold.status in ("voided", "expired"):
@@ -532,14 +537,14 @@ async def void_hold(session: AsyncSession, hold_id: int, *, status: str = "voide
     return Hold(hold.id, hold.account_id, hold.amount, hold.currency, status, 0, None)
 
 
-async def _release(session: AsyncSession, hold: Hold) -> None:
+async def _release(session: Db, hold: Hold) -> None:
     await session.execute(
         text("UPDATE accounts SET pending_debit = pending_debit - :amount WHERE id = :id"),
         {"amount": hold.amount, "id": hold.account_id},
     )
 
 
-async def expire_holds(session: AsyncSession, now: datetime) -> int:
+async def expire_holds(session: Db, now: datetime) -> int:
     """Void every pending hold whose time has passed; returns how many."""
     ids = (
         await session.scalars(

@@ -301,12 +301,13 @@ async def _replayed(session: Db, key: str, content_hash: bytes) -> PostedEntry:
 
 async def post_many(session: Db, drafts: Sequence[EntryDraft]) -> BulkResult:
     """Post many entries with COPY straight into the ledger tables and one balance UPDATE, keeping every rule of
-    `post`: each entry balances (checked here and by the schema's statement trigger), keys are taken once (a
-    replayed key is skipped; one with other content refuses the whole batch), every account exists and holds the
-    posting's currency, and no account that may not go negative is overdrawn (the whole batch is refused).
+    `post`: each entry balances (checked when the draft is built and by the schema's statement trigger), keys are
+    taken once (a replayed key is skipped; one with other content refuses the whole batch), every account exists and
+    holds the posting's currency, and no account that may not go negative is overdrawn (the whole batch is refused).
 
-    A concurrent batch that claims one of the same keys first makes this one fail on the unique key; retrying it
-    then skips what landed."""
+    The common case (no key used before) costs no lookup: the batch goes in under a savepoint, and only if the unique
+    key refuses it are replays sorted out and the rest posted. A concurrent batch racing for the same keys makes this
+    one fail on the unique key; retrying it then skips what landed."""
     if not drafts:
         return BulkResult(0, 0)
     hashes: dict[str, bytes] = {}
@@ -314,78 +315,85 @@ async def post_many(session: Db, drafts: Sequence[EntryDraft]) -> BulkResult:
         if draft.idempotency_key in hashes:
             raise IdempotencyConflict("a batch names the same idempotency key twice")
         hashes[draft.idempotency_key] = draft.content_hash()
-    seen = await session.execute(
-        text(
-            "SELECT j.idempotency_key, j.content_hash FROM unnest(CAST(:keys AS text[])) AS k(key)"
-            " JOIN journal_entries j ON j.idempotency_key = k.key"
-        ),
-        {"keys": list(hashes)},
+    raw = await _driver(session)
+    try:
+        async with raw.transaction():  # a savepoint inside the caller's transaction
+            await _copy_batch(raw, drafts, hashes)
+        return BulkResult(posted=len(drafts), replayed=0)
+    except psycopg.errors.UniqueViolation:
+        pass  # some keys were used before
+    cursor = await raw.execute(
+        "SELECT j.idempotency_key, j.content_hash FROM unnest(%s::text[]) AS k(key)"
+        " JOIN journal_entries j ON j.idempotency_key = k.key",
+        (list(hashes),),
     )
     taken: set[str] = set()
-    for key, stored_hash in seen:
+    for key, stored_hash in await cursor.fetchall():
         if bytes(stored_hash) != hashes[key]:
             raise IdempotencyConflict(f"the idempotency key {key!r} was used before for a different entry")
         taken.add(key)
-    replayed = len(taken)
     fresh = [d for d in drafts if d.idempotency_key not in taken]
-    if not fresh:
-        return BulkResult(0, replayed)
+    if fresh:
+        await _copy_batch(raw, fresh, hashes)
+    return BulkResult(posted=len(fresh), replayed=len(taken))
+
+
+async def _copy_batch(
+    raw: psycopg.AsyncConnection[Any], drafts: Sequence[EntryDraft], hashes: dict[str, bytes]
+) -> None:
     deltas: dict[int, int] = {}
-    for draft in fresh:
+    for draft in drafts:
         for posting in draft.postings:
             deltas[posting.account_id] = deltas.get(posting.account_id, 0) + posting.amount
-    currencies = dict(
-        (
-            await session.execute(text("SELECT id, currency FROM accounts WHERE id = ANY(:ids)"), {"ids": list(deltas)})
-        ).all()
-    )
-    for draft in fresh:
+    cursor = await raw.execute("SELECT id, currency FROM accounts WHERE id = ANY(%s)", (list(deltas),))
+    currencies = {account_id: currency.strip() for account_id, currency in await cursor.fetchall()}
+    for draft in drafts:
         for posting in draft.postings:
-            if currencies.get(posting.account_id, "").strip() != posting.currency:
+            if currencies.get(posting.account_id) != posting.currency:
                 raise AccountMismatch(f"account {posting.account_id} is unknown or not held in {posting.currency}")
     # Entry ids are reserved up front so postings can name their entry in the same COPY stream.
-    entry_ids: list[int] = (
-        await session.execute(
-            text("SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, :n)"), {"n": len(fresh)}
-        )
-    ).scalar_one()
-    raw = await _driver(session)
-    async with raw.cursor() as cursor:
-        async with cursor.copy(
+    cursor = await raw.execute(
+        "SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, %s)", (len(drafts),)
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    entry_ids: list[int] = row[0]
+    async with raw.cursor() as copy_cursor:
+        async with copy_cursor.copy(
             "COPY journal_entries (id, idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)"
-            " FROM STDIN"
+            " FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            for entry_id, draft in zip(entry_ids, fresh, strict=True):
+            copy.set_types(["int8", "text", "bytea", "text", "date", "int8", "jsonb"])
+            for entry_id, draft in zip(entry_ids, drafts, strict=True):
                 await copy.write_row(
                     (entry_id, draft.idempotency_key, hashes[draft.idempotency_key], draft.kind, draft.value_date,
                      draft.corrects_entry_id, json.dumps(draft.metadata) if draft.metadata else "{}")
                 )  # fmt: skip
-        async with cursor.copy("COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN") as copy:
-            for entry_id, draft in zip(entry_ids, fresh, strict=True):
+        async with copy_cursor.copy(
+            "COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN"
+        ) as copy:
+            for entry_id, draft in zip(entry_ids, drafts, strict=True):
                 for posting in draft.postings:
                     await copy.write_row(
                         (entry_id, posting.account_id, posting.amount, posting.currency, draft.value_date)
                     )
     moving = {account: delta for account, delta in deltas.items() if delta != 0}
     try:
-        await session.execute(
-            text(
-                """
-                WITH locked AS MATERIALIZED (
-                    SELECT id FROM accounts WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR NO KEY UPDATE
-                )
-                UPDATE accounts a SET balance = a.balance + d.delta
-                FROM unnest(CAST(:ids AS bigint[]), CAST(:deltas AS bigint[])) AS d(id, delta)
-                WHERE a.id = d.id AND a.id IN (SELECT id FROM locked)
-                """
-            ),
+        await raw.execute(
+            """
+            WITH locked AS MATERIALIZED (
+                SELECT id FROM accounts WHERE id = ANY(%(ids)s::bigint[]) ORDER BY id FOR NO KEY UPDATE
+            )
+            UPDATE accounts a SET balance = a.balance + d.delta
+            FROM unnest(%(ids)s::bigint[], %(deltas)s::bigint[]) AS d(id, delta)
+            WHERE a.id = d.id AND a.id IN (SELECT id FROM locked)
+            """,
             {"ids": list(moving), "deltas": list(moving.values())},
         )
-    except DBAPIError as err:
-        if _is_overdraft(err):
+    except psycopg.errors.CheckViolation as err:
+        if err.diag.constraint_name == "ck_accounts_spendable":
             raise InsufficientFunds("the batch would overdraw an account") from err
         raise
-    return BulkResult(posted=len(fresh), replayed=replayed)
 
 
 # --- holds (two-phase transfers) ------------------------------------------------------------------------------------

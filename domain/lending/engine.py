@@ -1,0 +1,417 @@
+"""The loan engine: the state of a loan as of any date, from its signed terms and its events.
+
+Conventions (the same in quotes, so a quote is the loan):
+- Interest accrues each night on the principal outstanding: the state as of day D holds the accrual of the days
+  from disbursement up to D-1. A payment with value date D counts before D's own accrual.
+- Accrued amounts are kept exact (`Decimal`) and rounded once, half-even, when read: what to post on a day is the
+  rounded amount accrued to date minus what was posted before, so rounding never drifts.
+- A payment is allocated by the waterfall (default: fines, penalty, fees, interest, principal); principal may be
+  paid early, which lowers future interest; what is left over is reported as overpayment, never swallowed.
+- Days past due count from the oldest due date whose scheduled amount is not covered by payments. Penalties and
+  fines start after the grace days.
+- Caps (products.Caps) bound what accrues: the daily cap bounds interest plus penalty per day against the principal
+  outstanding; the total cost cap stops all accrual and charges once reached; the default-fee cap bounds fines; the
+  penalty caps bound penalties per delay and in total.
+The engine steps from breakpoint to breakpoint (events, due dates, grace ends, fine days), not day by day: between
+two of them everything that drives accrual is constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.lending.products import AfterDue, ProductTerms
+from domain.lending.schedule import Instalment, rounded
+
+ZERO = Decimal(0)
+
+
+class Component(StrEnum):
+    FINES = "fines"
+    PENALTY = "penalty"
+    FEES = "fees"
+    INTEREST = "interest"
+    PRINCIPAL = "principal"
+
+
+DEFAULT_WATERFALL = (Component.FINES, Component.PENALTY, Component.FEES, Component.INTEREST, Component.PRINCIPAL)
+CHARGES = (Component.FINES, Component.PENALTY, Component.FEES, Component.INTEREST)
+
+
+class LoanRuleViolation(ValueError):
+    """An event the terms do not allow (an extension too many, before interest is paid, ...)."""
+
+
+@dataclass(frozen=True)
+class Repayment:
+    value_date: date
+    amount: int
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Extension:
+    value_date: date
+    days: int
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class FeeCharge:
+    value_date: date
+    amount: int
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class Waiver:
+    value_date: date
+    component: Component
+    amount: int
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class WriteOff:
+    value_date: date
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class RateChange:
+    """A change of the daily rate from `value_date` on (a retroactive term change when dated in the past)."""
+
+    value_date: date
+    daily_rate: Decimal
+    seq: int = 0
+
+
+LoanEvent = Repayment | Extension | FeeCharge | Waiver | WriteOff | RateChange
+
+
+@dataclass(frozen=True)
+class SignedLoan:
+    """What the borrower signed: the product version's terms, the principal, and the schedule of the quote."""
+
+    terms: ProductTerms
+    principal: int
+    start: date
+    schedule: tuple[Instalment, ...]
+    waterfall: tuple[Component, ...] = DEFAULT_WATERFALL
+
+
+@dataclass(frozen=True)
+class Allocation:
+    value_date: date
+    amount: int
+    parts: dict[Component, int]
+    overpayment: int
+
+
+@dataclass(frozen=True)
+class LoanState:
+    as_of: date
+    status: str  # active | overdue | repaid | written_off
+    accrued: dict[Component, int]  # charged to date (principal: disbursed), rounded once
+    paid: dict[Component, int]
+    waived: dict[Component, int]
+    outstanding: dict[Component, int]
+    days_past_due: int
+    due_date: date
+    next_due_date: date | None
+    next_due_amount: int
+    extensions: int
+    overpayment: int
+    allocations: tuple[Allocation, ...]
+    accrued_exact: dict[Component, Decimal] = field(repr=False, default_factory=dict)
+
+    @property
+    def total_outstanding(self) -> int:
+        return sum(self.outstanding.values())
+
+
+@dataclass
+class _Book:
+    """The running state while the engine steps forward; exact amounts for what accrues."""
+
+    principal_out: int
+    interest_exact: Decimal = ZERO
+    penalty_exact: Decimal = ZERO
+    fines: int = 0
+    fees: int = 0
+    paid: dict[Component, int] = field(default_factory=lambda: dict.fromkeys(Component, 0))
+    waived: dict[Component, int] = field(default_factory=lambda: dict.fromkeys(Component, 0))
+    allocations: list[Allocation] = field(default_factory=list)
+    overpayment: int = 0
+    extensions: int = 0
+    rate: Decimal = ZERO
+    written_off: bool = False
+    fines_applied: set[tuple[date, int]] = field(default_factory=set)
+    delay_start: date | None = None
+    delay_base: int = 0
+    delay_penalty: Decimal = ZERO
+
+    def charged(self, component: Component) -> int:
+        if component is Component.INTEREST:
+            return rounded(self.interest_exact)
+        if component is Component.PENALTY:
+            return rounded(self.penalty_exact)
+        if component is Component.FINES:
+            return self.fines
+        if component is Component.FEES:
+            return self.fees
+        raise ValueError(component)
+
+    def outstanding(self, component: Component) -> int:
+        if component is Component.PRINCIPAL:
+            return self.principal_out
+        return self.charged(component) - self.paid[component] - self.waived[component]
+
+    def total_charges_exact(self) -> Decimal:
+        return self.interest_exact + self.penalty_exact + self.fines + self.fees
+
+    def all_paid(self) -> bool:
+        return self.principal_out == 0 and all(self.outstanding(c) <= 0 for c in CHARGES)
+
+
+def state_as_of(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...], as_of: date) -> LoanState:
+    terms = loan.terms
+    book = _Book(principal_out=loan.principal, rate=terms.daily_rate)
+    fee_at_start = sum(i.fees for i in loan.schedule[:1])
+    book.fees = _within_total_cap(book, loan, fee_at_start)
+    schedule = list(loan.schedule)
+    # Events dated `as_of` count: a payment on day D is applied before D's own accrual.
+    ordered = sorted((e for e in events if e.value_date <= as_of), key=lambda e: (e.value_date, e.seq))
+    day = loan.start
+    index = 0
+    while True:
+        while index < len(ordered) and ordered[index].value_date <= day:
+            schedule = _apply(book, loan, schedule, ordered[index], day)
+            index += 1
+        if day >= as_of:
+            break
+        next_day = min(
+            [as_of, *(e.value_date for e in ordered[index : index + 1])]
+            + [b for b in _breakpoints(schedule, terms) if b > day]
+        )
+        _accrue(book, loan, schedule, day, next_day)
+        _apply_fines(book, loan, schedule, next_day)
+        day = next_day
+    dpd = _days_past_due(book, schedule, as_of)
+    outstanding = {c: max(0, book.outstanding(c)) for c in Component}
+    accrued = {c: book.charged(c) for c in CHARGES} | {Component.PRINCIPAL: loan.principal}
+    upcoming = [i for i in schedule if i.due_date >= as_of]
+    next_due = upcoming[0].due_date if upcoming else None
+    status = "written_off" if book.written_off else "repaid" if book.all_paid() else "overdue" if dpd > 0 else "active"
+    return LoanState(
+        as_of=as_of, status=status, accrued=accrued, paid=dict(book.paid), waived=dict(book.waived),
+        outstanding=outstanding, days_past_due=dpd, due_date=schedule[-1].due_date, next_due_date=next_due,
+        next_due_amount=_next_due_amount(book, schedule, next_due, status),
+        extensions=book.extensions, overpayment=book.overpayment, allocations=tuple(book.allocations),
+        accrued_exact={Component.INTEREST: book.interest_exact, Component.PENALTY: book.penalty_exact},
+    )  # fmt: skip
+
+
+def _next_due_amount(book: _Book, schedule: list[Instalment], next_due: date | None, status: str) -> int:
+    """What must be paid by the next due date: the schedule up to it not yet covered, plus every charge outside the
+    schedule (penalties, fines, later fees), which are due at once. With no due date ahead: everything."""
+    if status in ("repaid", "written_off"):
+        return 0
+    outstanding = {c: max(0, book.outstanding(c)) for c in Component}
+    if next_due is None:
+        return sum(outstanding.values())
+    scheduled = sum(i.total for i in schedule if i.due_date <= next_due)
+    scheduled_fees = sum(i.fees for i in schedule)
+    unscheduled_fees = max(0, book.fees - scheduled_fees - book.paid[Component.FEES] - book.waived[Component.FEES])
+    return (
+        max(0, scheduled - _covered_by_payments(book))
+        + outstanding[Component.PENALTY]
+        + outstanding[Component.FINES]
+        + unscheduled_fees
+    )
+
+
+def _covered_by_payments(book: _Book) -> int:
+    return (
+        book.paid[Component.PRINCIPAL]
+        + book.paid[Component.INTEREST]
+        + book.paid[Component.FEES]
+        + sum(book.waived[c] for c in (Component.PRINCIPAL, Component.INTEREST, Component.FEES))
+    )
+
+
+def _breakpoints(schedule: list[Instalment], terms: ProductTerms) -> list[date]:
+    points = []
+    for instalment in schedule:
+        points.append(instalment.due_date)
+        points.append(instalment.due_date + timedelta(days=terms.grace_days))
+        points.extend(instalment.due_date + timedelta(days=f.days_past_due) for f in terms.fines)
+    return points
+
+
+def _overdue(book: _Book, schedule: list[Instalment], day: date) -> tuple[int, int, date | None]:
+    """(overdue amount, overdue principal, oldest uncovered due date) on `day`."""
+    covered = _covered_by_payments(book)
+    due_total = 0
+    due_principal = 0
+    oldest = None
+    for instalment in schedule:
+        if instalment.due_date >= day:
+            break
+        due_total += instalment.total
+        due_principal += instalment.principal
+        if oldest is None and due_total > covered:
+            oldest = instalment.due_date
+    principal_paid = book.paid[Component.PRINCIPAL] + book.waived[Component.PRINCIPAL]
+    return max(0, due_total - covered), max(0, due_principal - principal_paid), oldest
+
+
+def _days_past_due(book: _Book, schedule: list[Instalment], as_of: date) -> int:
+    if book.all_paid() or book.written_off:
+        return 0
+    _, _, oldest = _overdue(book, schedule, as_of)
+    return (as_of - oldest).days if oldest else 0
+
+
+def _room_total(book: _Book, loan: SignedLoan) -> Decimal | None:
+    share = loan.terms.caps.total_cost_share
+    if share is None:
+        return None
+    return max(ZERO, share * loan.principal - book.total_charges_exact())
+
+
+def _within_total_cap(book: _Book, loan: SignedLoan, amount: int) -> int:
+    room = _room_total(book, loan)
+    return amount if room is None else int(min(Decimal(amount), room))
+
+
+def _accrue(book: _Book, loan: SignedLoan, schedule: list[Instalment], start: date, end: date) -> None:
+    """Accrue the nights from `start` to `end` (everything that drives accrual is constant between them)."""
+    if book.written_off or book.all_paid():
+        return
+    terms, caps = loan.terms, loan.terms.caps
+    days = (end - start).days
+    overdue_amount, overdue_principal, oldest = _overdue(book, schedule, start + timedelta(days=1))
+    past_grace = oldest is not None and start >= oldest + timedelta(days=terms.grace_days)
+    interest_rate = book.rate
+    if oldest is not None and terms.after_due is not AfterDue.CONTINUE:
+        interest_rate = ZERO
+    daily_interest = Decimal(book.principal_out) * interest_rate
+    daily_penalty = ZERO
+    if past_grace and terms.after_due is not AfterDue.STOP:
+        daily_penalty = Decimal(overdue_principal) * terms.penalty_daily_rate
+        if book.delay_start != oldest:
+            book.delay_start, book.delay_base, book.delay_penalty = oldest, overdue_amount, ZERO
+    if caps.daily_cost_share is not None:
+        ceiling = caps.daily_cost_share * book.principal_out
+        if daily_interest + daily_penalty > ceiling:
+            scale = ceiling / (daily_interest + daily_penalty)
+            daily_interest, daily_penalty = daily_interest * scale, daily_penalty * scale
+    interest, penalty = daily_interest * days, daily_penalty * days
+    if penalty:
+        penalty = _cap_penalty(book, loan, penalty)
+    room = _room_total(book, loan)
+    if room is not None and interest + penalty > room:
+        scale = room / (interest + penalty) if interest + penalty else ZERO
+        interest, penalty = interest * scale, penalty * scale
+    book.interest_exact += interest
+    book.penalty_exact += penalty
+    book.delay_penalty += penalty
+
+
+def _cap_penalty(book: _Book, loan: SignedLoan, penalty: Decimal) -> Decimal:
+    caps = loan.terms.caps
+    if caps.penalty_per_delay_share is not None:
+        penalty = min(penalty, max(ZERO, caps.penalty_per_delay_share * book.delay_base - book.delay_penalty))
+    if caps.penalty_total_share is not None:
+        penalty = min(penalty, max(ZERO, caps.penalty_total_share * loan.principal - book.penalty_exact - book.fines))
+    return penalty
+
+
+def _apply_fines(book: _Book, loan: SignedLoan, schedule: list[Instalment], day: date) -> None:
+    if book.written_off or not loan.terms.fines:
+        return
+    _, _, oldest = _overdue(book, schedule, day)
+    if oldest is None:
+        return
+    caps = loan.terms.caps
+    for fine in loan.terms.fines:
+        if (day - oldest).days < fine.days_past_due or (oldest, fine.days_past_due) in book.fines_applied:
+            continue
+        book.fines_applied.add((oldest, fine.days_past_due))
+        amount = fine.amount
+        if caps.default_fees_total is not None:
+            amount = min(amount, max(0, caps.default_fees_total - book.fines))
+        if caps.penalty_total_share is not None:
+            room = caps.penalty_total_share * loan.principal - book.penalty_exact - book.fines
+            amount = int(min(Decimal(amount), max(ZERO, room)))
+        book.fines += _within_total_cap(book, loan, amount)
+
+
+def _apply(book: _Book, loan: SignedLoan, schedule: list[Instalment], event: LoanEvent, day: date) -> list[Instalment]:
+    if isinstance(event, Repayment):
+        _allocate(book, loan, event)
+    elif isinstance(event, Waiver):
+        available = book.outstanding(event.component)
+        book.waived[event.component] += min(event.amount, max(0, available))
+        if event.component is Component.PRINCIPAL:
+            book.principal_out -= min(event.amount, max(0, available))
+    elif isinstance(event, FeeCharge):
+        book.fees += _within_total_cap(book, loan, event.amount)
+    elif isinstance(event, WriteOff):
+        book.written_off = True
+    elif isinstance(event, RateChange):
+        book.rate = event.daily_rate
+    elif isinstance(event, Extension):
+        return _extend(book, loan, schedule, event)
+    return schedule
+
+
+def _allocate(book: _Book, loan: SignedLoan, payment: Repayment) -> None:
+    left = payment.amount
+    parts: dict[Component, int] = {}
+    for component in loan.waterfall:
+        take = min(left, max(0, book.outstanding(component)))
+        if take:
+            parts[component] = take
+            book.paid[component] += take
+            if component is Component.PRINCIPAL:
+                book.principal_out -= take
+            left -= take
+    book.overpayment += left
+    book.allocations.append(Allocation(payment.value_date, payment.amount, parts, left))
+
+
+def _extend(book: _Book, loan: SignedLoan, schedule: list[Instalment], event: Extension) -> list[Instalment]:
+    terms = loan.terms
+    limit = min(terms.max_extensions, terms.caps.max_extensions if terms.caps.max_extensions is not None else 10**6)
+    if book.extensions >= limit:
+        raise LoanRuleViolation(f"no more than {limit} extensions")
+    if event.days not in terms.extension_days:
+        raise LoanRuleViolation(f"an extension is one of {list(terms.extension_days)} days")
+    if terms.extension_requires_interest_paid and book.outstanding(Component.INTEREST) > 0:
+        raise LoanRuleViolation("accrued interest must be paid before an extension")
+    fee = rounded(Decimal(book.principal_out) * terms.extension_fee_percent / 100)
+    book.fees += _within_total_cap(book, loan, fee)
+    book.extensions += 1
+    last = schedule[-1]
+    return [*schedule[:-1], replace(last, due_date=last.due_date + timedelta(days=event.days))]
+
+
+def extension_quote(loan: SignedLoan, events: list[LoanEvent], on: date, days: int) -> tuple[int, date, int]:
+    """(fee, new due date, interest to pay first) for extending by `days` on `on`; raises if not allowed."""
+    state = state_as_of(loan, events, on)
+    after = state_as_of(loan, [*events, Extension(on, days, seq=10**9)], on)
+    fee = after.accrued[Component.FEES] - state.accrued[Component.FEES]
+    interest_first = state.outstanding[Component.INTEREST] if loan.terms.extension_requires_interest_paid else 0
+    return fee, after.due_date, interest_first
+
+
+def amounts_to_post(state: LoanState, posted: dict[Component, int]) -> dict[Component, int]:
+    """What the ledger must receive so it holds what the loan has accrued: accrued to date (rounded once) minus what
+    was posted before, per charge. Empty when the ledger is already right."""
+    differences = {c: state.accrued[c] - posted.get(c, 0) for c in CHARGES}
+    return {c: amount for c, amount in differences.items() if amount != 0}

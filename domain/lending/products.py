@@ -1,0 +1,151 @@
+"""Credit product terms: what a product version promises, checked for consistency before anyone can sign it.
+
+Rates are per day (`Decimal`, a fraction: 0.008 is 0.8% a day) and are never derived from a yearly rate. Shares of
+principal (caps) are fractions too. Amounts are integer minor units of the product's currency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from domain.currency import minor_units
+
+
+class RepaymentKind(StrEnum):
+    SINGLE = "single"  # one payment at the end (payday loan)
+    ANNUITY = "annuity"  # equal instalments
+    DECLINING = "declining"  # equal principal parts, interest on what is left
+
+
+class Frequency(StrEnum):
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+
+
+class AfterDue(StrEnum):
+    """What contractual interest does once a payment is overdue."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+    PENALTY_ONLY = "penalty_only"  # replaced by the penalty rate
+
+
+@dataclass(frozen=True)
+class Fine:
+    days_past_due: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Caps:
+    """Regulatory or voluntary limits. `None` means no such limit."""
+
+    daily_cost_share: Decimal | None = None  # interest and charges per day / principal outstanding
+    total_cost_share: Decimal | None = None  # all interest, fees and charges / principal
+    default_fees_total: int | None = None  # all fines together
+    penalty_total_share: Decimal | None = None  # all penalties and fines / principal
+    penalty_per_delay_share: Decimal | None = None  # penalties for one delay / the overdue payment
+    max_extensions: int | None = None
+    max_failed_debits: int | None = None
+
+
+@dataclass(frozen=True)
+class ProductTerms:
+    currency: str
+    principal_min: int
+    principal_max: int
+    principal_step: int
+    term_min_days: int
+    term_max_days: int
+    daily_rate: Decimal
+    repayment: RepaymentKind = RepaymentKind.SINGLE
+    frequency: Frequency | None = None
+    origination_fee_percent: Decimal = Decimal(0)
+    origination_fee_fixed: int = 0
+    grace_days: int = 0
+    penalty_daily_rate: Decimal = Decimal(0)
+    fines: tuple[Fine, ...] = ()
+    after_due: AfterDue = AfterDue.CONTINUE
+    extension_days: tuple[int, ...] = ()
+    extension_fee_percent: Decimal = Decimal(0)
+    extension_requires_interest_paid: bool = True
+    max_extensions: int = 0
+    caps: Caps = field(default_factory=Caps)
+
+
+class ProductInvalid(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def check_terms(terms: ProductTerms) -> ProductTerms:
+    """The terms, if they are consistent; otherwise `ProductInvalid` naming every problem."""
+    problems: list[str] = []
+    try:
+        minor_units(terms.currency)
+    except ValueError as err:
+        problems.append(str(err))
+    if not 0 < terms.principal_min <= terms.principal_max:
+        problems.append("principal_min must be positive and not above principal_max")
+    if terms.principal_step <= 0 or (terms.principal_max - terms.principal_min) % terms.principal_step:
+        problems.append("principal_step must be positive and divide the principal range")
+    if not 0 < terms.term_min_days <= terms.term_max_days:
+        problems.append("term_min_days must be positive and not above term_max_days")
+    for name in ("daily_rate", "penalty_daily_rate", "origination_fee_percent", "extension_fee_percent"):
+        if getattr(terms, name) < 0:
+            problems.append(f"{name} must not be negative")
+    if terms.origination_fee_fixed < 0 or any(f.amount <= 0 or f.days_past_due <= 0 for f in terms.fines):
+        problems.append("fees and fines must be positive amounts at positive days past due")
+    if terms.repayment is RepaymentKind.SINGLE and terms.frequency is not None:
+        problems.append("a single-payment loan has no instalment frequency")
+    if terms.repayment is not RepaymentKind.SINGLE and terms.frequency is None:
+        problems.append("instalment loans need a frequency")
+    if terms.grace_days < 0 or terms.max_extensions < 0 or any(d <= 0 for d in terms.extension_days):
+        problems.append("grace days, extensions and extension lengths must not be negative")
+    if terms.max_extensions and not terms.extension_days:
+        problems.append("extensions are allowed but no extension length is")
+    caps = terms.caps
+    if caps.daily_cost_share is not None:
+        if terms.daily_rate > caps.daily_cost_share:
+            problems.append(f"the daily rate {terms.daily_rate} is above the daily cost cap {caps.daily_cost_share}")
+        upfront = terms.origination_fee_percent / 100 + Decimal(terms.origination_fee_fixed) / terms.principal_min
+        if terms.daily_rate + upfront / terms.term_min_days > caps.daily_cost_share:
+            problems.append("interest and the origination fee over the shortest term exceed the daily cost cap")
+        if (
+            terms.after_due is not AfterDue.STOP
+            and terms.penalty_daily_rate + (terms.daily_rate if terms.after_due is AfterDue.CONTINUE else 0)
+            > caps.daily_cost_share
+        ):
+            problems.append("interest after the due date exceeds the daily cost cap")
+    if caps.max_extensions is not None and terms.max_extensions > caps.max_extensions:
+        problems.append(f"at most {caps.max_extensions} extensions are allowed")
+    if caps.default_fees_total is not None and sum(f.amount for f in terms.fines) > caps.default_fees_total:
+        problems.append(f"fines add up to more than the default fee cap {caps.default_fees_total}")
+    if problems:
+        raise ProductInvalid(problems)
+    return terms
+
+
+def origination_fee(terms: ProductTerms, principal: int) -> int:
+    """Percent of principal (rounded half-up to a minor unit) plus the fixed part."""
+    percent = (Decimal(principal) * terms.origination_fee_percent / 100).to_integral_value(rounding=ROUND_HALF_UP)
+    return int(percent) + terms.origination_fee_fixed
+
+
+def check_request(terms: ProductTerms, principal: int, term_days: int) -> None:
+    problems = []
+    if (
+        not terms.principal_min <= principal <= terms.principal_max
+        or (principal - terms.principal_min) % terms.principal_step
+    ):
+        problems.append(
+            f"principal must be {terms.principal_min}..{terms.principal_max} in steps of {terms.principal_step}"
+        )
+    if not terms.term_min_days <= term_days <= terms.term_max_days:
+        problems.append(f"term must be {terms.term_min_days}..{terms.term_max_days} days")
+    if problems:
+        raise ProductInvalid(problems)

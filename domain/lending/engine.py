@@ -18,6 +18,7 @@ two of them everything that drives accrual is constant.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -187,20 +188,26 @@ def state_as_of(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...
     ordered = sorted((e for e in events if e.value_date <= as_of), key=lambda e: (e.value_date, e.seq))
     day = loan.start
     index = 0
+    points, due = _breakpoints(schedule, terms), _ScheduleIndex.of(schedule)
     while True:
         while index < len(ordered) and ordered[index].value_date <= day:
-            schedule = _apply(book, loan, schedule, ordered[index], day)
+            changed = _apply(book, loan, schedule, ordered[index], day)
+            if changed is not schedule:  # an extension moved a due date
+                schedule, points, due = changed, _breakpoints(changed, terms), _ScheduleIndex.of(changed)
             index += 1
         if day >= as_of:
             break
-        next_day = min(
-            [as_of, *(e.value_date for e in ordered[index : index + 1])]
-            + [b for b in _breakpoints(schedule, terms) if b > day]
-        )
-        _accrue(book, loan, schedule, day, next_day)
-        _apply_fines(book, loan, schedule, next_day)
+        candidates = [as_of]
+        if index < len(ordered):
+            candidates.append(ordered[index].value_date)
+        after = bisect_right(points, day)
+        if after < len(points):
+            candidates.append(points[after])
+        next_day = min(candidates)
+        _accrue(book, loan, due, day, next_day)
+        _apply_fines(book, loan, due, next_day)
         day = next_day
-    dpd = _days_past_due(book, schedule, as_of)
+    dpd = _days_past_due(book, due, as_of)
     outstanding = {c: max(0, book.outstanding(c)) for c in Component}
     accrued = {c: book.charged(c) for c in CHARGES} | {Component.PRINCIPAL: loan.principal}
     upcoming = [i for i in schedule if i.due_date >= as_of]
@@ -244,35 +251,46 @@ def _covered_by_payments(book: _Book) -> int:
 
 
 def _breakpoints(schedule: list[Instalment], terms: ProductTerms) -> list[date]:
-    points = []
-    for instalment in schedule:
-        points.append(instalment.due_date)
-        points.append(instalment.due_date + timedelta(days=terms.grace_days))
-        points.extend(instalment.due_date + timedelta(days=f.days_past_due) for f in terms.fines)
-    return points
+    """Dates on which what drives accrual may change by themselves: due dates, grace ends, fine days (sorted)."""
+    offsets = {0, terms.grace_days, *(f.days_past_due for f in terms.fines)}
+    return sorted({i.due_date + timedelta(days=offset) for i in schedule for offset in offsets})
 
 
-def _overdue(book: _Book, schedule: list[Instalment], day: date) -> tuple[int, int, date | None]:
+@dataclass(frozen=True)
+class _ScheduleIndex:
+    """Running totals of a schedule, so "what is due before day D" is two binary searches, not a walk."""
+
+    due_dates: list[date]
+    cumulative_total: list[int]  # through instalment k
+    cumulative_principal: list[int]
+
+    @classmethod
+    def of(cls, schedule: list[Instalment]) -> _ScheduleIndex:
+        totals, principals, t, p = [], [], 0, 0
+        for instalment in schedule:
+            t, p = t + instalment.total, p + instalment.principal
+            totals.append(t)
+            principals.append(p)
+        return cls([i.due_date for i in schedule], totals, principals)
+
+
+def _overdue(book: _Book, index: _ScheduleIndex, day: date) -> tuple[int, int, date | None]:
     """(overdue amount, overdue principal, oldest uncovered due date) on `day`."""
+    count = bisect_left(index.due_dates, day)  # instalments due before `day`
+    if count == 0:
+        return 0, 0, None
     covered = _covered_by_payments(book)
-    due_total = 0
-    due_principal = 0
-    oldest = None
-    for instalment in schedule:
-        if instalment.due_date >= day:
-            break
-        due_total += instalment.total
-        due_principal += instalment.principal
-        if oldest is None and due_total > covered:
-            oldest = instalment.due_date
+    due_total = index.cumulative_total[count - 1]
     principal_paid = book.paid[Component.PRINCIPAL] + book.waived[Component.PRINCIPAL]
-    return max(0, due_total - covered), max(0, due_principal - principal_paid), oldest
+    first_uncovered = bisect_right(index.cumulative_total, covered, hi=count)
+    oldest = index.due_dates[first_uncovered] if first_uncovered < count else None
+    return max(0, due_total - covered), max(0, index.cumulative_principal[count - 1] - principal_paid), oldest
 
 
-def _days_past_due(book: _Book, schedule: list[Instalment], as_of: date) -> int:
+def _days_past_due(book: _Book, due: _ScheduleIndex, as_of: date) -> int:
     if book.all_paid() or book.written_off:
         return 0
-    _, _, oldest = _overdue(book, schedule, as_of)
+    _, _, oldest = _overdue(book, due, as_of)
     return (as_of - oldest).days if oldest else 0
 
 
@@ -288,13 +306,13 @@ def _within_total_cap(book: _Book, loan: SignedLoan, amount: int) -> int:
     return amount if room is None else int(min(Decimal(amount), room))
 
 
-def _accrue(book: _Book, loan: SignedLoan, schedule: list[Instalment], start: date, end: date) -> None:
+def _accrue(book: _Book, loan: SignedLoan, due: _ScheduleIndex, start: date, end: date) -> None:
     """Accrue the nights from `start` to `end` (everything that drives accrual is constant between them)."""
     if book.written_off or book.all_paid():
         return
     terms, caps = loan.terms, loan.terms.caps
     days = (end - start).days
-    overdue_amount, overdue_principal, oldest = _overdue(book, schedule, start + timedelta(days=1))
+    overdue_amount, overdue_principal, oldest = _overdue(book, due, start + timedelta(days=1))
     past_grace = oldest is not None and start >= oldest + timedelta(days=terms.grace_days)
     interest_rate = book.rate
     if oldest is not None and terms.after_due is not AfterDue.CONTINUE:
@@ -331,10 +349,10 @@ def _cap_penalty(book: _Book, loan: SignedLoan, penalty: Decimal) -> Decimal:
     return penalty
 
 
-def _apply_fines(book: _Book, loan: SignedLoan, schedule: list[Instalment], day: date) -> None:
+def _apply_fines(book: _Book, loan: SignedLoan, due: _ScheduleIndex, day: date) -> None:
     if book.written_off or not loan.terms.fines:
         return
-    _, _, oldest = _overdue(book, schedule, day)
+    _, _, oldest = _overdue(book, due, day)
     if oldest is None:
         return
     caps = loan.terms.caps

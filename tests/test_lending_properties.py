@@ -1,0 +1,91 @@
+"""Property tests of the loan engine: caps hold, allocation never over-pays, a quote is the loan, and posting the
+daily differences adds up to the loan's accrual exactly (no drift)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.lending.engine import CHARGES, Component, Repayment, SignedLoan, amounts_to_post, state_as_of
+from domain.lending.products import AfterDue, Caps, Fine, ProductTerms
+from domain.lending.schedule import quote, rounded
+
+START = date(2026, 1, 5)
+
+terms_strategy = st.builds(
+    lambda rate, penalty, cap_total, fines, after_due: ProductTerms(
+        currency="USD",
+        principal_min=1_000,
+        principal_max=1_000_000,
+        principal_step=1,
+        term_min_days=1,
+        term_max_days=365,
+        daily_rate=rate,
+        penalty_daily_rate=penalty,
+        fines=fines,
+        after_due=after_due,
+        caps=Caps(total_cost_share=cap_total, daily_cost_share=Decimal("0.02")),
+    ),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("0.01"), places=5),
+    st.decimals(min_value=Decimal("0"), max_value=Decimal("0.01"), places=5),
+    st.one_of(st.none(), st.decimals(min_value=Decimal("0.1"), max_value=Decimal("2"), places=2)),
+    st.lists(st.builds(Fine, st.integers(1, 60), st.integers(1, 5_000)), max_size=3).map(tuple),
+    st.sampled_from(list(AfterDue)),
+)
+payments = st.lists(st.tuples(st.integers(0, 200), st.integers(1, 200_000)), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(terms_strategy, st.integers(1_000, 1_000_000), st.integers(1, 120), payments, st.integers(0, 400))
+def test_charges_stay_within_caps_and_payments_never_over_pay(
+    terms: ProductTerms, principal: int, term: int, paid: list[tuple[int, int]], horizon: int
+) -> None:
+    loan = SignedLoan(terms, principal, START, quote(terms, principal, term, START).schedule)
+    events = [Repayment(START + timedelta(days=d), amount, seq=n) for n, (d, amount) in enumerate(paid)]
+    state = state_as_of(loan, events, START + timedelta(days=horizon))
+    charges = sum(state.accrued[c] for c in CHARGES)
+    if terms.caps.total_cost_share is not None:
+        assert charges <= rounded(terms.caps.total_cost_share * principal) + 2  # two rounded components
+    assert state.accrued[Component.INTEREST] <= rounded(Decimal("0.02") * principal * horizon) + 1
+    for component in Component:
+        assert 0 <= state.paid[component] <= state.accrued[component]
+        assert state.outstanding[component] >= 0
+    for allocation in state.allocations:
+        assert sum(allocation.parts.values()) + allocation.overpayment == allocation.amount
+    assert sum(state.paid.values()) + state.overpayment == sum(amount for d, amount in paid if d <= horizon)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1_000, 1_000_000), st.integers(1, 365), st.decimals(min_value=0, max_value=Decimal("0.01"), places=5)
+)
+def test_a_quote_is_the_loan_on_every_day(principal: int, term: int, rate: Decimal) -> None:
+    terms = ProductTerms("USD", 1_000, 1_000_000, 1, 1, 365, rate)
+    offer = quote(terms, principal, term, START)
+    loan = SignedLoan(terms, principal, START, offer.schedule)
+    for day in sorted({0, 1, term // 2, term}):
+        state = state_as_of(loan, [], START + timedelta(days=day))
+        assert state.accrued[Component.INTEREST] == rounded(Decimal(principal) * rate * day)
+    assert state_as_of(loan, [], offer.due_date).total_outstanding == offer.total_due
+
+
+@settings(max_examples=60, deadline=None)
+@given(terms_strategy, st.integers(1_000, 500_000), st.integers(7, 60), payments, st.integers(1, 90))
+def test_posting_the_daily_differences_adds_up_to_the_accrual_exactly(
+    terms: ProductTerms, principal: int, term: int, paid: list[tuple[int, int]], days: int
+) -> None:
+    terms = replace(terms, fines=())
+    loan = SignedLoan(terms, principal, START, quote(terms, principal, term, START).schedule)
+    events = [Repayment(START + timedelta(days=d), amount, seq=n) for n, (d, amount) in enumerate(paid)]
+    posted: dict[Component, int] = {}
+    for day in range(1, days + 1):
+        state = state_as_of(loan, events, START + timedelta(days=day))
+        for component, amount in amounts_to_post(state, posted).items():
+            posted[component] = posted.get(component, 0) + amount
+        assert amounts_to_post(state, posted) == {}  # recalculating unchanged inputs posts nothing
+    final = state_as_of(loan, events, START + timedelta(days=days))
+    assert {c: posted.get(c, 0) for c in CHARGES} == {c: final.accrued[c] for c in CHARGES}

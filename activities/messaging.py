@@ -90,8 +90,11 @@ class MessagingActivities:
 
     @activity.defn(name="record_message_status")
     async def record_message_status(self, data: RecordStatusInput) -> RecordStatusResult:
-        async with self._sessions.begin() as session:
-            status = await messages.record_status(session, uuid.UUID(data.message_id), data.status, data.error_code)
+        try:
+            async with self._sessions.begin() as session:
+                status = await messages.record_status(session, uuid.UUID(data.message_id), data.status, data.error_code)
+        except LookupError as err:
+            raise ApplicationError(str(err), type="MessageNotFound", non_retryable=True) from err
         return RecordStatusResult(status=status)
 
     def _provider_name(self, channel: str) -> str:

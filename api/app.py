@@ -11,6 +11,8 @@ from api import health
 from api.auth import routes as auth_routes
 from api.dev import outbox
 from api.problems import install_problem_handlers
+from api.products import borrower as product_offers
+from api.products import staff as staff_products
 from api.request_context import RequestIdMiddleware
 from api.resources import AppResources
 from api.staff import audit as staff_audit
@@ -63,6 +65,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(wallet_routes.router)
     app.include_router(wallet_payments.router)
     app.include_router(stripe_webhooks.router)
+    app.include_router(staff_products.router)
+    app.include_router(product_offers.router)
     app.include_router(twilio_webhooks.router)
     if settings.is_dev:
         app.include_router(outbox.router)

@@ -103,7 +103,10 @@ class MessageDeliveryWorkflow:
         """The provider's callback, relayed by the webhook route. Duplicates and late arrivals are harmless:
         the database keeps the furthest status."""
         async with self._lock:
-            self._status = await self._record(workflow.info().workflow_id.removeprefix("message-"), report)
+            try:
+                self._status = await self._record(workflow.info().workflow_id.removeprefix("message-"), report)
+            except ActivityError:
+                workflow.logger.warning("could not record status %s of %s", report.status, workflow.info().workflow_id)
 
     @workflow.query(name="status")
     def status(self) -> str:

@@ -1,0 +1,1 @@
+"""Credit products: staff configure versioned terms; borrowers see offers and quotes."""

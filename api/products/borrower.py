@@ -1,0 +1,63 @@
+"""`GET /v1/products` (the offers a borrower may take now) and `POST /v1/quotes` (the numbers of a loan taken
+today: the same engine computes the loan, so the quote is the loan)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from api.dependencies import CurrentUser, Db
+from api.money import Amount
+from api.problems import Problem
+from api.products.schemas import InstalmentView, OfferList, OfferView, QuoteRequest, QuoteView, TermsBody
+from domain.lending.products import ProductInvalid
+from domain.lending.schedule import quote
+from store.repositories import products as product_store
+
+router = APIRouter(prefix="/v1", tags=["products and quotes"])
+
+
+@router.get("/products", response_model=OfferList)
+async def offers(user: CurrentUser, db: Db) -> OfferList:
+    """Products with a version in force now for a first-time borrower (repeat-customer segments apply once the
+    borrower has repaid loans: loans arrive with the origination issue)."""
+    now = datetime.now(UTC)
+    data = []
+    for product in await product_store.products(db):
+        version = await product_store.version_in_force(db, product.id, now)
+        if version is None or version.min_repaid_loans > 0:
+            continue
+        terms = TermsBody.model_validate(version.terms)
+        data.append(OfferView(
+            id=product.id, code=product.code, name=product.name, currency=product.currency, version=version.version,
+            principal_min=terms.principal_min, principal_max=terms.principal_max, principal_step=terms.principal_step,
+            term_min_days=terms.term_min_days, term_max_days=terms.term_max_days, daily_rate=terms.daily_rate,
+            repayment=terms.repayment,
+        ))  # fmt: skip
+    return OfferList(data=data)
+
+
+@router.post("/quotes", response_model=QuoteView)
+async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db) -> QuoteView:
+    now = datetime.now(UTC)
+    product = await product_store.product(db, body.product_id)
+    version = None if product is None else await product_store.version_in_force(db, body.product_id, now)
+    if product is None or version is None:
+        raise Problem(404, "not_found", "no such product on offer")
+    terms = TermsBody.model_validate(version.terms).to_terms(product.currency)
+    try:
+        offer = quote(terms, body.principal, body.term_days, now.date())
+    except ProductInvalid as invalid:
+        raise Problem(
+            422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
+        ) from None
+    currency = product.currency
+    return QuoteView(
+        product_id=product.id, product_version=version.version,
+        principal=Amount(amount=offer.principal, currency=currency), interest=Amount(amount=offer.interest, currency=currency),
+        fees=Amount(amount=offer.fees, currency=currency), total_due=Amount(amount=offer.total_due, currency=currency),
+        due_date=offer.due_date, apr=format(offer.apr, "f"), daily_rate=format(offer.daily_rate, "f"),
+        schedule=[InstalmentView(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
+                  for i in offer.schedule],
+    )  # fmt: skip

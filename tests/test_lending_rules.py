@@ -21,7 +21,17 @@ from domain.lending.engine import (
     amounts_to_post,
     state_as_of,
 )
-from domain.lending.products import AfterDue, Fine, Frequency, ProductInvalid, ProductTerms, RepaymentKind, check_terms
+from domain.lending.products import (
+    AfterDue,
+    Fine,
+    Frequency,
+    ProductInvalid,
+    ProductTerms,
+    RepaymentKind,
+    SegmentRule,
+    check_terms,
+    debit_attempt_allowed,
+)
 from domain.lending.profiles import UA_2023_IN_FORCE, hold_to_profile, ua_2023_max_daily_rate
 from domain.lending.schedule import quote
 
@@ -199,3 +209,15 @@ def test_invalid_products_are_refused_with_every_reason() -> None:
     with pytest.raises(ProductInvalid) as refused:
         check_terms(replace(PAYDAY, principal_min=200_000, daily_rate=Decimal("-0.01"), term_min_days=0))
     assert len(refused.value.problems) >= 3
+
+
+def test_fca_allows_two_failed_card_debits_and_no_third_attempt() -> None:
+    terms = hold_to_profile(PAYDAY, "uk_fca_hcstc", START)
+    assert [debit_attempt_allowed(terms, failed) for failed in range(4)] == [True, True, False, False]
+    assert debit_attempt_allowed(PAYDAY, 10)  # no cap on an unregulated product
+
+
+def test_segments_separate_first_time_and_repeat_borrowers() -> None:
+    first_time, repeat = SegmentRule(0, 0), SegmentRule(min_repaid_loans=2)
+    assert [first_time.admits(n) for n in (0, 1, 2)] == [True, False, False]
+    assert [repeat.admits(n) for n in (0, 1, 2, 9)] == [False, False, True, True]

@@ -11,7 +11,7 @@ from api.dependencies import CurrentUser, Db
 from api.money import Amount
 from api.problems import Problem
 from api.products.schemas import InstalmentView, OfferList, OfferView, QuoteRequest, QuoteView, TermsBody
-from domain.lending.products import ProductInvalid
+from domain.lending.products import ProductInvalid, SegmentRule
 from domain.lending.schedule import quote
 from store.repositories import products as product_store
 
@@ -20,13 +20,14 @@ router = APIRouter(prefix="/v1", tags=["products and quotes"])
 
 @router.get("/products", response_model=OfferList)
 async def offers(user: CurrentUser, db: Db) -> OfferList:
-    """Products with a version in force now for a first-time borrower (repeat-customer segments apply once the
-    borrower has repaid loans: loans arrive with the origination issue)."""
+    """Products with a version in force now whose segment admits this borrower."""
     now = datetime.now(UTC)
+    # Loans do not exist before origination (docs/lending.md): until then every borrower has repaid none.
+    repaid_loans = 0
     data = []
     for product in await product_store.products(db):
         version = await product_store.version_in_force(db, product.id, now)
-        if version is None or version.min_repaid_loans > 0:
+        if version is None or not SegmentRule(version.min_repaid_loans, version.max_repaid_loans).admits(repaid_loans):
             continue
         terms = TermsBody.model_validate(version.terms)
         data.append(OfferView(

@@ -149,3 +149,23 @@ def check_request(terms: ProductTerms, principal: int, term_days: int) -> None:
         problems.append(f"term must be {terms.term_min_days}..{terms.term_max_days} days")
     if problems:
         raise ProductInvalid(problems)
+
+
+def debit_attempt_allowed(terms: ProductTerms, failed_attempts: int) -> bool:
+    """Whether another automatic card debit may be tried after `failed_attempts` unsuccessful ones (the FCA allows
+    two for a continuous payment authority; a product without the cap has no limit here)."""
+    cap = terms.caps.max_failed_debits
+    return cap is None or failed_attempts < cap
+
+
+@dataclass(frozen=True)
+class SegmentRule:
+    """Which borrowers a product version is for, by how many loans they have repaid."""
+
+    min_repaid_loans: int = 0
+    max_repaid_loans: int | None = None
+
+    def admits(self, repaid_loans: int) -> bool:
+        return repaid_loans >= self.min_repaid_loans and (
+            self.max_repaid_loans is None or repaid_loans <= self.max_repaid_loans
+        )

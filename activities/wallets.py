@@ -138,6 +138,7 @@ class WalletActivities:
                 found = await wallet_store.wallets_by_ids(session, wallet_ids)
                 drafts = []
                 total = 0
+                expense_accounts: dict[int, int] = {}
                 for credit in data.credits:
                     target = found.get(uuid.UUID(credit.wallet_id))
                     if target is None or target.currency != data.currency:
@@ -152,9 +153,12 @@ class WalletActivities:
                     if amount <= 0:
                         continue
                     key = f"bonus:{data.batch_id}:{credit.wallet_id}"
-                    expense = await ledger.house_account(
-                        session, "bonus_expense", data.currency, ledger.house_shard(key)
-                    )
+                    shard = ledger.house_shard(key)
+                    if shard not in expense_accounts:
+                        expense_accounts[shard] = await ledger.house_account(
+                            session, "bonus_expense", data.currency, shard
+                        )
+                    expense = expense_accounts[shard]
                     drafts.append(
                         transfer(key, "bonus", today, expense, target.account_id, amount, data.currency,
                                  batch=data.batch_id, reason=data.reason)

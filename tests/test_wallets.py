@@ -10,6 +10,7 @@ from sqlalchemy import func, select, text
 
 from store import ledger
 from store.models import AuditRecord
+from store.repositories import wallets as wallet_store
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 
@@ -196,3 +197,42 @@ async def test_wallet_types_are_validated_and_audited(http: httpx.AsyncClient, c
     await configure(http, admin)
     async with clean.sessions() as s:
         assert await s.scalar(select(func.count()).where(AuditRecord.action == "wallet_type.put")) == 1
+
+
+async def test_one_call_credits_thousands_of_wallets(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    async with clean.sessions.begin() as s:
+        # Two thousand holders, each with a USD wallet, made in three statements (the API would take minutes).
+        await s.execute(
+            text(
+                "INSERT INTO users (id, phone_lookup, phone_encrypted, kind) SELECT gen_random_uuid(), "
+                "sha256(n::text::bytea), 'x'::bytea, 'customer' FROM generate_series(1, 2000) n"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative) "
+                "SELECT 'wallet:' || id, 'user', id, 'USD', 'liability', false FROM users WHERE phone_encrypted = 'x'"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO wallets (id, owner_id, type_code, currency, account_id) SELECT gen_random_uuid(), "
+                "owner_id, 'main', 'USD', id FROM accounts WHERE code LIKE 'wallet:%' AND owner_type = 'user'"
+            )
+        )
+        wallet_ids = list((await s.execute(text("SELECT id FROM wallets"))).scalars())
+    assert len(wallet_ids) == 2_000
+    body = {"currency": "USD", "reason": "launch promotion",
+            "credits": [{"wallet_id": str(w), "amount": 500} for w in wallet_ids]}  # fmt: skip
+    headers = {**bearer(admin), "Idempotency-Key": "launch-promo"}
+    response = await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["credited"] == 2_000
+    assert response.json()["total"] == {"amount": 1_000_000, "currency": "USD"}
+    async with clean.sessions() as s:
+        assert await ledger.house_balance(s, "bonus_expense", "USD") == -1_000_000
+        held = await wallet_store.wallets_by_ids(s, wallet_ids)
+    assert {w.balance for w in held.values()} == {500}
+    await ledger_is_whole(clean)

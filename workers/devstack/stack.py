@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from config import Settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
+from workers.demo_data import ensure_demo_data
 from workers.devstack.ports import wait_for_port
 from workers.devstack.postgres import EmbeddedPostgres
 from workers.devstack.temporal import TemporalDevServer
@@ -39,6 +40,7 @@ class DevStack:
         self.postgres: EmbeddedPostgres | None = None
         self.temporal: TemporalDevServer | None = None
         self.children: list[subprocess.Popen[bytes]] = []
+        self.demo: list[str] = []
 
     def run(self) -> int:
         stop_requested = False
@@ -105,7 +107,9 @@ class DevStack:
         assert settings.database_url is not None
         engine = make_engine(settings.database_url, pool_size=1)
         try:
-            await ensure_first_admin(make_session_factory(engine), settings)
+            sessions = make_session_factory(engine)
+            await ensure_first_admin(sessions, settings)
+            self.demo = await ensure_demo_data(sessions)
         finally:
             await engine.dispose()
 
@@ -121,6 +125,7 @@ class DevStack:
             f"  Data           {self.data_dir}",
             f"  Admin sign-in  {self.settings.admin_email} / {self.settings.admin_password}",
             f"  SMS outbox     {base}/v1/dev/outbox",
+            *(f"  Demo data      {item}" for item in self.demo),
             "Ctrl-C stops everything.",
             "",
         ]

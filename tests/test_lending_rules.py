@@ -21,6 +21,7 @@ from domain.lending.engine import (
     amounts_to_post,
     state_as_of,
 )
+from domain.lending.postings import LoanAccounts, accrual_entry
 from domain.lending.products import (
     AfterDue,
     Fine,
@@ -221,3 +222,23 @@ def test_segments_separate_first_time_and_repeat_borrowers() -> None:
     first_time, repeat = SegmentRule(0, 0), SegmentRule(min_repaid_loans=2)
     assert [first_time.admits(n) for n in (0, 1, 2)] == [True, False, False]
     assert [repeat.admits(n) for n in (0, 1, 2, 9)] == [False, False, True, True]
+
+
+def test_a_recalculation_becomes_one_balanced_adjustment_entry_or_none() -> None:
+    accounts = LoanAccounts(
+        "GBP",
+        receivable={Component.INTEREST: 1, Component.PENALTY: 2},
+        income={Component.INTEREST: 3, Component.PENALTY: 4},
+    )
+    loan = signed(PAYDAY, 10_000, 30)
+    on = START + timedelta(days=20)
+    posted = state_as_of(loan, [], on).accrued
+    lowered = state_as_of(loan, [RateChange(START + timedelta(days=10), Decimal("0.005"))], on)
+    entry = accrual_entry(
+        amounts_to_post(lowered, posted), accounts, key="recalc:1", kind="recalculation", value_date=on
+    )
+    assert entry is not None
+    assert {(p.account_id, p.amount) for p in entry.postings} == {(1, 300), (3, -300)}  # receivable and income shrink
+    unchanged = accrual_entry(amounts_to_post(state_as_of(loan, [], on), posted), accounts, key="recalc:2",
+                              kind="recalculation", value_date=on)  # fmt: skip
+    assert unchanged is None

@@ -358,20 +358,24 @@ async def _copy_batch(
     row = await cursor.fetchone()
     assert row is not None
     entry_ids: list[int] = row[0]
+    # Metadata is copied only when some entry has any (the column defaults to an empty object), and as the
+    # objects themselves: psycopg's jsonb dumper writes them.
+    with_metadata = any(draft.metadata for draft in drafts)
+    entry_columns = "id, idempotency_key, content_hash, kind, value_date, corrects_entry_id" + (
+        ", metadata" if with_metadata else ""
+    )
+    entry_types = ["int8", "text", "bytea", "text", "date", "int8"] + (["jsonb"] if with_metadata else [])
     async with raw.cursor() as copy_cursor:
-        async with copy_cursor.copy(
-            "COPY journal_entries (id, idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)"
-            " FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["int8", "text", "bytea", "text", "date", "int8", "jsonb"])
+        async with copy_cursor.copy(f"COPY journal_entries ({entry_columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(entry_types)
             for entry_id, draft in zip(entry_ids, drafts, strict=True):
-                await copy.write_row(
-                    (entry_id, draft.idempotency_key, hashes[draft.idempotency_key], draft.kind, draft.value_date,
-                     draft.corrects_entry_id, json.dumps(draft.metadata) if draft.metadata else "{}")
-                )  # fmt: skip
+                row = (entry_id, draft.idempotency_key, hashes[draft.idempotency_key], draft.kind, draft.value_date,
+                       draft.corrects_entry_id)  # fmt: skip
+                await copy.write_row((*row, draft.metadata) if with_metadata else row)
         async with copy_cursor.copy(
-            "COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN"
+            "COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN (FORMAT BINARY)"
         ) as copy:
+            copy.set_types(["int8", "int8", "int8", "text", "date"])
             for entry_id, draft in zip(entry_ids, drafts, strict=True):
                 for posting in draft.postings:
                     await copy.write_row(

@@ -162,3 +162,13 @@ async def test_bulk_posting_keeps_the_rules_of_single_posting(clean: Stack) -> N
             await ledger.post_many(s, overdraw)
     async with clean.sessions() as s:
         assert (await ledger.balances(s, [wallets[0]]))[wallets[0]].balance == 100
+
+
+async def test_bulk_entries_keep_their_metadata_as_objects(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post_many(s, [transfer("meta:1", "bonus", TODAY, bank, alice, 5, "USD", batch="b1", reason="x")])
+        assert await ledger.entry_metadata(s, "meta:1") == (
+            await s.scalar(text("SELECT id FROM journal_entries WHERE idempotency_key = 'meta:1'")),
+            {"batch": "b1", "reason": "x"},
+        )

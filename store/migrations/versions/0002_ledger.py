@@ -50,7 +50,6 @@ def upgrade() -> None:
             corrects_entry_id bigint REFERENCES journal_entries (id),
             metadata jsonb NOT NULL DEFAULT '{}'
         );
-        CREATE INDEX ix_journal_entries_value_date ON journal_entries (value_date);
 
         CREATE TABLE postings (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -2,8 +2,10 @@
 
     python bench/ledger.py [--seconds 4] [--bulk-postings 1000000]
 
-Transfers: each client runs wallet-to-wallet transfers through `store.ledger.post` (SQLAlchemy, one transaction each),
-then the baseline does the same through bare psycopg: lock two rows, insert two postings, update two balances.
+Transfers: each client runs wallet-to-wallet transfers through `store.ledger.post`, one transaction each, on its own
+psycopg connection as the baseline does; the baseline does the same database work in the fewest statements (lock two
+rows, insert two postings, update two balances). The same transfers through SQLAlchemy Core, as the workers run
+them, are printed beside (`sqlalchemy_*`).
 Bulk: `store.ledger.post_many` for N/2 two-posting entries, then the baseline: COPY of the same N posting rows and one
 UPDATE of the balances from their aggregate. The last line is one JSON object of the figures.
 """
@@ -71,7 +73,10 @@ async def setup(url: str) -> tuple[int, list[int]]:
     return source, wallets
 
 
-async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str) -> float:
+async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str, layer: str) -> float:
+    """`layer="driver"`: each client holds one psycopg connection, as the raw baseline does, and calls
+    `ledger.post` in a transaction; `layer="sqlalchemy"`: the same through SQLAlchemy Core (`engine.begin()`), as
+    the workers run it."""
     engine = make_engine(url, pool_size=clients)
     deadline = time.perf_counter() + seconds
     done = 0
@@ -79,14 +84,18 @@ async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: fl
     async def client(c: int) -> None:
         nonlocal done
         rng, n = random.Random(c), 0
-        while time.perf_counter() < deadline:
-            a, b = rng.sample(wallets, 2)
-            async with engine.begin() as connection:
-                await ledger.post(
-                    connection, transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD")
-                )
-            n += 1
-            done += 1
+        async with await psycopg.AsyncConnection.connect(url) as conn:
+            while time.perf_counter() < deadline:
+                a, b = rng.sample(wallets, 2)
+                draft = transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD")
+                if layer == "driver":
+                    async with conn.transaction():
+                        await ledger.post(conn, draft)
+                else:
+                    async with engine.begin() as connection:
+                        await ledger.post(connection, draft)
+                n += 1
+                done += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(client(c) for c in range(clients)))
@@ -160,18 +169,16 @@ async def raw_transfers(url: str, wallets: list[int], clients: int, seconds: flo
 
 
 async def ours_bulk(url: str, source: int, wallets: list[int], postings: int) -> float:
-    engine = make_engine(url, pool_size=1)
     rng = random.Random(7)
     drafts = [
         transfer(f"bulk:{n}", "bonus", TODAY, source, wallets[n % len(wallets)], rng.randint(1, 100), "USD")
         for n in range(postings // 2)
     ]
     started = time.perf_counter()
-    async with engine.begin() as connection:
-        result = await ledger.post_many(connection, drafts)
+    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+        result = await ledger.post_many(conn, drafts)
     elapsed = time.perf_counter() - started
     assert result.posted == len(drafts)
-    await engine.dispose()
     return postings / elapsed
 
 
@@ -198,14 +205,18 @@ async def main(seconds: float, bulk_postings: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with bench_database() as url:
         source, wallets = await setup(url)
-        print(f"{'clients':>8} {'ours tx/s':>12} {'raw tx/s':>12} {'ratio':>7}")
+        print(f"{'clients':>8} {'ours tx/s':>12} {'raw tx/s':>12} {'ratio':>7}   {'ours tx/s':>8} {'ratio':>6}")
+        print(f"{'':>8} {'(through SQLAlchemy Core)':>26}")
         for clients in (1, 4, 16):
-            ours = await ours_transfers(url, wallets, clients, seconds, f"t{clients}")
+            ours = await ours_transfers(url, wallets, clients, seconds, f"t{clients}", "driver")
             raw = await raw_transfers(url, wallets, clients, seconds)
+            layered = await ours_transfers(url, wallets, clients, seconds, f"s{clients}", "sqlalchemy")
             figures[f"transfers_per_s_{clients}"] = round(ours, 1)
             figures[f"raw_transfers_per_s_{clients}"] = round(raw, 1)
             figures[f"transfer_ratio_{clients}"] = round(ours / raw, 3)
-            print(f"{clients:>8} {ours:>12.0f} {raw:>12.0f} {ours / raw:>7.2f}")
+            figures[f"sqlalchemy_transfers_per_s_{clients}"] = round(layered, 1)
+            figures[f"sqlalchemy_transfer_ratio_{clients}"] = round(layered / raw, 3)
+            print(f"{clients:>8} {ours:>12.0f} {raw:>12.0f} {ours / raw:>7.2f}   {layered:>8.0f} {layered / raw:>6.2f}")
         single = await fee_transfers(url, wallets, 16, seconds, "fee-single", sharded=False)
         sharded = await fee_transfers(url, wallets, 16, seconds, "fee-sharded", sharded=True)
         figures["fee_transfers_per_s_16_single_house"] = round(single, 1)

@@ -99,10 +99,15 @@ class AccountBalance:
 # transaction pass their session; the hot paths (bench, bulk jobs) pass a connection from `engine.begin()`, which
 # costs about half as much per transaction as a session on this stack (docs/ledger.md).
 Db = AsyncSession | AsyncConnection
+# `post` and `post_many` also take a bare psycopg connection in a transaction: what they do is then measured alone
+# (bench/ledger.py), with no SQLAlchemy layer between them and the server.
+Poster = Db | psycopg.AsyncConnection[Any]
 
 
-async def _driver(session: Db) -> psycopg.AsyncConnection[Any]:
+async def _driver(session: Poster) -> psycopg.AsyncConnection[Any]:
     """The psycopg connection under the current transaction."""
+    if isinstance(session, psycopg.AsyncConnection):
+        return session
     connection = await session.connection() if isinstance(session, AsyncSession) else session
     driver: psycopg.AsyncConnection[Any] = (await connection.get_raw_connection()).driver_connection
     return driver
@@ -245,7 +250,7 @@ _POST_ENTRY = (
 ACCOUNT_MISMATCH_SQLSTATE = "LF001"
 
 
-async def post(session: Db, draft: EntryDraft) -> PostedEntry:
+async def post(session: Poster, draft: EntryDraft) -> PostedEntry:
     """Post one balanced entry, moving balances in the same statement. A second post with the same key returns
     the first entry; with the same key and different content it is refused."""
     content_hash = draft.content_hash()
@@ -274,7 +279,7 @@ async def post(session: Db, draft: EntryDraft) -> PostedEntry:
         raise
     entry_id = row[0] if row else None
     if entry_id is None:
-        return await _replayed(session, draft.idempotency_key, content_hash)
+        return await _replayed(driver, draft.idempotency_key, content_hash)
     return PostedEntry(int(entry_id), replayed=False)
 
 
@@ -288,18 +293,16 @@ async def entry_metadata(session: Db, key: str) -> tuple[int, dict[str, Any]] | 
     return None if row is None else (int(row.id), dict(row.metadata))
 
 
-async def _replayed(session: Db, key: str, content_hash: bytes) -> PostedEntry:
-    existing = (
-        await session.execute(
-            text("SELECT id, content_hash FROM journal_entries WHERE idempotency_key = :key"), {"key": key}
-        )
-    ).one()
-    if bytes(existing.content_hash) != content_hash:
+async def _replayed(driver: psycopg.AsyncConnection[Any], key: str, content_hash: bytes) -> PostedEntry:
+    cursor = await driver.execute("SELECT id, content_hash FROM journal_entries WHERE idempotency_key = %s", (key,))
+    existing = await cursor.fetchone()
+    assert existing is not None
+    if bytes(existing[1]) != content_hash:
         raise IdempotencyConflict(f"the idempotency key {key!r} was used for a different entry")
-    return PostedEntry(int(existing.id), replayed=True)
+    return PostedEntry(int(existing[0]), replayed=True)
 
 
-async def post_many(session: Db, drafts: Sequence[EntryDraft]) -> BulkResult:
+async def post_many(session: Poster, drafts: Sequence[EntryDraft]) -> BulkResult:
     """Post many entries with COPY straight into the ledger tables and one balance UPDATE, keeping every rule of
     `post`: each entry balances (checked when the draft is built and by the schema's statement trigger), keys are
     taken once (a replayed key is skipped; one with other content refuses the whole batch), every account exists and

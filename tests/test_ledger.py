@@ -172,3 +172,15 @@ async def test_bulk_entries_keep_their_metadata_as_objects(clean: Stack) -> None
             await s.scalar(text("SELECT id FROM journal_entries WHERE idempotency_key = 'meta:1'")),
             {"batch": "b1", "reason": "x"},
         )
+
+
+async def test_bulk_posting_keeps_awkward_keys_and_metadata_exactly(clean: Stack) -> None:
+    key = "odd\tkey\\with\nnewline\r:1"
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        draft = transfer(key, "bonus\tkind", TODAY, bank, alice, 5, "USD", note="tab\there \\ and\nnewline")
+        await ledger.post_many(s, [draft])
+        stored = await ledger.entry_metadata(s, key)
+        assert stored is not None and stored[1] == {"note": "tab\there \\ and\nnewline"}
+        again = await ledger.post(s, draft)  # the single path finds the same entry by key and content
+        assert again == ledger.PostedEntry(stored[0], replayed=True)

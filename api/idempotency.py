@@ -8,11 +8,12 @@ import hashlib
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.dependencies import CurrentPrincipal, Db
 from api.problems import Problem
 from store.repositories.idempotency import claim_key, remember_response
 
@@ -58,3 +59,14 @@ async def idempotent_request(
     body = await request.body()
     request_hash = hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).digest()
     return IdempotentRequest(session, f"{caller}:{request.method}:{request.url.path}", key, request_hash)
+
+
+async def _idempotency(
+    request: Request, session: Db, principal: CurrentPrincipal, idempotency_key: IdempotencyKeyHeader = None
+) -> IdempotentRequest:
+    return await idempotent_request(request, session, f"{principal.kind}:{principal.id}", idempotency_key)
+
+
+# A route that declares `idem: Idempotency` gets the caller's key (scoped to the caller and the route) and the
+# request's hash; it answers `await idem.replay()` when that is not None, and `await idem.answer(...)` otherwise.
+Idempotency = Annotated[IdempotentRequest, Depends(_idempotency)]

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
-from api.idempotency import IdempotencyKeyHeader, idempotent_request
+from api.idempotency import Idempotency
 from api.money import CurrencyCode, DecimalString, Money, PositiveMoney
 from api.problems import Problem
 from api.wallets.views import transfer_view
@@ -140,16 +140,14 @@ class StaffTransferBody(BaseModel):
 @router.post("/transfers", status_code=201)
 async def staff_transfer(
     body: StaffTransferBody,
-    request: Request,
     staff: StaffWith("accountant"),
     db: Db,
     resources: Resources,
     temporal: Temporal,
     audit: StaffAudit,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idem: Idempotency,
 ) -> JSONResponse:
     """Between any two wallets, with a reason; no fee or limits, but never beyond what the wallet holds."""
-    idem = await idempotent_request(request, db, f"staff:{staff.id}", idempotency_key)
     if (replayed := await idem.replay()) is not None:
         return replayed
     transfer_id = idem.operation_id()
@@ -192,16 +190,14 @@ class BonusCreditBody(BaseModel):
 @router.post("/bonus-credits", status_code=201)
 async def credit_bonuses(
     body: BonusCreditBody,
-    request: Request,
     staff: StaffWith("accountant"),
     db: Db,
     resources: Resources,
     temporal: Temporal,
     audit: StaffAudit,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idem: Idempotency,
 ) -> JSONResponse:
     """Credits many wallets at once from the company's bonus expense, in one bulk posting."""
-    idem = await idempotent_request(request, db, f"staff:{staff.id}", idempotency_key)
     if (replayed := await idem.replay()) is not None:
         return replayed
     batch_id = idem.operation_id()

@@ -7,12 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.dependencies import CurrentUser, Db, Resources, Temporal
-from api.idempotency import IdempotencyKeyHeader, idempotent_request
+from api.idempotency import Idempotency
 from api.money import Amount, PositiveMoney
 from api.problems import Problem
 from store.repositories import wallet_operations as operations
@@ -72,15 +72,13 @@ async def _own_wallet(db: Db, wallet_id: uuid.UUID, user_id: uuid.UUID, amount: 
 @router.post("/topups", status_code=201, response_model=OperationView)
 async def top_up(
     body: TopupRequest,
-    request: Request,
     user: CurrentUser,
     db: Db,
     resources: Resources,
     temporal: Temporal,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idem: Idempotency,
 ) -> JSONResponse:
     """Charges the card; the wallet is credited when the provider confirms. A declined card changes no balance."""
-    idem = await idempotent_request(request, db, f"user:{user.id}", idempotency_key)
     if (replayed := await idem.replay()) is not None:
         return replayed
     wallet = await _own_wallet(db, body.wallet, user.id, body.amount)
@@ -103,16 +101,14 @@ async def top_up(
 @router.post("/payouts", status_code=201, response_model=OperationView)
 async def pay_out(
     body: PayoutRequest,
-    request: Request,
     user: CurrentUser,
     db: Db,
     resources: Resources,
     temporal: Temporal,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idem: Idempotency,
 ) -> JSONResponse:
     """Holds the amount, then asks the provider to pay; the hold is posted when the provider confirms and released
     if it fails. Answers once the hold is in place (or refused: `insufficient_funds`)."""
-    idem = await idempotent_request(request, db, f"user:{user.id}", idempotency_key)
     if (replayed := await idem.replay()) is not None:
         return replayed
     wallet = await _own_wallet(db, body.wallet, user.id, body.amount)

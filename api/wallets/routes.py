@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.dependencies import CurrentUser, Db, Resources, Temporal
-from api.idempotency import IdempotencyKeyHeader, idempotent_request
+from api.idempotency import Idempotency
 from api.problems import Problem
 from api.wallets.schemas import OpenWallet, TransferRequest, WalletList, WalletView
 from api.wallets.views import transfer_view, wallet_view
@@ -23,10 +23,7 @@ async def my_wallets(user: CurrentUser, db: Db) -> WalletList:
 
 
 @router.post("/wallets", status_code=201, response_model=WalletView)
-async def open_wallet(
-    body: OpenWallet, request: Request, user: CurrentUser, db: Db, idempotency_key: IdempotencyKeyHeader = None
-) -> JSONResponse:
-    idem = await idempotent_request(request, db, f"user:{user.id}", idempotency_key)
+async def open_wallet(body: OpenWallet, user: CurrentUser, db: Db, idem: Idempotency) -> JSONResponse:
     if (replayed := await idem.replay()) is not None:
         return replayed
     wallet_type = await wallet_store.wallet_type(db, body.type)
@@ -43,16 +40,14 @@ async def open_wallet(
 @router.post("/transfers", status_code=201)
 async def transfer(
     body: TransferRequest,
-    request: Request,
     user: CurrentUser,
     db: Db,
     resources: Resources,
     temporal: Temporal,
-    idempotency_key: IdempotencyKeyHeader = None,
+    idem: Idempotency,
 ) -> JSONResponse:
     """Between your own wallets (converted at the rate in force when currencies differ), or to another user's
     wallet of the same type (`to_user`). The wallet type's minimum, maximum and fee apply."""
-    idem = await idempotent_request(request, db, f"user:{user.id}", idempotency_key)
     if (replayed := await idem.replay()) is not None:
         return replayed
     source = await wallet_store.wallet_by_id(db, body.from_wallet)

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import health
+from api.applications import borrower as borrower_applications
+from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
 from api.problems import install_problem_handlers
@@ -17,10 +19,13 @@ from api.request_context import RequestIdMiddleware
 from api.resources import AppResources
 from api.staff import audit as staff_audit
 from api.staff import auth as staff_auth
+from api.staff import customers as staff_customers
 from api.staff import members as staff_members
+from api.staff import underwriting as staff_underwriting
 from api.staff import wallets as staff_wallets
 from api.wallets import payments as wallet_payments
 from api.wallets import routes as wallet_routes
+from api.webhooks import bureau as bureau_webhooks
 from api.webhooks import stripe as stripe_webhooks
 from api.webhooks import twilio as twilio_webhooks
 from config import Settings
@@ -68,6 +73,11 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_products.router)
     app.include_router(product_offers.router)
     app.include_router(twilio_webhooks.router)
+    app.include_router(bureau_webhooks.router)
+    app.include_router(borrower_applications.router)
+    app.include_router(staff_applications.router)
+    app.include_router(staff_underwriting.router)
+    app.include_router(staff_customers.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

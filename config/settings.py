@@ -82,6 +82,42 @@ class Settings(BaseSettings):
     message_send_attempts: int = 5
     message_status_wait_seconds: int = 900
 
+    # Credit bureaus (a primary and a fallback), scoring, CPA networks
+    credit_provider: Literal["fake", "http"] = "fake"
+    bureau_primary_name: str = "bureau-a"
+    bureau_primary_url: str = "http://127.0.0.1:9100"
+    bureau_fallback_name: str = "bureau-b"
+    bureau_fallback_url: str | None = "http://127.0.0.1:9101"
+    bureau_api_key: str = "dev-bureau-key"
+    scoring_name: str = "scoring"
+    scoring_url: str = "http://127.0.0.1:9102"
+    scoring_api_key: str = "dev-scoring-key"
+    credit_webhook_secret: str = "dev-credit-webhook-secret"
+    fake_bureau_latency_ms: int = 300
+    fake_scoring_latency_ms: int = 500
+    cpa_provider: Literal["fake", "http"] = "fake"
+    # Network name -> postback URL template (placeholders: domain/lending/cpa.py).
+    cpa_networks: dict[str, str] = {
+        "admitad": "https://ad.admitad.com/r?campaign_code=lendflow&postback=1&postback_key=dev&action_code=1"
+        "&uid={click_id}&order_id={order_id}&tariff_code=1&currency_code={currency}&price={amount}&payment_type=sale",
+        "salesdoubler": "https://rdr.salesdoubler.com.ua/in/postback/lendflow/{click_id}?trans_id={order_id}&token=dev",
+    }
+
+    # Origination: how long each wait lasts (docs/origination.md)
+    score_wait_seconds: int = 600
+    review_target_seconds: int = 3600
+    review_expiry_seconds: int = 3 * 86400
+    offer_expiry_seconds: int = 3 * 86400
+    signing_code_ttl_seconds: int = 300
+    signing_max_attempts: int = 3
+    signing_max_codes: int = 3
+    signing_wait_seconds: int = 86400
+    card_wait_seconds: int = 86400
+    disbursement_wait_seconds: int = 3600
+    disbursement_attempts: int = 3
+    provider_attempts: int = 3  # tries of one bureau or scoring call before the fallback
+    postback_retry_seconds: int = 60  # first retry of a refused CPA postback (doubling up to an hour)
+
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.env == "prod":

@@ -33,6 +33,9 @@ HOUSE_KINDS = {
     "settlement": AccountKind.ASSET,
     "bonus_expense": AccountKind.EXPENSE,
     "interest_income": AccountKind.INCOME,
+    "penalty_income": AccountKind.INCOME,
+    "fine_income": AccountKind.INCOME,
+    "loan_loss": AccountKind.EXPENSE,
 }
 
 

@@ -5,6 +5,7 @@ Each test starts from empty tables."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +17,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from api.resources import AppResources
 from config import Settings
+from providers.cpa.postback import FakeCpaNetworks
+from providers.credit.fake_credit import FakeBureau, FakeCreditBehaviour, FakeScoring
 from providers.messaging.fake_email import FakeEmail
 from providers.messaging.fake_sms import FakeSms, FakeSmsBehaviour
 from providers.payments.fake_payments import FakePayments, FakePaymentsBehaviour
@@ -75,6 +79,16 @@ def settings(database_url: str) -> Settings:
         message_status_wait_seconds=5,
         topup_confirm_wait_seconds=10,
         payout_confirm_wait_seconds=10,
+        score_wait_seconds=10,
+        review_target_seconds=60,
+        review_expiry_seconds=120,
+        offer_expiry_seconds=120,
+        signing_wait_seconds=120,
+        card_wait_seconds=120,
+        disbursement_wait_seconds=5,
+        disbursement_attempts=2,
+        provider_attempts=2,
+        postback_retry_seconds=1,
         data_dir=Path("/nonexistent"),
     )
 
@@ -91,6 +105,13 @@ class Stack:
     email: FakeEmail
     app: FastAPI
     payments: FakePayments
+    bureaus: dict[str, FakeBureau]
+    scoring: FakeScoring
+    cpa: FakeCpaNetworks
+
+    def providers(self) -> Providers:
+        return Providers(sms=self.sms, email=self.email, payments=self.payments, bureaus=dict(self.bureaus),
+                         scoring=self.scoring, postbacks=self.cpa)  # fmt: skip
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
@@ -123,18 +144,31 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
         f"{BASE_URL}/v1/webhooks/stripe", settings.stripe_webhook_secret,
         behaviour=FakePaymentsBehaviour(latency_s=0.05), http_client_factory=callback_client,
     )  # fmt: skip
-    collaborators = ActivityCollaborators(sessions, cipher, Providers(sms=sms, email=email, payments=payments))
-    workers = build_workers(client, settings, collaborators)
+    bureaus = {name: FakeBureau(name, FakeCreditBehaviour(latency_s=0.02))
+               for name in (settings.bureau_primary_name, settings.bureau_fallback_name)}  # fmt: skip
+    scoring = FakeScoring(settings.scoring_name, settings.credit_webhook_secret,
+                          behaviour=FakeCreditBehaviour(latency_s=0.05), http_client_factory=callback_client)  # fmt: skip
+    cpa = FakeCpaNetworks()
+    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app, payments, bureaus, scoring,
+                  cpa)  # fmt: skip
+    workers = build_workers(client, settings, ActivityCollaborators(sessions, cipher, built.providers()))
     running = [asyncio.create_task(worker.run()) for worker in workers]
-    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app, payments)
     try:
         yield built
     finally:
         await sms.drain()
         await payments.drain()
+        await scoring.drain()
         await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
         await asyncio.gather(*running, return_exceptions=True)
         await engine.dispose()
+
+
+async def _stop_running_workflows(client: Client) -> None:
+    """Workflows an earlier test left waiting (an offer nobody accepts) would wake up against emptied tables."""
+    async for execution in client.list_workflows("ExecutionStatus = 'Running'"):
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate("test finished")
 
 
 async def _truncate_all(engine: AsyncEngine) -> None:
@@ -151,7 +185,9 @@ async def _truncate_all(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def clean(stack: Stack) -> AsyncIterator[Stack]:
-    """An empty database with only the first admin, and a fake SMS provider in its default mood."""
+    """An empty database with only the first admin, no workflow of an earlier test still running, and the fake
+    providers in their default mood."""
+    await _stop_running_workflows(stack.temporal)
     await stack.sms.drain()
     await stack.payments.drain()
     await _truncate_all(stack.engine)
@@ -161,6 +197,13 @@ async def clean(stack: Stack) -> AsyncIterator[Stack]:
     stack.payments.behaviour.failures_to_inject = 0
     stack.payments.delivered.clear()
     stack.payments.calls.clear()
+    await stack.scoring.drain()
+    for bureau in stack.bureaus.values():
+        bureau.behaviour.down, bureau.behaviour.failures_to_inject, bureau.calls = False, 0, 0
+    stack.scoring.behaviour.down = False
+    stack.scoring.delivered.clear()
+    stack.cpa.received.clear()
+    stack.cpa.failures_to_inject = 0
     yield stack
 
 

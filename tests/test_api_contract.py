@@ -19,6 +19,7 @@ PUBLIC = {
     ("POST", "/v1/webhooks/twilio/status"),  # authenticated by X-Twilio-Signature
     ("POST", "/v1/webhooks/twilio/inbound"),
     ("POST", "/v1/webhooks/stripe"),  # authenticated by Stripe-Signature
+    ("POST", "/v1/webhooks/bureau/{provider}"),  # authenticated by X-Signature (HMAC of the body)
 }
 
 

@@ -15,7 +15,6 @@ from store.repositories.wallets import wallet_by_id
 from tests.conftest import Stack
 from tests.helpers import admin_token
 from tests.test_wallets import configure, fund, holder, ledger_is_whole
-from workers.providers_factory import Providers
 from workers.runner import WORKFLOWS, ActivityCollaborators, activity_functions
 from workflows.payments import PayoutInput, PayoutWorkflow, payout_workflow_id
 
@@ -30,9 +29,7 @@ async def test_a_payout_survives_its_worker_stopping(http: httpx.AsyncClient, cl
             s, operation_id=uuid.uuid4(), kind="payout", wallet_id=uuid.UUID(alice["wallets"]["USD"]),
             owner_id=uuid.UUID(alice["user_id"]), amount=1_500, currency="USD", instrument="ba_alice",
         )  # fmt: skip
-    collaborators = ActivityCollaborators(
-        clean.sessions, clean.cipher, Providers(sms=clean.sms, email=clean.email, payments=clean.payments)
-    )
+    collaborators = ActivityCollaborators(clean.sessions, clean.cipher, clean.providers())
     queue = f"restart-{uuid.uuid4()}"
 
     def new_worker() -> Worker:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config import Settings
+from providers.cpa.postback import FakeCpaNetworks, HttpPostback, PostbackSender
+from providers.credit.fake_credit import FakeBureau, FakeCreditBehaviour, FakeScoring
+from providers.credit.http_credit import HttpBureau, HttpScoring
+from providers.credit.protocol import CreditBureau, ScoringProvider
 from providers.messaging.fake_email import FakeEmail
 from providers.messaging.fake_sms import FakeSms, FakeSmsBehaviour
 from providers.messaging.protocol import EmailSender, SmsSender
@@ -20,6 +24,27 @@ class Providers:
     sms: SmsSender
     email: EmailSender
     payments: PaymentProvider
+    bureaus: dict[str, CreditBureau]  # in the order they are asked: primary first
+    scoring: ScoringProvider
+    postbacks: PostbackSender
+
+
+def build_credit_providers(settings: Settings) -> tuple[dict[str, CreditBureau], ScoringProvider]:
+    named = [(settings.bureau_primary_name, settings.bureau_primary_url)]
+    if settings.bureau_fallback_url:
+        named.append((settings.bureau_fallback_name, settings.bureau_fallback_url))
+    bureaus: dict[str, CreditBureau] = {}
+    scoring: ScoringProvider
+    if settings.credit_provider == "http":
+        for name, url in named:
+            bureaus[name] = HttpBureau(name, url, settings.bureau_api_key)
+        scoring = HttpScoring(settings.scoring_name, settings.scoring_url, settings.scoring_api_key)
+    else:
+        for name, _ in named:
+            bureaus[name] = FakeBureau(name, FakeCreditBehaviour(latency_s=settings.fake_bureau_latency_ms / 1000))
+        scoring = FakeScoring(settings.scoring_name, settings.credit_webhook_secret,
+                              behaviour=FakeCreditBehaviour(latency_s=settings.fake_scoring_latency_ms / 1000))  # fmt: skip
+    return bureaus, scoring
 
 
 def build_providers(settings: Settings) -> Providers:
@@ -50,4 +75,6 @@ def build_providers(settings: Settings) -> Providers:
             f"{settings.public_base_url.rstrip('/')}/v1/webhooks/stripe", settings.stripe_webhook_secret,
             behaviour=FakePaymentsBehaviour(latency_s=settings.fake_payments_latency_ms / 1000),
         )  # fmt: skip
-    return Providers(sms=sms, email=email, payments=payments)
+    bureaus, scoring = build_credit_providers(settings)
+    postbacks: PostbackSender = HttpPostback() if settings.cpa_provider == "http" else FakeCpaNetworks()
+    return Providers(sms=sms, email=email, payments=payments, bureaus=bureaus, scoring=scoring, postbacks=postbacks)

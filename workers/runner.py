@@ -13,11 +13,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.messaging import MessagingActivities
+from activities.origination import OriginationActivities
 from activities.payments import PaymentActivities
 from activities.wallets import WalletActivities
 from config import Settings
 from store.pii import PiiCipher
 from workers.providers_factory import Providers
+from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkflow
 from workflows.message_delivery import MessageDeliveryWorkflow
 from workflows.payments import PayoutWorkflow, TopupWorkflow
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
@@ -28,6 +30,8 @@ WORKFLOWS: Sequence[type] = (
     BonusCreditWorkflow,
     TopupWorkflow,
     PayoutWorkflow,
+    LoanApplicationWorkflow,
+    CpaPostbackWorkflow,
 )
 
 
@@ -48,7 +52,14 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
     )
     wallets = WalletActivities(collaborators.session_factory)
     payments = PaymentActivities(collaborators.session_factory, collaborators.providers.payments)
+    providers = collaborators.providers
+    origination = OriginationActivities(
+        collaborators.session_factory, collaborators.cipher, bureaus=providers.bureaus, scoring=providers.scoring,
+        payments=providers.payments, postbacks=providers.postbacks, cpa_networks=settings.cpa_networks,
+        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url,
+    )  # fmt: skip
     return [
+        *origination_activities(origination),
         messaging.deliver_message,
         messaging.record_message_status,
         wallets.transfer_between_wallets,
@@ -60,6 +71,17 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
         payments.request_payout,
         payments.settle_payout,
     ]
+
+
+def origination_activities(origination: OriginationActivities) -> list[Any]:
+    return [
+        origination.set_application_status, origination.check_fraud, origination.fetch_bureau_report,
+        origination.request_score, origination.decide_application, origination.escalate_review,
+        origination.record_review, origination.prepare_agreement, origination.send_signing_code,
+        origination.verify_signing_code, origination.link_card, origination.request_disbursement,
+        origination.disbursement_status, origination.cancel_disbursement, origination.book_loan,
+        origination.end_application, origination.notify_borrower, origination.send_cpa_postback,
+    ]  # fmt: skip
 
 
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:

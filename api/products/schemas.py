@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.money import Amount, CurrencyCode, DecimalString
-from domain.lending.products import AfterDue, Caps, Fine, Frequency, ProductTerms, RepaymentKind
+from domain.lending.products import ProductTerms, terms_from_stored
 
 
 class FineBody(BaseModel):
@@ -55,29 +54,7 @@ class TermsBody(BaseModel):
     caps: CapsBody | None = None
 
     def to_terms(self, currency: str) -> ProductTerms:
-        caps = self.caps or CapsBody()
-        return ProductTerms(
-            currency=currency, principal_min=self.principal_min, principal_max=self.principal_max,
-            principal_step=self.principal_step, term_min_days=self.term_min_days, term_max_days=self.term_max_days,
-            daily_rate=Decimal(self.daily_rate), repayment=RepaymentKind(self.repayment),
-            frequency=Frequency(self.frequency) if self.frequency else None,
-            origination_fee_percent=Decimal(self.origination_fee_percent),
-            origination_fee_fixed=self.origination_fee_fixed, grace_days=self.grace_days,
-            penalty_daily_rate=Decimal(self.penalty_daily_rate),
-            fines=tuple(Fine(f.days_past_due, f.amount) for f in self.fines), after_due=AfterDue(self.after_due),
-            extension_days=tuple(self.extension_days), extension_fee_percent=Decimal(self.extension_fee_percent),
-            extension_requires_interest_paid=self.extension_requires_interest_paid, max_extensions=self.max_extensions,
-            caps=Caps(
-                daily_cost_share=_decimal(caps.daily_cost_share), total_cost_share=_decimal(caps.total_cost_share),
-                default_fees_total=caps.default_fees_total, penalty_total_share=_decimal(caps.penalty_total_share),
-                penalty_per_delay_share=_decimal(caps.penalty_per_delay_share), max_extensions=caps.max_extensions,
-                max_failed_debits=caps.max_failed_debits,
-            ),
-        )  # fmt: skip
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+        return terms_from_stored(self.model_dump(mode="json"), currency)
 
 
 class NewProduct(BaseModel):

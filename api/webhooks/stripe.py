@@ -1,5 +1,5 @@
 """`POST /v1/webhooks/stripe`: verified with the Stripe SDK, stored once per event id, answered at once, then
-handed to the top-up or payout workflow the event's metadata names."""
+handed to the top-up, payout or loan application workflow the event's metadata names."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from api.problems import Problem
 from providers.payments.protocol import InvalidSignature
 from providers.payments.stripe_webhooks import StripeWebhookVerifier
 from store.repositories.webhooks import store_event_once
+from workflows.loan_application import DisbursementSignal, application_workflow_id
 from workflows.payments import ProviderSignal, payout_workflow_id, topup_workflow_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])
@@ -39,7 +40,15 @@ async def stripe_event(request: Request, db: Db, resources: Resources, temporal:
     )
     await db.commit()
     operation_id, kind = event.metadata.get("operation_id"), event.metadata.get("kind")
-    if not is_new or event.type not in OUTCOMES or not operation_id:
+    if not is_new or event.type not in OUTCOMES:
+        return Response(status_code=200)
+    if kind == "disbursement" and (application_id := event.metadata.get("application_id")):
+        word = DisbursementSignal(status=OUTCOMES[event.type], reference=event.object_id,
+                                  failure_code=event.failure_code, event_id=event.id)  # fmt: skip
+        with contextlib.suppress(RPCError):
+            await temporal.get_workflow_handle(application_workflow_id(application_id)).signal("provider_event", word)
+        return Response(status_code=200)
+    if not operation_id:
         return Response(status_code=200)
     workflow_id = topup_workflow_id(operation_id) if kind == "topup" else payout_workflow_id(operation_id)
     signal = ProviderSignal(

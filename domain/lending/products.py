@@ -6,9 +6,11 @@ principal (caps) are fractions too. Amounts are integer minor units of the produ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Any
 
 from domain.currency import minor_units
 
@@ -169,3 +171,36 @@ class SegmentRule:
         return repaid_loans >= self.min_repaid_loans and (
             self.max_repaid_loans is None or repaid_loans <= self.max_repaid_loans
         )
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
+    """Terms as a product version stores them (JSON: rates as decimal strings, amounts as integers)."""
+    caps = stored.get("caps") or {}
+    return ProductTerms(
+        currency=currency, principal_min=int(stored["principal_min"]), principal_max=int(stored["principal_max"]),
+        principal_step=int(stored["principal_step"]), term_min_days=int(stored["term_min_days"]),
+        term_max_days=int(stored["term_max_days"]), daily_rate=Decimal(str(stored["daily_rate"])),
+        repayment=RepaymentKind(stored.get("repayment", "single")),
+        frequency=Frequency(stored["frequency"]) if stored.get("frequency") else None,
+        origination_fee_percent=Decimal(str(stored.get("origination_fee_percent", "0"))),
+        origination_fee_fixed=int(stored.get("origination_fee_fixed", 0)), grace_days=int(stored.get("grace_days", 0)),
+        penalty_daily_rate=Decimal(str(stored.get("penalty_daily_rate", "0"))),
+        fines=tuple(Fine(int(f["days_past_due"]), int(f["amount"])) for f in stored.get("fines", ())),
+        after_due=AfterDue(stored.get("after_due", "continue")),
+        extension_days=tuple(int(d) for d in stored.get("extension_days", ())),
+        extension_fee_percent=Decimal(str(stored.get("extension_fee_percent", "0"))),
+        extension_requires_interest_paid=bool(stored.get("extension_requires_interest_paid", True)),
+        max_extensions=int(stored.get("max_extensions", 0)),
+        caps=Caps(
+            daily_cost_share=_decimal_or_none(caps.get("daily_cost_share")),
+            total_cost_share=_decimal_or_none(caps.get("total_cost_share")),
+            default_fees_total=caps.get("default_fees_total"),
+            penalty_total_share=_decimal_or_none(caps.get("penalty_total_share")),
+            penalty_per_delay_share=_decimal_or_none(caps.get("penalty_per_delay_share")),
+            max_extensions=caps.get("max_extensions"), max_failed_debits=caps.get("max_failed_debits"),
+        ),
+    )  # fmt: skip

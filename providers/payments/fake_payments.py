@@ -4,13 +4,15 @@ Stripe's test payment methods behave as documented: `pm_card_visa` (and other `p
 `pm_card_chargeDeclinedInsufficientFunds` and `pm_card_chargeDeclined` are declined at once with a card error. A
 charge that succeeds answers `succeeded` and then sends `payment_intent.succeeded`; a declined one sends
 `payment_intent.payment_failed`. Payouts answer `pending`, then send `payout.paid`, or `payout.failed` for a
-destination containing "fail". Webhooks are signed with the endpoint secret exactly as Stripe signs them, and the
-same idempotency key returns the first answer without a second callback.
+destination containing "fail"; one containing "silent" never reports back (payout_status stays `pending`).
+Webhooks are signed with the endpoint secret exactly as Stripe signs them, and the same idempotency key returns the
+first answer without a second callback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import secrets
@@ -27,6 +29,7 @@ from providers.payments.protocol import (
     PaymentProviderUnavailable,
     PayoutRequest,
     ProviderOperation,
+    SavedCard,
 )
 from providers.payments.stripe_webhooks import sign_stripe_payload
 
@@ -60,6 +63,7 @@ class FakePayments:
         self._callbacks: set[asyncio.Task[None]] = set()
         # Every delivered event with its signature header: Stripe may deliver one twice, and tests replay them.
         self.delivered: list[tuple[str, str]] = []
+        self._payouts: dict[str, str] = {}  # payout id -> status, for payout_status
 
     async def charge(self, request: ChargeRequest) -> ProviderOperation:
         return self._once(request.idempotency_key, lambda: self._charge(request))
@@ -102,21 +106,60 @@ class FakePayments:
         payout_id = "po_" + secrets.token_hex(12)
         obj = {"id": payout_id, "object": "payout", "amount": request.amount, "currency": request.currency.lower(),
                "destination": request.destination, "metadata": request.metadata}  # fmt: skip
+        self._payouts[payout_id] = "pending"
+        if "silent" in request.destination:  # the bank never reports back; payout_status says pending
+            return ProviderOperation(self.name, payout_id, "pending")
         if "fail" in request.destination:
-            self._send("payout.failed", obj | {"status": "failed", "failure_code": "account_closed"})
+            self._send("payout.failed", obj | {"status": "failed", "failure_code": "account_closed"},
+                       lambda: self._settle(payout_id, "failed"))  # fmt: skip
         else:
-            self._send("payout.paid", obj | {"status": "paid"})
+            self._send("payout.paid", obj | {"status": "paid"}, lambda: self._settle(payout_id, "paid"))
         return ProviderOperation(self.name, payout_id, "pending")
 
-    def _send(self, event_type: str, obj: dict[str, Any]) -> None:
+    async def payout_status(self, reference: str) -> ProviderOperation:
+        if reference not in self._payouts:
+            raise PaymentDeclined("resource_missing", f"No such payout: '{reference}'")
+        return ProviderOperation(self.name, reference, self._payouts[reference])
+
+    def _settle(self, payout_id: str, status: str) -> bool:
+        """A pending payout reaches its final status; a canceled one sends no callback."""
+        if self._payouts[payout_id] != "pending":
+            return False
+        self._payouts[payout_id] = status
+        return True
+
+    def payout_statuses(self) -> dict[str, str]:
+        return dict(self._payouts)
+
+    async def cancel_payout(self, reference: str) -> ProviderOperation:
+        if reference not in self._payouts:
+            raise PaymentDeclined("resource_missing", f"No such payout: '{reference}'")
+        self._settle(reference, "canceled")
+        return ProviderOperation(self.name, reference, self._payouts[reference])
+
+    async def save_card(self, payment_method: str, customer_reference: str | None, idempotency_key: str) -> SavedCard:
+        """Stripe attaches test methods without charging them; an unknown id is `resource_missing`."""
+        self.calls.append(("save_card", payment_method))
+        if self.behaviour.failures_to_inject > 0:
+            self.behaviour.failures_to_inject -= 1
+            raise PaymentProviderUnavailable("fake payments: 503")
+        if not payment_method.startswith("pm_"):
+            raise PaymentDeclined("resource_missing", f"No such PaymentMethod: '{payment_method}'")
+        customer = customer_reference or "cus_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:14]
+        brand = payment_method.removeprefix("pm_card_").split("_")[0] or "visa"
+        return SavedCard(self.name, payment_method, customer, brand, "4242")
+
+    def _send(self, event_type: str, obj: dict[str, Any], settle: Callable[[], bool] | None = None) -> None:
         event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "type": event_type,
                  "created": int(time.time()), "data": {"object": obj}}  # fmt: skip
-        task = asyncio.create_task(self._deliver(json.dumps(event)))
+        task = asyncio.create_task(self._deliver(json.dumps(event), settle))
         self._callbacks.add(task)
         task.add_done_callback(self._callbacks.discard)
 
-    async def _deliver(self, payload: str) -> None:
+    async def _deliver(self, payload: str, settle: Callable[[], bool] | None) -> None:
         await asyncio.sleep(self.behaviour.latency_s)
+        if settle is not None and not settle():  # the operation was canceled meanwhile: nothing to report
+            return
         for attempt in range(5):  # Stripe retries failed deliveries (for days; we try a few times)
             headers = {"Stripe-Signature": sign_stripe_payload(payload, self._secret),
                        "Content-Type": "application/json"}  # fmt: skip

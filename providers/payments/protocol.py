@@ -33,6 +33,17 @@ class ProviderOperation:
 
 
 @dataclass(frozen=True)
+class SavedCard:
+    """A payment method attached to the provider's customer, so it can be charged later without the borrower."""
+
+    provider: str
+    payment_method: str
+    customer_reference: str
+    brand: str | None = None
+    last4: str | None = None
+
+
+@dataclass(frozen=True)
 class ProviderEvent:
     id: str
     type: str
@@ -64,6 +75,18 @@ class PaymentProvider(Protocol):
     async def charge(self, request: ChargeRequest) -> ProviderOperation: ...
 
     async def payout(self, request: PayoutRequest) -> ProviderOperation: ...
+
+    async def payout_status(self, reference: str) -> ProviderOperation:
+        """What became of a payout whose callback never came."""
+        ...
+
+    async def cancel_payout(self, reference: str) -> ProviderOperation:
+        """Cancel a payout still pending; one already paid or failed answers its final status instead."""
+        ...
+
+    async def save_card(self, payment_method: str, customer_reference: str | None, idempotency_key: str) -> SavedCard:
+        """Attach the payment method to a customer (created when `customer_reference` is None)."""
+        ...
 
 
 class WebhookVerifier(Protocol):

@@ -17,6 +17,7 @@ from providers.payments.protocol import (
     PaymentProviderUnavailable,
     PayoutRequest,
     ProviderOperation,
+    SavedCard,
 )
 
 
@@ -64,3 +65,45 @@ class StripePayments:
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
             raise PaymentProviderUnavailable(str(err)) from err
         return ProviderOperation(self.name, payout.id, payout.status)
+
+    async def payout_status(self, reference: str) -> ProviderOperation:
+        try:
+            payout = await self._client.v1.payouts.retrieve_async(reference)
+        except stripe.InvalidRequestError as err:
+            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+            raise PaymentProviderUnavailable(str(err)) from err
+        return ProviderOperation(self.name, payout.id, payout.status)
+
+    async def cancel_payout(self, reference: str) -> ProviderOperation:
+        try:
+            payout = await self._client.v1.payouts.cancel_async(reference)
+        except stripe.InvalidRequestError:
+            return await self.payout_status(reference)  # no longer pending: paid, failed or already canceled
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+            raise PaymentProviderUnavailable(str(err)) from err
+        return ProviderOperation(self.name, payout.id, payout.status)
+
+    async def save_card(self, payment_method: str, customer_reference: str | None, idempotency_key: str) -> SavedCard:
+        """A Customer (once per borrower) with the PaymentMethod attached: what off-session charges need."""
+        try:
+            if customer_reference is None:
+                customer = await self._client.v1.customers.create_async(
+                    {"metadata": {"lendflow_key": idempotency_key}},
+                    options={"idempotency_key": f"{idempotency_key}:customer"},  # type: ignore[arg-type]
+                )
+                customer_reference = customer.id
+            method = await self._client.v1.payment_methods.attach_async(
+                payment_method, {"customer": customer_reference},
+                options={"idempotency_key": f"{idempotency_key}:attach"},  # type: ignore[arg-type]
+            )  # fmt: skip
+        except stripe.CardError as err:
+            code = (err.error.decline_code or err.error.code) if err.error else None
+            raise PaymentDeclined(code or "card_declined", err.user_message or str(err)) from err
+        except stripe.InvalidRequestError as err:
+            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+            raise PaymentProviderUnavailable(str(err)) from err
+        card = getattr(method, "card", None)
+        return SavedCard(self.name, method.id, customer_reference, getattr(card, "brand", None),
+                         getattr(card, "last4", None))  # fmt: skip

@@ -137,3 +137,14 @@ async def fake_outbox(session: AsyncSession, cipher: PiiCipher, *, to: str | Non
         )
         for r in rows
     ]
+
+
+async def messages_to(session: AsyncSession, recipient_lookup: bytes, limit: int = 100) -> list[dict[str, object]]:
+    """What was sent to one recipient, without the bodies (they may hold codes): for the staff's customer view."""
+    rows = await session.execute(
+        select(OutboundMessage.channel, OutboundMessage.purpose, OutboundMessage.status, OutboundMessage.created_at)
+        .where(OutboundMessage.recipient_lookup == recipient_lookup)
+        .order_by(OutboundMessage.created_at.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]

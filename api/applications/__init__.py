@@ -1,0 +1,1 @@
+"""Loan applications: the borrower's side and the underwriters'."""

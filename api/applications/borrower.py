@@ -1,0 +1,182 @@
+"""`POST /v1/applications` and the borrower's steps through it: accept the offer, sign with the SMS code, link a
+card. Each step is an update of the application's workflow, which refuses steps that do not fit where it stands."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.applications.schemas import (
+    ApplicationList,
+    ApplicationView,
+    CancelBody,
+    CardBody,
+    NewApplication,
+    SignBody,
+    SignView,
+)
+from api.applications.views import application_view
+from api.dependencies import CurrentUser, Db, Resources, Temporal, client_address
+from api.idempotency import Idempotency
+from api.problems import Problem
+from api.workflow_calls import update_workflow
+from config import Settings
+from domain.lending.products import ProductInvalid, SegmentRule, check_request, terms_from_stored
+from store.repositories import applications, loans
+from store.repositories import products as product_store
+from workflows.loan_application import (
+    CancelRequest,
+    CardLink,
+    CardResult,
+    LoanApplicationInput,
+    LoanApplicationWorkflow,
+    OriginationTimings,
+    SignAttempt,
+    SignResult,
+    application_workflow_id,
+)
+
+router = APIRouter(prefix="/v1/applications", tags=["loan applications"])
+
+
+def origination_input(settings: Settings, application_id: str) -> LoanApplicationInput:
+    bureaus = [settings.bureau_primary_name]
+    if settings.bureau_fallback_url:
+        bureaus.append(settings.bureau_fallback_name)
+    timings = OriginationTimings(**{
+        name: getattr(settings, name) for name in OriginationTimings.model_fields if hasattr(settings, name)
+    })  # fmt: skip
+    return LoanApplicationInput(application_id=application_id, bureaus=bureaus, timings=timings,
+                                task_queue=settings.main_task_queue)  # fmt: skip
+
+
+async def _own(db: Db, application_id: uuid.UUID, user_id: uuid.UUID) -> applications.Application:
+    app = await applications.application(db, application_id)
+    if app is None or app.user_id != user_id:
+        raise Problem(404, "not_found", "no such application")
+    return app
+
+
+@router.post("", status_code=201, response_model=ApplicationView)
+async def apply(
+    body: NewApplication, request: Request, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
+    idem: Idempotency,
+) -> JSONResponse:  # fmt: skip
+    """Records the application (personal data encrypted) and starts its workflow; the same Idempotency-Key again
+    answers the same application and starts nothing."""
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    now = datetime.now(UTC)
+    product = await product_store.product(db, body.product_id)
+    version = None if product is None else await product_store.version_in_force(db, body.product_id, now)
+    if product is None or version is None:
+        raise Problem(422, "validation_error", "no such product on offer")
+    history = await loans.history(db, user.id)
+    if not SegmentRule(version.min_repaid_loans, version.max_repaid_loans).admits(history.repaid):
+        raise Problem(422, "validation_error", "this product is not offered to you (see GET /v1/products)")
+    try:
+        check_request(terms_from_stored(version.terms, product.currency), body.principal, body.term_days)
+    except ProductInvalid as invalid:
+        raise Problem(
+            422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
+        ) from None
+    if body.source is not None and body.source.network not in resources.settings.cpa_networks:
+        raise Problem(422, "validation_error", f"unknown CPA network {body.source.network!r}")
+    person = body.applicant
+    app = await applications.create_application(
+        db, resources.cipher, application_id=uuid.UUID(idem.operation_id()), user_id=user.id, product_id=product.id,
+        product_version_id=version.id, principal=body.principal, term_days=body.term_days, currency=product.currency,
+        applicant=applications.Applicant(person.full_name, person.national_id, person.birth_date, person.phone,
+                                         person.email),
+        monthly_income=person.monthly_income, device_fingerprint=body.device_fingerprint,
+        client_address=client_address(request), cpa_network=body.source.network if body.source else None,
+        cpa_click_id=body.source.click_id if body.source else None,
+    )  # fmt: skip
+    await db.commit()  # the workflow reads the application
+    await temporal.start_workflow(
+        LoanApplicationWorkflow.run, origination_input(resources.settings, str(app.id)),
+        id=application_workflow_id(str(app.id)), task_queue=resources.settings.main_task_queue,
+    )  # fmt: skip
+    return await idem.answer(201, application_view(app))
+
+
+@router.get("", response_model=ApplicationList)
+async def my_applications(user: CurrentUser, db: Db) -> ApplicationList:
+    return ApplicationList(data=[application_view(a) for a in await applications.for_user(db, user.id)])
+
+
+@router.get("/{application_id}", response_model=ApplicationView)
+async def read_application(application_id: uuid.UUID, user: CurrentUser, db: Db) -> ApplicationView:
+    return application_view(await _own(db, application_id, user.id))
+
+
+async def _fresh(db: Db, application_id: uuid.UUID) -> ApplicationView:
+    await db.rollback()  # see what the workflow's activities wrote since this request began
+    app = await applications.application(db, application_id)
+    assert app is not None
+    return application_view(app)
+
+
+@router.post("/{application_id}/accept", response_model=ApplicationView)
+async def accept_offer(application_id: uuid.UUID, user: CurrentUser, db: Db, temporal: Temporal) -> ApplicationView:
+    """The offer is accepted; the agreement is produced and a signing code goes out by SMS."""
+    await _own(db, application_id, user.id)
+    await update_workflow(temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.accept)
+    return await _fresh(db, application_id)
+
+
+@router.post("/{application_id}/sign", response_model=SignView)
+async def sign(
+    application_id: uuid.UUID, body: SignBody, request: Request, user: CurrentUser, db: Db, temporal: Temporal
+) -> SignView:
+    await _own(db, application_id, user.id)
+    result: SignResult = await update_workflow(
+        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.sign,
+        SignAttempt(code=body.code, client_address=client_address(request), signer_id=str(user.id)),
+    )  # fmt: skip
+    if result.status == "signed":
+        return SignView(status="signed", application=await _fresh(db, application_id))
+    if result.status == "exhausted":
+        raise Problem(422, "invalid_code", "too many wrong codes: the application is cancelled",
+                      extra={"attempts_left": 0})  # fmt: skip
+    detail = "the code has expired: ask for a new one" if result.status == "expired_code" else "wrong code"
+    raise Problem(422, "invalid_code", detail, extra={"attempts_left": result.attempts_left})
+
+
+@router.post("/{application_id}/sign/resend", response_model=ApplicationView)
+async def resend_code(application_id: uuid.UUID, user: CurrentUser, db: Db, temporal: Temporal) -> ApplicationView:
+    """A new signing code (the previous one stops working), a limited number of times."""
+    await _own(db, application_id, user.id)
+    await update_workflow(temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.resend_code)
+    return await _fresh(db, application_id)
+
+
+@router.post("/{application_id}/card", response_model=ApplicationView)
+async def link_card(
+    application_id: uuid.UUID, body: CardBody, user: CurrentUser, db: Db, temporal: Temporal
+) -> ApplicationView:
+    """The card is saved with the payment provider (for the payout now and repayments later)."""
+    await _own(db, application_id, user.id)
+    result: CardResult = await update_workflow(
+        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.link_card,
+        CardLink(payment_method=body.payment_method),
+    )  # fmt: skip
+    if result.status != "linked":
+        raise Problem(422, "card_declined", f"the card could not be linked: {result.failure_code}")
+    return await _fresh(db, application_id)
+
+
+@router.post("/{application_id}/cancel", response_model=ApplicationView)
+async def withdraw(
+    application_id: uuid.UUID, body: CancelBody, user: CurrentUser, db: Db, temporal: Temporal
+) -> ApplicationView:
+    """The borrower withdraws, at any step before the money is on its way."""
+    await _own(db, application_id, user.id)
+    await update_workflow(
+        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.cancel,
+        CancelRequest(reason=body.reason, by=f"borrower:{user.id}"),
+    )  # fmt: skip
+    return await _fresh(db, application_id)

@@ -1,0 +1,121 @@
+"""Applications as the API takes and shows them. Personal data goes in and is never shown back in full."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from api.phone import PhoneNumber
+
+
+class Applicant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    full_name: str = Field(min_length=1, max_length=200)
+    national_id: str = Field(pattern=r"^[A-Za-z0-9-]{4,32}$")
+    birth_date: date
+    phone: PhoneNumber
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    monthly_income: StrictInt = Field(ge=0, le=10**12, description="minor units of the product's currency")
+
+
+class Source(BaseModel):
+    """The CPA network (and its click id) that brought the borrower, for the conversion postback."""
+
+    model_config = ConfigDict(extra="forbid")
+    network: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    click_id: str = Field(min_length=1, max_length=200)
+
+
+class NewApplication(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    product_id: uuid.UUID
+    principal: StrictInt = Field(gt=0, le=10**12)
+    term_days: StrictInt = Field(gt=0, le=3650)
+    applicant: Applicant
+    device_fingerprint: str | None = Field(default=None, min_length=8, max_length=200)
+    source: Source | None = None
+
+
+class OfferView(BaseModel):
+    principal: int
+    currency: str
+    term_days: int
+    interest: int
+    fees: int
+    total_due: int
+    due_date: date
+    apr: str
+
+
+class ApplicationView(BaseModel):
+    id: uuid.UUID
+    status: str
+    product_id: uuid.UUID
+    principal: int
+    term_days: int
+    currency: str
+    offer: OfferView | None = None
+    reasons: list[str] | None = None
+    loan_id: uuid.UUID | None = None
+    created_at: datetime
+
+
+class ApplicationList(BaseModel):
+    data: list[ApplicationView]
+    has_more: bool = False
+
+
+class SignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\d{6}$")
+
+
+class SignView(BaseModel):
+    status: str
+    application: ApplicationView
+
+
+class CardBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    payment_method: str = Field(min_length=3, max_length=255, description="a provider payment-method id (pm_...)")
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class DecisionBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject"]
+    principal: StrictInt | None = Field(default=None, gt=0, le=10**12)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class CheckView(BaseModel):
+    kind: str
+    provider: str
+    reference: str
+    status: str
+    summary: dict[str, Any]
+    created_at: datetime
+    received_at: datetime | None
+
+
+class StaffApplicationView(ApplicationView):
+    user_id: uuid.UUID
+    decision: dict[str, Any] | None = None
+    failure_code: str | None = None
+    escalated_at: datetime | None = None
+    status_changed_at: datetime
+    minutes_in_status: int
+    checks: list[CheckView] = Field(default_factory=list)
+    agreement: dict[str, Any] | None = None
+
+
+class StaffApplicationList(BaseModel):
+    data: list[StaffApplicationView]
+    has_more: bool = False

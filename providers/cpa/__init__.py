@@ -1,0 +1,1 @@
+"""Conversion postbacks to CPA networks."""

@@ -1,0 +1,1 @@
+"""Credit bureaus and scoring providers."""

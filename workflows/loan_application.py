@@ -1,0 +1,470 @@
+"""A loan application from receipt to a funded loan or a clear end (`loan-application-<id>`).
+
+Checks run in parallel (anti-fraud, a bureau with fallbacks, scoring that may answer by callback); the rules
+decide or hand the case to an underwriter; the borrower accepts, signs with an SMS code and links a card; the
+provider pays out and, only on its confirmation, the loan is booked. People steer it through updates (validators
+refuse commands that do not fit the current step), providers through signals; every wait has a timer and a
+defined end, and staff can cancel at any step before money is in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.origination_models import (
+        FINAL_STATUSES,
+        ApplicationRef,
+        ApplicationState,
+        BookedLoan,
+        BookLoan,
+        BureauRequest,
+        CancelRequest,
+        CardLink,
+        CardResult,
+        CheckResult,
+        DecideInput,
+        DecisionResult,
+        DisbursementOutcome,
+        DisbursementRequest,
+        DisbursementSignal,
+        EndApplication,
+        LinkCard,
+        LoanApplicationInput,
+        MessageRef,
+        Notify,
+        OriginationTimings,
+        PostbackInput,
+        RecordReview,
+        ReviewDecision,
+        ScoreSignal,
+        SendCode,
+        SignAttempt,
+        SignResult,
+        StatusChange,
+        VerifyCode,
+    )
+    from workflows.message_delivery import MessageDeliveryInput, MessageDeliveryWorkflow, message_workflow_id
+
+__all__ = [
+    "ApplicationState",
+    "CancelRequest",
+    "CardLink",
+    "CardResult",
+    "CpaPostbackWorkflow",
+    "DisbursementSignal",
+    "LoanApplicationInput",
+    "LoanApplicationWorkflow",
+    "OriginationTimings",
+    "ReviewDecision",
+    "ScoreSignal",
+    "SignAttempt",
+    "SignResult",
+    "application_workflow_id",
+]
+
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5,
+    non_retryable_error_types=["not_found"],
+)  # fmt: skip
+# A payout failure these codes name may pass with a fresh attempt; any other (account closed, ...) will not.
+RETRYABLE_PAYOUT_FAILURES = frozenset({"could_not_process", "insufficient_funds", "provider_unavailable"})
+# Before the payout is asked for, a cancellation compensates cleanly; once asked, money may be in flight.
+CANCELLABLE = frozenset({"received", "checking", "manual_review", "offered", "awaiting_signature", "awaiting_card"})
+
+
+def application_workflow_id(application_id: str) -> str:
+    return f"loan-application-{application_id}"
+
+
+def postback_workflow_id(application_id: str) -> str:
+    return f"cpa-postback-{application_id}"
+
+
+async def _act(name: str, data: object, result_type: type | None = None, retry: RetryPolicy = DB_RETRY) -> object:
+    return await workflow.execute_activity(
+        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
+    )
+
+
+def _refusal(err: ActivityError) -> ApplicationError:
+    """An activity's business refusal, re-raised so the update that ran it fails with the same type."""
+    cause = err.cause
+    if isinstance(cause, ApplicationError):
+        return ApplicationError(cause.message, type=cause.type, non_retryable=True)
+    return ApplicationError(str(err), type="provider_unavailable", non_retryable=True)
+
+
+@workflow.defn(name="LoanApplication")
+class LoanApplicationWorkflow:
+    def __init__(self) -> None:
+        self._status = "received"
+        self._escalated = False
+        self._loan_id: str | None = None
+        self._decision: DecisionResult | None = None
+        self._score_word: ScoreSignal | None = None
+        self._payout_words: dict[str, DisbursementSignal] = {}
+        self._review: ReviewDecision | None = None
+        self._accepted = False
+        self._signed = False
+        self._exhausted = False
+        self._card: CardResult | None = None
+        self._cancel: CancelRequest | None = None
+        self._data = LoanApplicationInput(application_id="")
+        self._lock = asyncio.Lock()  # one sign attempt or card link at a time
+
+    # --- what callers see and say ---------------------------------------------------------------------------------
+
+    @workflow.query(name="state")
+    def state(self) -> ApplicationState:
+        return ApplicationState(status=self._status, escalated=self._escalated, loan_id=self._loan_id)
+
+    @workflow.signal(name="score_received")
+    def score_received(self, word: ScoreSignal) -> None:
+        if self._score_word is None:  # the first word wins; a replayed callback changes nothing
+            self._score_word = word
+
+    @workflow.signal(name="provider_event")
+    def provider_event(self, word: DisbursementSignal) -> None:
+        self._payout_words.setdefault(word.reference, word)
+
+    def _require(self, *statuses: str) -> None:
+        if self._status not in statuses:
+            raise ApplicationError(f"the application is {self._status}, not {' or '.join(statuses)}", type="conflict")
+
+    @workflow.update(name="review")
+    async def review(self, decision: ReviewDecision) -> ApplicationState:
+        if self._review is None:
+            self._review = decision
+        await workflow.wait_condition(lambda: self._status != "manual_review")
+        return self.state()
+
+    @review.validator
+    def _validate_review(self, decision: ReviewDecision) -> None:
+        self._require("manual_review")
+        if decision.decision not in ("approve", "reject"):
+            raise ApplicationError("decision must be approve or reject", type="validation_error")
+        if decision.decision == "approve" and decision.principal is not None and self._decision is not None:
+            d = self._decision
+            if not d.principal_min <= decision.principal <= d.requested_principal or (
+                (decision.principal - d.principal_min) % d.principal_step
+            ):
+                raise ApplicationError(
+                    f"principal must be {d.principal_min}..{d.requested_principal} (what was asked) in steps of"
+                    f" {d.principal_step}", type="validation_error",
+                )  # fmt: skip
+
+    @workflow.update(name="accept")
+    async def accept(self) -> ApplicationState:
+        self._accepted = True
+        await workflow.wait_condition(lambda: self._status != "offered")
+        return self.state()
+
+    @accept.validator
+    def _validate_accept(self) -> None:
+        self._require("offered")
+
+    @workflow.update(name="sign")
+    async def sign(self, attempt: SignAttempt) -> SignResult:
+        async with self._lock:
+            self._require("awaiting_signature")
+            try:
+                result = await _act("verify_signing_code", VerifyCode(
+                    application_id=self._data.application_id, attempt=attempt,
+                    max_attempts=self._data.timings.signing_max_attempts,
+                ), SignResult)  # fmt: skip
+            except ActivityError as err:
+                raise _refusal(err) from err
+            assert isinstance(result, SignResult)
+            if result.status == "signed":
+                self._signed = True
+            elif result.status == "exhausted":
+                self._exhausted = True
+            return result
+
+    @sign.validator
+    def _validate_sign(self, attempt: SignAttempt) -> None:
+        self._require("awaiting_signature")
+
+    @workflow.update(name="resend_code")
+    async def resend_code(self) -> ApplicationState:
+        async with self._lock:
+            self._require("awaiting_signature")
+            await self._send_code()
+            return self.state()
+
+    @resend_code.validator
+    def _validate_resend(self) -> None:
+        self._require("awaiting_signature")
+
+    @workflow.update(name="link_card")
+    async def link_card(self, card: CardLink) -> CardResult:
+        async with self._lock:
+            self._require("awaiting_card")
+            try:
+                result = await _act("link_card", LinkCard(application_id=self._data.application_id,
+                                                          payment_method=card.payment_method),
+                                    CardResult, PROVIDER_RETRY)  # fmt: skip
+            except ActivityError as err:
+                raise _refusal(err) from err
+            assert isinstance(result, CardResult)
+            if result.status == "linked":
+                self._card = result
+            return result
+
+    @link_card.validator
+    def _validate_link_card(self, card: CardLink) -> None:
+        self._require("awaiting_card")
+
+    @workflow.update(name="cancel")
+    async def cancel(self, request: CancelRequest) -> ApplicationState:
+        if self._cancel is None:
+            self._cancel = request
+        await workflow.wait_condition(lambda: self._status in FINAL_STATUSES)
+        return self.state()
+
+    @cancel.validator
+    def _validate_cancel(self, request: CancelRequest) -> None:
+        if self._status not in CANCELLABLE:
+            raise ApplicationError(f"the application is {self._status}: it can no longer be cancelled", type="conflict")
+
+    # --- the process ----------------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, data: LoanApplicationInput) -> ApplicationState:
+        self._data = data
+        timings = data.timings
+        await self._move("checking")
+        checks = await asyncio.gather(self._fraud(), self._bureau(data.bureaus), self._score(timings))
+        if self._cancel is not None:
+            return await self._end("cancelled", "cancelled", reason=self._cancel.reason)
+        decided = await _act("decide_application", DecideInput(application_id=data.application_id,
+                                                                checks=list(checks)), DecisionResult)  # fmt: skip
+        assert isinstance(decided, DecisionResult)
+        self._decision = decided
+        if decided.outcome == "review":
+            self._status = "manual_review"
+            reviewed = await self._await_review(timings)
+            if reviewed is None:
+                return await self._ended_by_wait("expired", "review_expired")
+            decided = reviewed
+        if decided.outcome == "reject":
+            self._status = "rejected"
+            await self._notify("rejected")
+            return await self._finish()
+        self._status = "offered"
+        await self._notify("lower_amount" if "lower_amount" in decided.borrower_reasons else "approved")
+        if not await self._until(lambda: self._accepted, timings.offer_expiry_seconds):
+            return await self._ended_by_wait("expired", "offer_expired")
+        await _act("prepare_agreement", ApplicationRef(application_id=data.application_id))
+        self._status = "awaiting_signature"
+        await self._send_code()
+        if not await self._until(lambda: self._signed or self._exhausted, timings.signing_wait_seconds):
+            return await self._ended_by_wait("expired", "not_signed")
+        if self._exhausted:
+            return await self._end("cancelled", "signing_attempts_exhausted")
+        self._status = "awaiting_card"
+        if not await self._until(lambda: self._card is not None, timings.card_wait_seconds):
+            return await self._ended_by_wait("expired", "no_card")
+        self._status = "disbursing"
+        return await self._disburse(timings)
+
+    async def _move(self, status: str) -> None:
+        self._status = status
+        await _act("set_application_status", StatusChange(application_id=self._data.application_id, status=status))
+
+    async def _until(self, condition: Callable[[], bool], seconds: int) -> bool:
+        """True once `condition` holds; False when the time runs out or staff cancel first."""
+        try:
+            await workflow.wait_condition(lambda: condition() or self._cancel is not None,
+                                          timeout=timedelta(seconds=seconds))  # fmt: skip
+        except TimeoutError:
+            return False
+        return self._cancel is None
+
+    async def _fraud(self) -> CheckResult:
+        result = await _act("check_fraud", ApplicationRef(application_id=self._data.application_id), CheckResult)
+        assert isinstance(result, CheckResult)
+        return result
+
+    async def _bureau(self, bureaus: list[str]) -> CheckResult:
+        """The primary bureau, retried; then each fallback; none answering is a finding the rules handle."""
+        retry = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                            maximum_attempts=self._data.timings.provider_attempts,
+                            non_retryable_error_types=["not_found"])  # fmt: skip
+        for bureau in bureaus:
+            try:
+                result = await _act("fetch_bureau_report", BureauRequest(application_id=self._data.application_id,
+                                                                         bureau=bureau), CheckResult, retry)  # fmt: skip
+            except ActivityError:
+                workflow.logger.info("bureau %s unavailable for %s", bureau, self._data.application_id)
+                continue
+            assert isinstance(result, CheckResult)
+            return result
+        return CheckResult(kind="bureau", provider="none", status="unavailable")
+
+    async def _score(self, timings: OriginationTimings) -> CheckResult:
+        retry = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
+                            maximum_attempts=timings.provider_attempts)  # fmt: skip
+        try:
+            asked = await _act("request_score", ApplicationRef(application_id=self._data.application_id),
+                               CheckResult, retry)  # fmt: skip
+        except ActivityError:
+            return CheckResult(kind="score", provider="scoring", status="unavailable")
+        assert isinstance(asked, CheckResult)
+        if asked.status != "pending":
+            return asked
+        try:
+            await workflow.wait_condition(lambda: self._score_word is not None or self._cancel is not None,
+                                          timeout=timedelta(seconds=timings.score_wait_seconds))  # fmt: skip
+        except TimeoutError:
+            return asked.model_copy(update={"status": "unavailable"})
+        word = self._score_word
+        if word is None or word.score is None:
+            return asked.model_copy(update={"status": "unavailable"})
+        return asked.model_copy(update={"status": "received", "score": word.score, "reference": word.reference})
+
+    async def _await_review(self, timings: OriginationTimings) -> DecisionResult | None:
+        """Waits for an underwriter; past the target the case is escalated; past the expiry it ends."""
+        ready = await self._until(lambda: self._review is not None, timings.review_target_seconds)
+        if not ready and self._cancel is None:
+            self._escalated = True
+            await _act("escalate_review", ApplicationRef(application_id=self._data.application_id))
+            remaining = max(1, timings.review_expiry_seconds - timings.review_target_seconds)
+            ready = await self._until(lambda: self._review is not None, remaining)
+        if not ready or self._review is None:
+            return None
+        result = await _act("record_review", RecordReview(application_id=self._data.application_id,
+                                                          review=self._review), DecisionResult)  # fmt: skip
+        assert isinstance(result, DecisionResult)
+        return result
+
+    async def _send_code(self) -> None:
+        timings = self._data.timings
+        try:
+            sent = await _act("send_signing_code", SendCode(
+                application_id=self._data.application_id, ttl_seconds=timings.signing_code_ttl_seconds,
+                max_codes=timings.signing_max_codes,
+            ), MessageRef)  # fmt: skip
+        except ActivityError as err:
+            raise _refusal(err) from err
+        assert isinstance(sent, MessageRef)
+        await self._deliver(sent)
+
+    async def _notify(self, template: str) -> None:
+        sent = await _act("notify_borrower", Notify(application_id=self._data.application_id, template=template),
+                          MessageRef)  # fmt: skip
+        assert isinstance(sent, MessageRef)
+        await self._deliver(sent)
+
+    async def _deliver(self, sent: MessageRef) -> None:
+        """Each message is its own delivery workflow, left running when this one ends."""
+        timings = self._data.timings
+        for message_id in sent.message_ids:
+            await workflow.start_child_workflow(
+                MessageDeliveryWorkflow.run,
+                MessageDeliveryInput(message_id=message_id, send_attempts=timings.message_send_attempts,
+                                     status_wait_seconds=timings.message_status_wait_seconds),
+                id=message_workflow_id(message_id), parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )  # fmt: skip
+
+    async def _disburse(self, timings: OriginationTimings) -> ApplicationState:
+        assert self._card is not None and self._card.card_id is not None
+        failure = "not_confirmed"
+        for attempt in range(1, timings.disbursement_attempts + 1):
+            try:
+                asked = await _act("request_disbursement", DisbursementRequest(
+                    application_id=self._data.application_id, card_id=self._card.card_id, attempt=attempt,
+                ), DisbursementOutcome, PROVIDER_RETRY)  # fmt: skip
+            except ActivityError:
+                failure = "provider_unavailable"
+                continue
+            assert isinstance(asked, DisbursementOutcome)
+            outcome = asked if asked.status == "failed" else await self._payout_outcome(asked, timings)
+            if outcome.status == "paid":
+                return await self._book(outcome)
+            failure = outcome.failure_code or "not_confirmed"
+            if outcome.status != "failed" or failure not in RETRYABLE_PAYOUT_FAILURES:
+                break
+        await self._end("failed", failure)
+        await self._notify("failed")
+        return self.state()
+
+    async def _payout_outcome(self, asked: DisbursementOutcome, timings: OriginationTimings) -> DisbursementOutcome:
+        """The provider's callback; if it is late, the provider's own record; if that is still pending after a
+        second wait, the payout is cancelled so it cannot land once the application has ended."""
+        reference = asked.reference or ""
+        for _ in range(2):
+            try:
+                await workflow.wait_condition(lambda: reference in self._payout_words,
+                                              timeout=timedelta(seconds=timings.disbursement_wait_seconds))  # fmt: skip
+                word = self._payout_words[reference]
+                return DisbursementOutcome(status="paid" if word.status in ("paid", "succeeded") else "failed",
+                                           reference=reference, failure_code=word.failure_code)  # fmt: skip
+            except TimeoutError:
+                found = await _act("disbursement_status", asked, DisbursementOutcome, PROVIDER_RETRY)
+                assert isinstance(found, DisbursementOutcome)
+                if found.status != "pending":
+                    return found
+        cancelled = await _act("cancel_disbursement", asked, DisbursementOutcome, PROVIDER_RETRY)
+        assert isinstance(cancelled, DisbursementOutcome)
+        if cancelled.status == "paid":
+            return cancelled
+        return DisbursementOutcome(status="failed", reference=reference, failure_code="not_confirmed")
+
+    async def _book(self, outcome: DisbursementOutcome) -> ApplicationState:
+        assert self._card is not None and self._card.card_id is not None
+        booked = await _act("book_loan", BookLoan(application_id=self._data.application_id,
+                                                  reference=outcome.reference or "", card_id=self._card.card_id),
+                            BookedLoan)  # fmt: skip
+        assert isinstance(booked, BookedLoan)
+        self._loan_id, self._status = booked.loan_id, "disbursed"
+        await self._notify("funded")
+        await workflow.start_child_workflow(
+            CpaPostbackWorkflow.run,
+            PostbackInput(application_id=self._data.application_id,
+                          first_retry_seconds=self._data.timings.postback_retry_seconds),
+            id=postback_workflow_id(self._data.application_id),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )  # fmt: skip
+        return await self._finish()
+
+    async def _ended_by_wait(self, status: str, code: str) -> ApplicationState:
+        if self._cancel is not None:
+            return await self._end("cancelled", "cancelled", reason=self._cancel.reason)
+        await self._end(status, code)
+        await self._notify(status)
+        return await self._finish()
+
+    async def _end(self, status: str, code: str, *, reason: str | None = None) -> ApplicationState:
+        await _act("end_application", EndApplication(application_id=self._data.application_id, status=status,
+                                                     failure_code=code, reason=reason))  # fmt: skip
+        self._status = status
+        if status == "cancelled":
+            await self._notify("cancelled")
+        return await self._finish()
+
+    async def _finish(self) -> ApplicationState:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.state()
+
+
+@workflow.defn(name="CpaPostback")
+class CpaPostbackWorkflow:
+    """Tells the CPA network about the conversion, retrying (up to an hour apart) until it accepts, for a week."""
+
+    @workflow.run
+    async def run(self, data: PostbackInput) -> None:
+        await workflow.execute_activity(
+            "send_cpa_postback", data, start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=timedelta(days=7),
+            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=data.first_retry_seconds), maximum_interval=timedelta(hours=1),
+                                     backoff_coefficient=2.0, non_retryable_error_types=["not_found"]),
+        )  # fmt: skip

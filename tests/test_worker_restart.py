@@ -7,13 +7,17 @@ import asyncio
 import uuid
 
 import httpx
+from sqlalchemy import text
 from temporalio.worker import Worker
 
+from activities.origination import OriginationActivities
+from activities.origination_models import BookLoan
 from store import ledger
 from store.repositories import wallet_operations as operations
 from store.repositories.wallets import wallet_by_id
 from tests.conftest import Stack
-from tests.helpers import admin_token
+from tests.helpers import admin_token, bearer
+from tests.origination_steps import signed, wait_status
 from tests.test_wallets import configure, fund, holder, ledger_is_whole
 from workers.runner import WORKFLOWS, ActivityCollaborators, activity_functions
 from workflows.payments import PayoutInput, PayoutWorkflow, payout_workflow_id
@@ -76,3 +80,71 @@ async def _account(stack: Stack, wallet_id: str) -> int:
         wallet = await wallet_by_id(s, uuid.UUID(wallet_id))
     assert wallet is not None
     return wallet.account_id
+
+
+async def test_a_loan_is_funded_exactly_once_when_its_worker_stops_mid_disbursement(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    """The payout is asked for, the worker stops, the provider's `payout.paid` arrives while nothing polls the
+    queue, and the next worker books the loan once."""
+    settings = clean.settings
+    queue = f"restart-{uuid.uuid4()}"
+    saved_queues = settings.task_queues
+    settings.task_queues = [queue]  # the API starts this application's workflows on the private queue
+    collaborators = ActivityCollaborators(clean.sessions, clean.cipher, clean.providers())
+
+    def new_worker() -> Worker:
+        return Worker(clean.temporal, task_queue=queue, workflows=list(WORKFLOWS),
+                      activities=activity_functions(settings, collaborators))  # fmt: skip
+
+    first = new_worker()
+    running = asyncio.create_task(first.run())
+    try:
+        admin = await admin_token(http, settings)
+        token, app_id = await signed(http, admin, "+447700920001")
+        clean.payments.behaviour.latency_s = 1.0  # the callback will come while no worker runs
+        card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
+                               headers=bearer(token))  # fmt: skip
+        assert card.status_code == 200, card.text
+        for _ in range(200):  # until the payout has been asked for
+            if [c for c in clean.payments.calls if c[0] == "payout"]:
+                break
+            await asyncio.sleep(0.05)
+        await first.shutdown()
+        await running
+        await clean.payments.drain()
+        assert (await http.get(f"/v1/applications/{app_id}", headers=bearer(token))).json()["status"] == "disbursing"
+        second = new_worker()
+        async with second:
+            funded = await wait_status(http, token, app_id, "disbursed")
+    finally:
+        settings.task_queues = saved_queues
+        clean.payments.behaviour.latency_s = 0.05
+    assert len([c for c in clean.payments.calls if c[0] == "payout"]) == 1
+    async with clean.sessions() as s:
+        loans = (await s.execute(text("SELECT id FROM loans"))).scalars().all()
+        entries = await s.scalar(text("SELECT count(*) FROM journal_entries WHERE kind = 'loan_disbursement'"))
+    assert [str(x) for x in loans] == [funded["loan_id"]] and entries == 1
+    await ledger_is_whole(clean)
+
+
+async def test_booking_a_loan_twice_books_it_once(http: httpx.AsyncClient, clean: Stack) -> None:
+    """What a retried `book_loan` does when the first run committed but its worker died before reporting."""
+    admin = await admin_token(http, clean.settings)
+    token, app_id = await signed(http, admin, "+447700920002")
+    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
+                           headers=bearer(token))  # fmt: skip
+    funded = await wait_status(http, token, app_id, "disbursed")
+    async with clean.sessions() as s:
+        card_id = await s.scalar(text("SELECT card_id FROM loans"))
+    activities = OriginationActivities(
+        clean.sessions, clean.cipher, bureaus=dict(clean.bureaus), scoring=clean.scoring, payments=clean.payments,
+        postbacks=clean.cpa, cpa_networks={}, code_secret="x", public_base_url="http://testserver",
+    )  # fmt: skip
+    again = await activities.book_loan(BookLoan(application_id=app_id, reference="po_again", card_id=str(card_id)))
+    assert again.loan_id == funded["loan_id"]
+    async with clean.sessions() as s:
+        assert await s.scalar(text("SELECT count(*) FROM loans")) == 1
+        assert await s.scalar(text("SELECT count(*) FROM journal_entries")) == 1
+    assert card.status_code == 200
+    await ledger_is_whole(clean)

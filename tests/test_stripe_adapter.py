@@ -129,6 +129,23 @@ async def test_a_payout_is_created_pending(localstripe: str, webhooks: WebhookRe
     webhooks.wait_for("payout.created")
 
 
+async def test_a_card_is_saved_to_a_customer_and_a_pending_payout_can_be_cancelled(localstripe: str) -> None:
+    payments = StripePayments(API_KEY, api_base=localstripe)
+    saved = await payments.save_card("pm_card_visa", None, "card-test-1")
+    assert saved.customer_reference.startswith("cus_") and saved.payment_method.startswith("pm_")
+    assert saved.last4 == "4242"
+    again = await payments.save_card("pm_card_visa", saved.customer_reference, "card-test-2")
+    assert again.customer_reference == saved.customer_reference  # one customer per borrower
+    with pytest.raises(PaymentDeclined) as declined:  # localstripe refuses to attach this test card
+        await payments.save_card("pm_card_visa_chargeDeclined", saved.customer_reference, "card-test-3")
+    assert declined.value.code == "card_declined"
+    paid = await payments.payout(PayoutRequest(2_000, "EUR", "ba_1234", "payout-c", {"kind": "disbursement"}))
+    assert (await payments.payout_status(paid.reference)).status == "pending"
+    assert (await payments.cancel_payout(paid.reference)).status == "canceled"
+    # Cancelling again is refused by Stripe; the adapter answers the payout's final status instead.
+    assert (await payments.cancel_payout(paid.reference)).status == "canceled"
+
+
 async def test_a_retried_charge_activity_charges_once_even_without_idempotency_keys(
     localstripe: str, clean: Stack
 ) -> None:

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.messaging import MessagingActivities
+from activities.messaging_models import DeliverMessageInput
 from activities.origination_models import (
     ApplicationRef,
     BookedLoan,
@@ -38,7 +40,6 @@ from activities.origination_models import (
     RecordReview,
     SendCode,
     SignResult,
-    StatusChange,
     VerifyCode,
 )
 from domain.currency import minor_units
@@ -107,10 +108,12 @@ class OriginationActivities:
         self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher, *,
         bureaus: dict[str, CreditBureau], scoring: ScoringProvider, payments: PaymentProvider,
         postbacks: PostbackSender, cpa_networks: dict[str, str], code_secret: str, public_base_url: str,
+        messaging: MessagingActivities,
     ) -> None:  # fmt: skip
         self._sessions, self._cipher = session_factory, cipher
         self._bureaus, self._scoring, self._payments, self._postbacks = bureaus, scoring, payments, postbacks
         self._cpa_networks, self._code_secret = cpa_networks, code_secret.encode()
+        self._messaging = messaging
         self._callback_url = f"{public_base_url.rstrip('/')}/v1/webhooks/bureau/{scoring.name}"
 
     async def _application(self, session: AsyncSession, application_id: str) -> applications.Application:
@@ -124,12 +127,6 @@ class OriginationActivities:
             app = await self._application(session, application_id)
             person = await applications.applicant(session, self._cipher, app.id)
         return app, Subject(application_id, person.national_id, person.full_name, person.birth_date)
-
-    @activity.defn(name="set_application_status")
-    async def set_application_status(self, data: StatusChange) -> None:
-        async with self._sessions.begin() as session:
-            await applications.set_status(session, uuid.UUID(data.application_id), data.status,
-                                          failure_code=data.failure_code)  # fmt: skip
 
     # --- checks ---------------------------------------------------------------------------------------------------
 
@@ -145,6 +142,7 @@ class OriginationActivities:
                 session, application_id=app.id, user_id=app.user_id, kind="fraud", provider="lendflow",
                 reference=data.application_id, status="received", summary=asdict(signals),
             )  # fmt: skip
+            await applications.set_status(session, app.id, "checking")
         return CheckResult(kind="fraud", provider="lendflow", status="received", reference=data.application_id)
 
     @activity.defn(name="fetch_bureau_report")
@@ -227,14 +225,17 @@ class OriginationActivities:
             )  # fmt: skip
             decision = decide(terms, rules, facts)
             record = self._decision_record(decision, rules_version=None if rule_set is None else rule_set.version)
-            status = {Outcome.APPROVE: "offered", Outcome.REJECT: "rejected", Outcome.REVIEW: "manual_review"}
             offer = self._offer(terms, decision.principal, app) if decision.outcome is Outcome.APPROVE else None
-            await applications.set_status(session, app.id, status[decision.outcome], decision=record, offer=offer)
+            await applications.record_decision(session, app.id, decision=record, offer=offer)
+            if decision.outcome is not Outcome.REJECT:  # a rejection is written by end_application
+                status = "offered" if decision.outcome is Outcome.APPROVE else "manual_review"
+                await applications.set_status(session, app.id, status)
         return self._result(decision, app, terms)
 
     @staticmethod
     def _decision_record(decision: Decision, *, rules_version: int | None, by: str = "rules") -> dict[str, object]:
         return {"outcome": decision.outcome.value, "principal": decision.principal, "by": by,
+                "decided_at": datetime.now(UTC).isoformat(),
                 "rules_version": rules_version, "borrower_reasons": list(decision.borrower_reasons),
                 "staff_reasons": list(decision.staff_reasons)}  # fmt: skip
 
@@ -278,8 +279,9 @@ class OriginationActivities:
             record = self._decision_record(decision, rules_version=earlier.get("rules_version"),
                                            by=f"staff:{review.staff_id}")  # fmt: skip
             offer = self._offer(terms, principal, app) if approve else None
-            await applications.set_status(session, app.id, "offered" if approve else "rejected", decision=record,
-                                          offer=offer)  # fmt: skip
+            await applications.record_decision(session, app.id, decision=record, offer=offer)
+            if approve:
+                await applications.set_status(session, app.id, "offered")
         return self._result(decision, app, terms)
 
     # --- agreement and signing ------------------------------------------------------------------------------------
@@ -297,7 +299,6 @@ class OriginationActivities:
                 app.term_days, datetime.now(UTC).date(),
             ))  # fmt: skip
             await agreements.create_agreement(session, app.id, document, document_hash(document))
-            await applications.set_status(session, app.id, "awaiting_signature")
 
     def _code_hash(self, application_id: str, code: str) -> bytes:
         return hmac.new(self._code_secret, f"sign:{application_id}:{code}".encode(), hashlib.sha256).digest()
@@ -320,7 +321,15 @@ class OriginationActivities:
             body = TEMPLATES["signing_code"].format(code=code, minutes=max(1, data.ttl_seconds // 60))
             message_id = await messages.create_message(session, self._cipher, channel="sms", to=person.phone,
                                                        body=body, purpose="signing_code")  # fmt: skip
-        return MessageRef(message_ids=[str(message_id)])
+            await applications.set_status(session, app.id, "awaiting_signature")
+        return await self._deliver([message_id])
+
+    async def _deliver(self, message_ids: list[uuid.UUID]) -> MessageRef:
+        """Handed to the provider from this activity: a provider outage fails it and Temporal retries it (the
+        message is sent once: delivery skips messages the provider already took)."""
+        for message_id in message_ids:
+            await self._messaging.deliver_message(DeliverMessageInput(message_id=str(message_id)))
+        return MessageRef(message_ids=[str(m) for m in message_ids])
 
     @activity.defn(name="verify_signing_code")
     async def verify_signing_code(self, data: VerifyCode) -> SignResult:
@@ -448,7 +457,7 @@ class OriginationActivities:
             ))  # fmt: skip
             await loans.set_disbursement_entry(session, loan.id, entry.id)
             await applications.set_status(session, app.id, "disbursed", loan_id=loan.id)
-        return BookedLoan(loan_id=str(loan.id), entry_id=entry.id)
+        return BookedLoan(loan_id=str(loan.id), entry_id=entry.id, postback=app.cpa_network is not None)
 
     @staticmethod
     async def _open_loan_accounts(
@@ -491,14 +500,17 @@ class OriginationActivities:
             offer = app.offer or {}
             amount = _money(int(offer.get("principal", app.principal)), app.currency)
             body = TEMPLATES[data.template].format(amount=amount, due_date=offer.get("due_date", ""))
+            key = f"{data.application_id}:{data.template}"
             ids = [await messages.create_message(session, self._cipher, channel="sms", to=person.phone, body=body,
-                                                 purpose=f"application_{data.template}")]  # fmt: skip
+                                                 purpose=f"application_{data.template}",
+                                                 message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":sms"))]  # fmt: skip
             if person.email and data.template == "funded":
                 ids.append(await messages.create_message(
                     session, self._cipher, channel="email", to=person.email, body=body,
                     purpose="application_funded", subject="Your loan has been paid out",
+                    message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":email"),
                 ))  # fmt: skip
-        return MessageRef(message_ids=[str(i) for i in ids])
+        return await self._deliver(ids)
 
     @activity.defn(name="send_cpa_postback")
     async def send_cpa_postback(self, data: PostbackInput) -> None:

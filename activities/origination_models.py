@@ -80,12 +80,6 @@ class DecisionResult(BaseModel):
     staff_reasons: list[str] = Field(default_factory=list)
 
 
-class StatusChange(BaseModel):
-    application_id: str
-    status: str
-    failure_code: str | None = None
-
-
 class ReviewDecision(BaseModel):
     decision: str  # approve | reject
     principal: int | None = None
@@ -168,6 +162,7 @@ class BookLoan(BaseModel):
 class BookedLoan(BaseModel):
     loan_id: str
     entry_id: int
+    postback: bool = False  # a CPA network brought the borrower and is owed a conversion postback
 
 
 class CancelRequest(BaseModel):

@@ -56,7 +56,7 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
     origination = OriginationActivities(
         collaborators.session_factory, collaborators.cipher, bureaus=providers.bureaus, scoring=providers.scoring,
         payments=providers.payments, postbacks=providers.postbacks, cpa_networks=settings.cpa_networks,
-        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url,
+        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url, messaging=messaging,
     )  # fmt: skip
     return [
         *origination_activities(origination),
@@ -75,7 +75,7 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
 
 def origination_activities(origination: OriginationActivities) -> list[Any]:
     return [
-        origination.set_application_status, origination.check_fraud, origination.fetch_bureau_report,
+        origination.check_fraud, origination.fetch_bureau_report,
         origination.request_score, origination.decide_application, origination.escalate_review,
         origination.record_review, origination.prepare_agreement, origination.send_signing_code,
         origination.verify_signing_code, origination.link_card, origination.request_disbursement,

@@ -47,10 +47,8 @@ with workflow.unsafe.imports_passed_through():
         SendCode,
         SignAttempt,
         SignResult,
-        StatusChange,
         VerifyCode,
     )
-    from workflows.message_delivery import MessageDeliveryInput, MessageDeliveryWorkflow, message_workflow_id
 
 __all__ = [
     "ApplicationState",
@@ -80,6 +78,10 @@ RETRYABLE_PAYOUT_FAILURES = frozenset({"could_not_process", "insufficient_funds"
 CANCELLABLE = frozenset({"received", "checking", "manual_review", "offered", "awaiting_signature", "awaiting_card"})
 
 
+def reviewed_by_rules(decision: DecisionResult) -> bool:
+    return not any(reason.startswith("underwriter:") for reason in decision.staff_reasons)
+
+
 def application_workflow_id(application_id: str) -> str:
     return f"loan-application-{application_id}"
 
@@ -106,6 +108,10 @@ def _refusal(err: ActivityError) -> ApplicationError:
 class LoanApplicationWorkflow:
     def __init__(self) -> None:
         self._status = "received"
+        # Set while an activity that moves the read model (the API's view) to a new status runs: its outcome is not
+        # known here yet, so commands are let through the validators and re-checked once it is. A client that saw
+        # the new status in the API is never refused for being quick.
+        self._in_flux = False
         self._escalated = False
         self._loan_id: str | None = None
         self._decision: DecisionResult | None = None
@@ -135,15 +141,32 @@ class LoanApplicationWorkflow:
     def provider_event(self, word: DisbursementSignal) -> None:
         self._payout_words.setdefault(word.reference, word)
 
-    def _require(self, *statuses: str) -> None:
-        if self._status not in statuses:
+    def _require(self, *statuses: str, strict: bool = False) -> None:
+        if self._status not in statuses and (strict or not self._in_flux):
             raise ApplicationError(f"the application is {self._status}, not {' or '.join(statuses)}", type="conflict")
+
+    async def _settled(self, *statuses: str) -> None:
+        """In handlers: wait out a status change in progress, then hold the command to the status it needs."""
+        await workflow.wait_condition(lambda: not self._in_flux)
+        self._require(*statuses, strict=True)
+
+    async def _moved_on_from(self, status: str) -> None:
+        await workflow.wait_condition(lambda: self._status != status and not self._in_flux)
+
+    async def _moving(self, name: str, data: object, result_type: type, retry: RetryPolicy = DB_RETRY) -> object:
+        """Runs an activity that writes the application's next status, with commands held meanwhile."""
+        self._in_flux = True
+        try:
+            return await _act(name, data, result_type, retry)
+        finally:
+            self._in_flux = False
 
     @workflow.update(name="review")
     async def review(self, decision: ReviewDecision) -> ApplicationState:
+        await self._settled("manual_review")
         if self._review is None:
             self._review = decision
-        await workflow.wait_condition(lambda: self._status != "manual_review")
+        await self._moved_on_from("manual_review")
         return self.state()
 
     @review.validator
@@ -163,8 +186,9 @@ class LoanApplicationWorkflow:
 
     @workflow.update(name="accept")
     async def accept(self) -> ApplicationState:
+        await self._settled("offered")
         self._accepted = True
-        await workflow.wait_condition(lambda: self._status != "offered")
+        await self._moved_on_from("offered")
         return self.state()
 
     @accept.validator
@@ -174,9 +198,9 @@ class LoanApplicationWorkflow:
     @workflow.update(name="sign")
     async def sign(self, attempt: SignAttempt) -> SignResult:
         async with self._lock:
-            self._require("awaiting_signature")
+            await self._settled("awaiting_signature")
             try:
-                result = await _act("verify_signing_code", VerifyCode(
+                result = await self._moving("verify_signing_code", VerifyCode(
                     application_id=self._data.application_id, attempt=attempt,
                     max_attempts=self._data.timings.signing_max_attempts,
                 ), SignResult)  # fmt: skip
@@ -184,10 +208,12 @@ class LoanApplicationWorkflow:
                 raise _refusal(err) from err
             assert isinstance(result, SignResult)
             if result.status == "signed":
-                self._signed = True
+                self._signed, self._status = True, "awaiting_card"
             elif result.status == "exhausted":
                 self._exhausted = True
-            return result
+        if result.status == "exhausted":
+            await self._moved_on_from("awaiting_signature")
+        return result
 
     @sign.validator
     def _validate_sign(self, attempt: SignAttempt) -> None:
@@ -196,7 +222,7 @@ class LoanApplicationWorkflow:
     @workflow.update(name="resend_code")
     async def resend_code(self) -> ApplicationState:
         async with self._lock:
-            self._require("awaiting_signature")
+            await self._settled("awaiting_signature")
             await self._send_code()
             return self.state()
 
@@ -207,17 +233,17 @@ class LoanApplicationWorkflow:
     @workflow.update(name="link_card")
     async def link_card(self, card: CardLink) -> CardResult:
         async with self._lock:
-            self._require("awaiting_card")
+            await self._settled("awaiting_card")
             try:
-                result = await _act("link_card", LinkCard(application_id=self._data.application_id,
-                                                          payment_method=card.payment_method),
-                                    CardResult, PROVIDER_RETRY)  # fmt: skip
+                result = await self._moving("link_card", LinkCard(application_id=self._data.application_id,
+                                                                  payment_method=card.payment_method),
+                                            CardResult, PROVIDER_RETRY)  # fmt: skip
             except ActivityError as err:
                 raise _refusal(err) from err
             assert isinstance(result, CardResult)
             if result.status == "linked":
-                self._card = result
-            return result
+                self._card, self._status = result, "disbursing"
+        return result
 
     @link_card.validator
     def _validate_link_card(self, card: CardLink) -> None:
@@ -225,6 +251,9 @@ class LoanApplicationWorkflow:
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelRequest) -> ApplicationState:
+        await workflow.wait_condition(lambda: not self._in_flux)
+        if self._status not in CANCELLABLE:
+            raise ApplicationError(f"the application is {self._status}: it can no longer be cancelled", type="conflict")
         if self._cancel is None:
             self._cancel = request
         await workflow.wait_condition(lambda: self._status in FINAL_STATUSES)
@@ -241,12 +270,12 @@ class LoanApplicationWorkflow:
     async def run(self, data: LoanApplicationInput) -> ApplicationState:
         self._data = data
         timings = data.timings
-        await self._move("checking")
+        self._status = "checking"  # written to the read model by the anti-fraud check, the first to run
         checks = await asyncio.gather(self._fraud(), self._bureau(data.bureaus), self._score(timings))
         if self._cancel is not None:
             return await self._end("cancelled", "cancelled", reason=self._cancel.reason)
-        decided = await _act("decide_application", DecideInput(application_id=data.application_id,
-                                                                checks=list(checks)), DecisionResult)  # fmt: skip
+        decided = await self._moving("decide_application", DecideInput(application_id=data.application_id,
+                                                                        checks=list(checks)), DecisionResult)  # fmt: skip
         assert isinstance(decided, DecisionResult)
         self._decision = decided
         if decided.outcome == "review":
@@ -256,7 +285,7 @@ class LoanApplicationWorkflow:
                 return await self._ended_by_wait("expired", "review_expired")
             decided = reviewed
         if decided.outcome == "reject":
-            self._status = "rejected"
+            await self._end("rejected", "rejected_by_rules" if reviewed_by_rules(decided) else "rejected_by_staff")
             await self._notify("rejected")
             return await self._finish()
         self._status = "offered"
@@ -264,21 +293,18 @@ class LoanApplicationWorkflow:
         if not await self._until(lambda: self._accepted, timings.offer_expiry_seconds):
             return await self._ended_by_wait("expired", "offer_expired")
         await _act("prepare_agreement", ApplicationRef(application_id=data.application_id))
+        try:
+            await self._send_code()
+        except ApplicationError:
+            return await self._end("failed", "signing_code_not_sent")
         self._status = "awaiting_signature"
-        await self._send_code()
         if not await self._until(lambda: self._signed or self._exhausted, timings.signing_wait_seconds):
             return await self._ended_by_wait("expired", "not_signed")
         if self._exhausted:
             return await self._end("cancelled", "signing_attempts_exhausted")
-        self._status = "awaiting_card"
         if not await self._until(lambda: self._card is not None, timings.card_wait_seconds):
             return await self._ended_by_wait("expired", "no_card")
-        self._status = "disbursing"
         return await self._disburse(timings)
-
-    async def _move(self, status: str) -> None:
-        self._status = status
-        await _act("set_application_status", StatusChange(application_id=self._data.application_id, status=status))
 
     async def _until(self, condition: Callable[[], bool], seconds: int) -> bool:
         """True once `condition` holds; False when the time runs out or staff cancel first."""
@@ -341,39 +367,36 @@ class LoanApplicationWorkflow:
             ready = await self._until(lambda: self._review is not None, remaining)
         if not ready or self._review is None:
             return None
-        result = await _act("record_review", RecordReview(application_id=self._data.application_id,
-                                                          review=self._review), DecisionResult)  # fmt: skip
+        result = await self._moving("record_review", RecordReview(application_id=self._data.application_id,
+                                                                  review=self._review), DecisionResult)  # fmt: skip
         assert isinstance(result, DecisionResult)
         return result
 
+    def _message_retry(self) -> RetryPolicy:
+        return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                           maximum_attempts=self._data.timings.message_send_attempts,
+                           non_retryable_error_types=["MessageNotFound", "limit_exceeded", "conflict", "not_found"])  # fmt: skip
+
     async def _send_code(self) -> None:
+        """A new signing code, sent by SMS from the activity itself (the first one moves the application to
+        `awaiting_signature`)."""
         timings = self._data.timings
         try:
-            sent = await _act("send_signing_code", SendCode(
+            await self._moving("send_signing_code", SendCode(
                 application_id=self._data.application_id, ttl_seconds=timings.signing_code_ttl_seconds,
                 max_codes=timings.signing_max_codes,
-            ), MessageRef)  # fmt: skip
+            ), MessageRef, self._message_retry())  # fmt: skip
         except ActivityError as err:
             raise _refusal(err) from err
-        assert isinstance(sent, MessageRef)
-        await self._deliver(sent)
 
     async def _notify(self, template: str) -> None:
-        sent = await _act("notify_borrower", Notify(application_id=self._data.application_id, template=template),
-                          MessageRef)  # fmt: skip
-        assert isinstance(sent, MessageRef)
-        await self._deliver(sent)
-
-    async def _deliver(self, sent: MessageRef) -> None:
-        """Each message is its own delivery workflow, left running when this one ends."""
-        timings = self._data.timings
-        for message_id in sent.message_ids:
-            await workflow.start_child_workflow(
-                MessageDeliveryWorkflow.run,
-                MessageDeliveryInput(message_id=message_id, send_attempts=timings.message_send_attempts,
-                                     status_wait_seconds=timings.message_status_wait_seconds),
-                id=message_workflow_id(message_id), parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )  # fmt: skip
+        """Created and handed to the provider by one activity; delivery statuses come back through the provider's
+        webhook, which records them. A borrower's message that cannot be sent does not stop the application."""
+        try:
+            await _act("notify_borrower", Notify(application_id=self._data.application_id, template=template),
+                       MessageRef, self._message_retry())  # fmt: skip
+        except ActivityError:
+            workflow.logger.warning("could not send %s to the borrower of %s", template, self._data.application_id)
 
     async def _disburse(self, timings: OriginationTimings) -> ApplicationState:
         assert self._card is not None and self._card.card_id is not None
@@ -427,13 +450,14 @@ class LoanApplicationWorkflow:
         assert isinstance(booked, BookedLoan)
         self._loan_id, self._status = booked.loan_id, "disbursed"
         await self._notify("funded")
-        await workflow.start_child_workflow(
-            CpaPostbackWorkflow.run,
-            PostbackInput(application_id=self._data.application_id,
-                          first_retry_seconds=self._data.timings.postback_retry_seconds),
-            id=postback_workflow_id(self._data.application_id),
-            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-        )  # fmt: skip
+        if booked.postback:
+            await workflow.start_child_workflow(
+                CpaPostbackWorkflow.run,
+                PostbackInput(application_id=self._data.application_id,
+                              first_retry_seconds=self._data.timings.postback_retry_seconds),
+                id=postback_workflow_id(self._data.application_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )  # fmt: skip
         return await self._finish()
 
     async def _ended_by_wait(self, status: str, code: str) -> ApplicationState:
@@ -444,8 +468,8 @@ class LoanApplicationWorkflow:
         return await self._finish()
 
     async def _end(self, status: str, code: str, *, reason: str | None = None) -> ApplicationState:
-        await _act("end_application", EndApplication(application_id=self._data.application_id, status=status,
-                                                     failure_code=code, reason=reason))  # fmt: skip
+        await self._moving("end_application", EndApplication(application_id=self._data.application_id, status=status,
+                                                     failure_code=code, reason=reason), type(None))  # fmt: skip
         self._status = status
         if status == "cancelled":
             await self._notify("cancelled")

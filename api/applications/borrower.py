@@ -60,6 +60,13 @@ async def _own(db: Db, application_id: uuid.UUID, user_id: uuid.UUID) -> applica
     return app
 
 
+async def _own_then_release(db: Db, application_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Before a command waits on the workflow: the connection goes back to the pool, or requests waiting on
+    workflows could hold every connection the workflows' own activities need."""
+    await _own(db, application_id, user_id)
+    await db.rollback()
+
+
 @router.post("", status_code=201, response_model=ApplicationView)
 async def apply(
     body: NewApplication, request: Request, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
@@ -114,7 +121,6 @@ async def read_application(application_id: uuid.UUID, user: CurrentUser, db: Db)
 
 
 async def _fresh(db: Db, application_id: uuid.UUID) -> ApplicationView:
-    await db.rollback()  # see what the workflow's activities wrote since this request began
     app = await applications.application(db, application_id)
     assert app is not None
     return application_view(app)
@@ -123,7 +129,7 @@ async def _fresh(db: Db, application_id: uuid.UUID) -> ApplicationView:
 @router.post("/{application_id}/accept", response_model=ApplicationView)
 async def accept_offer(application_id: uuid.UUID, user: CurrentUser, db: Db, temporal: Temporal) -> ApplicationView:
     """The offer is accepted; the agreement is produced and a signing code goes out by SMS."""
-    await _own(db, application_id, user.id)
+    await _own_then_release(db, application_id, user.id)
     await update_workflow(temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.accept)
     return await _fresh(db, application_id)
 
@@ -132,7 +138,7 @@ async def accept_offer(application_id: uuid.UUID, user: CurrentUser, db: Db, tem
 async def sign(
     application_id: uuid.UUID, body: SignBody, request: Request, user: CurrentUser, db: Db, temporal: Temporal
 ) -> SignView:
-    await _own(db, application_id, user.id)
+    await _own_then_release(db, application_id, user.id)
     result: SignResult = await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.sign,
         SignAttempt(code=body.code, client_address=client_address(request), signer_id=str(user.id)),
@@ -149,7 +155,7 @@ async def sign(
 @router.post("/{application_id}/sign/resend", response_model=ApplicationView)
 async def resend_code(application_id: uuid.UUID, user: CurrentUser, db: Db, temporal: Temporal) -> ApplicationView:
     """A new signing code (the previous one stops working), a limited number of times."""
-    await _own(db, application_id, user.id)
+    await _own_then_release(db, application_id, user.id)
     await update_workflow(temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.resend_code)
     return await _fresh(db, application_id)
 
@@ -159,7 +165,7 @@ async def link_card(
     application_id: uuid.UUID, body: CardBody, user: CurrentUser, db: Db, temporal: Temporal
 ) -> ApplicationView:
     """The card is saved with the payment provider (for the payout now and repayments later)."""
-    await _own(db, application_id, user.id)
+    await _own_then_release(db, application_id, user.id)
     result: CardResult = await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.link_card,
         CardLink(payment_method=body.payment_method),
@@ -174,7 +180,7 @@ async def withdraw(
     application_id: uuid.UUID, body: CancelBody, user: CurrentUser, db: Db, temporal: Temporal
 ) -> ApplicationView:
     """The borrower withdraws, at any step before the money is on its way."""
-    await _own(db, application_id, user.id)
+    await _own_then_release(db, application_id, user.id)
     await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.cancel,
         CancelRequest(reason=body.reason, by=f"borrower:{user.id}"),

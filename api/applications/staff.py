@@ -75,6 +75,7 @@ async def decide(
     await _found(db, application_id)
     if body.decision == "reject" and body.principal is not None:
         raise Problem(422, "validation_error", "a rejection has no principal")
+    await db.rollback()  # no connection held while the workflow works
     await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.review,
         ReviewDecision(decision=body.decision, principal=body.principal, reason=body.reason, staff_id=str(staff.id)),
@@ -92,6 +93,7 @@ async def cancel(
 ) -> StaffApplicationView:  # fmt: skip
     """At any step before the payout is asked for; what was done is undone (the agreement is voided)."""
     await _found(db, application_id)
+    await db.rollback()  # no connection held while the workflow works
     await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.cancel,
         CancelRequest(reason=body.reason, by=f"staff:{staff.id}"),

@@ -18,7 +18,7 @@ from api.problems import Problem
 from providers.messaging.twilio_signature import twilio_signature_is_valid
 from store.repositories import messages
 from store.repositories.webhooks import store_event_once
-from workflows.message_delivery import DeliveryStatusReport, message_workflow_id
+from workflows.message_delivery import FINAL_STATUSES, DeliveryStatusReport, message_workflow_id
 
 router = APIRouter(prefix="/v1/webhooks/twilio", tags=["provider callbacks"])
 
@@ -52,9 +52,18 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
         db, provider="twilio", event_id=f"{sid}:{status}", event_type=f"message.{status}", payload=form
     )
     await db.commit()
-    if is_new:
-        report = DeliveryStatusReport(status=status, error_code=form.get("ErrorCode") or None)
+    if not is_new:
+        return Response(status_code=204)
+    report = DeliveryStatusReport(status=status, error_code=form.get("ErrorCode") or None)
+    if status in FINAL_STATUSES:
         await _tell_workflow(temporal, db, message_id, report)
+    else:
+        # `queued` and `sent` are progress, not outcomes: recorded here (forward only), so the delivery workflow
+        # wakes once per message, for the final word it waits for.
+        try:
+            await messages.record_status(db, message_id, report.status, report.error_code)
+        except LookupError as err:
+            raise Problem(404, "not_found", "no such message") from err
     return Response(status_code=204)
 
 

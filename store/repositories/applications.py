@@ -132,6 +132,21 @@ async def set_status(
     return changed is not None
 
 
+async def record_decision(
+    session: AsyncSession, application_id: uuid.UUID, *, decision: dict[str, Any], offer: dict[str, Any] | None
+) -> None:
+    """What the rules or the underwriter decided; the status follows when the workflow moves on (it writes the
+    read model only once it is ready for the commands the new status invites)."""
+    await session.execute(
+        text(
+            "UPDATE loan_applications SET decision = CAST(:decision AS jsonb),"
+            " offer = coalesce(CAST(:offer AS jsonb), offer) WHERE id = :id AND status <> ALL(:final)"
+        ),
+        {"id": application_id, "decision": json.dumps(decision), "offer": None if offer is None else json.dumps(offer),
+         "final": list(FINAL)},
+    )  # fmt: skip
+
+
 async def mark_escalated(session: AsyncSession, application_id: uuid.UUID) -> None:
     await session.execute(
         text("UPDATE loan_applications SET escalated_at = coalesce(escalated_at, now()) WHERE id = :id"),

@@ -37,9 +37,13 @@ async def create_message(
     body: str,
     purpose: str,
     subject: str | None = None,
+    message_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
+    """A new message; with `message_id`, the one of that id if it exists already (a retried step sends one)."""
+    if message_id is not None and await session.get(OutboundMessage, message_id) is not None:
+        return message_id
     message = OutboundMessage(
-        id=uuid.uuid4(),
+        id=message_id or uuid.uuid4(),
         channel=channel,
         recipient_lookup=cipher.lookup(to),
         recipient_encrypted=cipher.encrypt(to),

@@ -1,0 +1,275 @@
+"""Origination under load on the embedded stack, deployed as it runs for real: the API (`lendflow api`) and the
+workers (`lendflow worker`, with the fake providers answering at realistic latencies and calling the API back over
+HTTP) in their own processes, load from this one.
+
+    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200]
+
+Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
+on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too.
+Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
+the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
+path (one activity, three in parallel, one) served by a worker process of their own, once with no-op activities and
+once with activities that only wait as long as the fakes do (bureau 300 ms, scoring 500 ms), started at the same
+rate. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from sqlalchemy import text
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from api.security.tokens import Principal, issue_token
+from bench.baseline_workflows import DecisionShapeWorkflow
+from bench.stack import bench_database
+from config import Settings
+from store.db import make_engine, make_session_factory
+from store.pii import PiiCipher
+from store.repositories.identity import user_for_phone
+from workers.devstack.ports import free_port, wait_for_port
+from workers.devstack.temporal import temporal_cli_path
+
+BUREAU_MS, SCORING_MS, PAYMENTS_MS = 300, 500, 200
+POLL_S = 0.25  # how often a borrower's app looks at its application
+TERMS = {"principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
+         "term_max_days": 60, "daily_rate": "0.008", "origination_fee_percent": "5"}  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class Bench:
+    def __init__(self, settings: Settings, client: Client, base_url: str) -> None:
+        self.settings, self.client, self.base_url = settings, client, base_url
+        self.engine = make_engine(settings.database_url or "", pool_size=5)
+        self.sessions = make_session_factory(self.engine)
+        self.cipher = PiiCipher(settings.pii_key)
+
+    def http(self) -> httpx.AsyncClient:
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0
+        )  # < the server's 5 s
+        return httpx.AsyncClient(base_url=self.base_url, timeout=120, limits=limits)
+
+    async def product(self, admin: str) -> str:
+        async with self.http() as http:
+            headers = {"Authorization": f"Bearer {admin}"}
+            created = (await http.post("/v1/staff/products", json={"code": "bench", "name": "Bench",
+                                                                   "currency": "GBP"}, headers=headers)).json()  # fmt: skip
+            valid_from = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+            response = await http.post(f"/v1/staff/products/{created['id']}/versions",
+                                       json={"valid_from": valid_from, "terms": TERMS}, headers=headers)  # fmt: skip
+            response.raise_for_status()
+            return str(created["id"])
+
+    async def borrower(self, n: int) -> tuple[str, str]:
+        phone = f"+4477009{n:05d}"
+        async with self.sessions.begin() as s:  # as a first sign-in would (the OTP round trip is not measured)
+            user = await user_for_phone(s, self.cipher, phone)
+        token = issue_token(Principal("user", user.id), self.settings.jwt_secret, timedelta(hours=2))
+        return phone, token
+
+    async def apply(self, http: httpx.AsyncClient, product_id: str, n: int, token: str, phone: str) -> str:
+        body = {"product_id": product_id, "principal": 50_000, "term_days": 30,
+                "applicant": {"full_name": f"Bench {n}", "national_id": f"BN{n:08d}7", "birth_date": "1990-05-01",
+                              "phone": phone, "monthly_income": 300_000},
+                "device_fingerprint": f"bench-device-{n}"}  # fmt: skip
+        response = await http.post("/v1/applications", json=body, headers={"Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+    async def walk_to_disbursement(self, http: httpx.AsyncClient, app_id: str, token: str, phone: str) -> None:
+        """What the borrower does once the offer is there, each step as soon as the API allows it."""
+        headers = {"Authorization": f"Bearer {token}"}
+        await self.until(http, app_id, headers, {"offered"})
+        (await http.post(f"/v1/applications/{app_id}/accept", headers=headers)).raise_for_status()
+        code = None
+        while code is None:
+            messages = (await http.get("/v1/dev/outbox", params={"to": phone})).json()["data"]
+            code = next((m["body"].split("code is ")[1][:6] for m in messages if m["purpose"] == "signing_code"), None)
+            await asyncio.sleep(POLL_S if code is None else 0)
+        (await http.post(f"/v1/applications/{app_id}/sign", json={"code": code}, headers=headers)).raise_for_status()
+        (await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
+                         headers=headers)).raise_for_status()  # fmt: skip
+        await self.until(http, app_id, headers, {"disbursed", "failed"})
+
+    @staticmethod
+    async def until(http: httpx.AsyncClient, app_id: str, headers: dict[str, str], statuses: set[str]) -> None:
+        while True:
+            status = (await http.get(f"/v1/applications/{app_id}", headers=headers)).json()["status"]
+            if status in statuses:
+                return
+            await asyncio.sleep(POLL_S)
+
+    async def timings(self, ids: list[str]) -> tuple[list[float], list[float]]:
+        async with self.sessions() as s:
+            rows = (await s.execute(text(
+                "SELECT a.created_at, a.decision->>'decided_at', l.created_at FROM loan_applications a"
+                " LEFT JOIN loans l ON l.application_id = a.id WHERE a.id = ANY(:ids)"
+            ), {"ids": [uuid.UUID(i) for i in ids]})).all()  # fmt: skip
+        decided = [(datetime.fromisoformat(r[1]) - r[0]).total_seconds() for r in rows if r[1]]
+        disbursed = [(r[2] - r[0]).total_seconds() for r in rows if r[2] is not None]
+        return decided, disbursed
+
+    async def wait_decided(self, ids: list[str], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            async with self.sessions() as s:
+                pending = await s.scalar(text("SELECT count(*) FROM loan_applications WHERE id = ANY(:ids)"
+                                              " AND decision IS NULL"), {"ids": [uuid.UUID(i) for i in ids]})  # fmt: skip
+            if not pending:
+                return
+            await asyncio.sleep(0.2)
+
+
+async def steady(bench: Bench, product_id: str, rate: float, seconds: float) -> tuple[list[str], float]:
+    count = int(rate * seconds)
+    borrowers = [await bench.borrower(n) for n in range(count)]
+    walkers: list[asyncio.Task[None]] = []
+    ids: list[str] = []
+    started = time.monotonic()
+    async with bench.http() as http:
+        for n, (phone, token) in enumerate(borrowers):
+            await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            app_id = await bench.apply(http, product_id, n, token, phone)
+            ids.append(app_id)
+            walkers.append(asyncio.create_task(bench.walk_to_disbursement(http, app_id, token, phone)))
+        await asyncio.wait_for(asyncio.gather(*walkers), timeout=300)
+    return ids, time.monotonic() - started
+
+
+async def burst(bench: Bench, product_id: str, size: int) -> list[str]:
+    borrowers = [await bench.borrower(100_000 + n) for n in range(size)]
+    async with bench.http() as http:
+        ids = await asyncio.gather(*(bench.apply(http, product_id, 100_000 + n, t, p)
+                                     for n, (p, t) in enumerate(borrowers)))  # fmt: skip
+    await bench.wait_decided(list(ids), timeout_s=300)
+    return list(ids)
+
+
+async def baseline(client: Client, queue: str, waits: list[float], rate: float, count: int) -> list[float]:
+    async def one(n: int) -> float:
+        begun = time.monotonic()
+        await client.execute_workflow(DecisionShapeWorkflow.run, waits, id=f"bench-base-{uuid.uuid4()}",
+                                      task_queue=queue)  # fmt: skip
+        return time.monotonic() - begun
+
+    started, tasks = time.monotonic(), []
+    for n in range(count):
+        await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+        tasks.append(asyncio.create_task(one(n)))
+    return list(await asyncio.gather(*tasks))
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(args, env=os.environ | env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+
+
+def dump_logs(directory: Path) -> None:
+    for log in sorted(directory.glob("*.log")):
+        print(f"== {log.name}", log.read_text()[-3000:], sep="\n", file=sys.stderr)
+
+
+async def main(rate: float, seconds: float, burst_size: int) -> None:
+    lendflow = str(Path(sys.executable).parent / "lendflow")
+    with bench_database() as url, tempfile.TemporaryDirectory(prefix="lendflow-bench-") as tmp:
+        env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli_path(),
+                                                    data_converter=pydantic_data_converter,
+                                                    dev_server_log_level="error")  # fmt: skip
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        target = env.client.service_client.config.target_host
+        config = {
+            "DATABASE_URL": url, "TEMPORAL_ADDRESS": target, "LENDFLOW_ENV": "dev", "LENDFLOW_DATA_DIR": tmp,
+            "LENDFLOW_TASK_QUEUES": '["bench"]', "LENDFLOW_PUBLIC_BASE_URL": base_url, "LENDFLOW_LOG_LEVEL": "WARNING",
+            "LENDFLOW_FAKE_BUREAU_LATENCY_MS": str(BUREAU_MS), "LENDFLOW_FAKE_SCORING_LATENCY_MS": str(SCORING_MS),
+            "LENDFLOW_FAKE_PAYMENTS_LATENCY_MS": str(PAYMENTS_MS), "LENDFLOW_FAKE_SMS_LATENCY_MS": "100",
+        }  # fmt: skip
+        processes = [
+            spawn([lendflow, "migrate"], config, Path(tmp) / "migrate.log"),
+        ]
+        processes[0].wait()
+        processes = [
+            spawn([lendflow, "api", "--port", str(port)], config, Path(tmp) / "api.log"),
+            spawn([lendflow, "worker"], config, Path(tmp) / "worker.log"),
+            spawn([sys.executable, str(Path(__file__).parent / "baseline_worker.py"), target, "bench-baseline"],
+                  config, Path(tmp) / "baseline.log"),
+        ]  # fmt: skip
+        try:
+            wait_for_port(port, 60)
+            settings = Settings(env="dev", database_url=url, temporal_address=target, data_dir=Path(tmp))
+            bench = Bench(settings, env.client, base_url)
+            async with bench.http() as http:
+                admin = (await http.post("/v1/staff/token", json={"email": settings.admin_email,
+                                                                  "password": settings.admin_password})).json()  # fmt: skip
+            product_id = await bench.product(admin["access_token"])
+
+            count = int(rate * seconds)  # the baselines first, on an idle stack
+            noop = await baseline(env.client, "bench-baseline", [0.0, 0.0], rate, count)
+            shaped = await baseline(env.client, "bench-baseline", [BUREAU_MS / 1000, SCORING_MS / 1000], rate, count)
+            steady_ids, steady_s = await steady(bench, product_id, rate, seconds)
+            decided, disbursed = await bench.timings(steady_ids)
+            await asyncio.sleep(5)  # let the steady phase's messages and postbacks finish
+            burst_ids = await burst(bench, product_id, burst_size)
+            burst_decided, _ = await bench.timings(burst_ids)
+            await bench.engine.dispose()
+        except BaseException:
+            dump_logs(Path(tmp))
+            raise
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            await env.shutdown()
+
+    figures = {
+        "applications": len(steady_ids), "rate_per_s": rate, "steady_phase_s": round(steady_s, 1),
+        "decision_p50_s": round(statistics.median(decided), 3), "decision_p95_s": round(percentile(decided, 0.95), 3),
+        "disbursed_p50_s": round(statistics.median(disbursed), 3),
+        "disbursed_p95_s": round(percentile(disbursed, 0.95), 3), "disbursed": len(disbursed),
+        "burst": len(burst_ids), "burst_decision_p50_s": round(statistics.median(burst_decided), 3),
+        "burst_decision_p95_s": round(percentile(burst_decided, 0.95), 3),
+        "baseline_noop_p95_s": round(percentile(noop, 0.95), 3),
+        "baseline_latency_matched_p95_s": round(percentile(shaped, 0.95), 3),
+    }  # fmt: skip
+    figures["decision_vs_baseline"] = round(figures["decision_p95_s"] / figures["baseline_latency_matched_p95_s"], 2)
+    figures["decision_vs_noop_baseline"] = round(figures["decision_p95_s"] / figures["baseline_noop_p95_s"], 2)
+    print(f"{'figure':<34}{'value':>12}")
+    for name, value in figures.items():
+        print(f"{name:<34}{value:>12}")
+    print("targets: decision_p95_s < 5; decision_vs_baseline <= 2 (p95 against the latency-matched empty workflows)")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--burst", type=int, default=200)
+    args = parser.parse_args()
+    asyncio.run(main(args.rate, args.seconds, args.burst))

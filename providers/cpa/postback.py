@@ -8,6 +8,8 @@ from typing import Protocol
 
 import httpx
 
+from providers.http_client import PooledHttpClient
+
 
 class PostbackRefused(Exception):
     pass
@@ -20,12 +22,11 @@ class PostbackSender(Protocol):
 class HttpPostback:
     def __init__(self, *, timeout_s: float = 10.0,
                  http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient) -> None:  # fmt: skip
-        self._timeout, self._factory = timeout_s, http_client_factory
+        self._timeout, self._http = timeout_s, PooledHttpClient(http_client_factory)
 
     async def send(self, url: str) -> None:
         try:
-            async with self._factory() as client:
-                response = await client.get(url, timeout=self._timeout)
+            response = await self._http.get().get(url, timeout=self._timeout)
         except httpx.HTTPError as err:
             raise PostbackRefused(f"{type(err).__name__}: {err}") from err
         if response.status_code >= 300:

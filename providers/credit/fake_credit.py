@@ -20,6 +20,7 @@ import httpx
 
 from providers.credit.protocol import BureauReport, CreditProviderUnavailable, ScoreAnswer, Subject
 from providers.credit.signature import sign_body
+from providers.http_client import PooledHttpClient
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class FakeScoring:
     ) -> None:  # fmt: skip
         self.name, self._secret, self.synchronous = name, callback_secret, synchronous
         self.behaviour = behaviour or FakeCreditBehaviour()
-        self._factory = http_client_factory
+        self._http = PooledHttpClient(http_client_factory)
         self._callbacks: set[asyncio.Task[None]] = set()
         self._answers: dict[str, ScoreAnswer] = {}
         self.delivered: list[tuple[bytes, str]] = []
@@ -111,8 +112,7 @@ class FakeScoring:
         headers = {"X-Signature": sign_body(self._secret, body), "Content-Type": "application/json"}
         for attempt in range(5):
             try:
-                async with self._factory() as client:
-                    response = await client.post(url, content=body, headers=headers, timeout=5)
+                response = await self._http.get().post(url, content=body, headers=headers, timeout=5)
                 if response.status_code < 300:
                     self.delivered.append((body, headers["X-Signature"]))
                     return

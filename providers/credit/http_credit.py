@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from providers.credit.protocol import BureauReport, CreditProviderUnavailable, ScoreAnswer, Subject
+from providers.http_client import PooledHttpClient
 
 
 class _HttpProvider:
@@ -22,13 +23,12 @@ class _HttpProvider:
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._timeout = timeout_s
-        self._factory = http_client_factory or (lambda: httpx.AsyncClient())
+        self._http = PooledHttpClient(http_client_factory or httpx.AsyncClient)
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
-            async with self._factory() as client:
-                response = await client.post(self._base + path, json=body, headers=self._headers,
-                                             timeout=self._timeout)  # fmt: skip
+            response = await self._http.get().post(self._base + path, json=body, headers=self._headers,
+                                                   timeout=self._timeout)  # fmt: skip
         except httpx.HTTPError as err:
             raise CreditProviderUnavailable(f"{self.name}: {type(err).__name__} {err}") from err
         if response.status_code >= 500 or response.status_code == 429:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from providers.http_client import PooledHttpClient
 from providers.messaging.protocol import (
     OutgoingSms,
     ProviderReceipt,
@@ -64,7 +65,7 @@ class FakeSms:
         self._auth_token = auth_token
         self._account_sid = account_sid
         self.behaviour = behaviour or FakeSmsBehaviour()
-        self._http_client_factory = http_client_factory
+        self._http = PooledHttpClient(http_client_factory)
         self.sent: list[SentSms] = []
         self._callbacks: set[asyncio.Task[None]] = set()
 
@@ -108,8 +109,7 @@ class FakeSms:
         headers = {"X-Twilio-Signature": twilio_signature(self._auth_token, url, params)}
         for attempt in range(3):
             try:
-                async with self._http_client_factory() as client:
-                    response = await client.post(url, data=params, headers=headers, timeout=5.0)
+                response = await self._http.get().post(url, data=params, headers=headers, timeout=5.0)
                 if response.status_code < 500:
                     return
             except httpx.HTTPError as err:

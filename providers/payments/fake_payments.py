@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from providers.http_client import PooledHttpClient
 from providers.payments.protocol import (
     ChargeRequest,
     PaymentDeclined,
@@ -57,7 +58,7 @@ class FakePayments:
     ) -> None:  # fmt: skip
         self._webhook_url, self._secret = webhook_url, webhook_secret
         self.behaviour = behaviour or FakePaymentsBehaviour()
-        self._http_client_factory = http_client_factory
+        self._http = PooledHttpClient(http_client_factory)
         self._answers: dict[str, ProviderOperation | PaymentDeclined] = {}
         self.calls: list[tuple[str, Any]] = []
         self._callbacks: set[asyncio.Task[None]] = set()
@@ -164,8 +165,7 @@ class FakePayments:
             headers = {"Stripe-Signature": sign_stripe_payload(payload, self._secret),
                        "Content-Type": "application/json"}  # fmt: skip
             try:
-                async with self._http_client_factory() as client:
-                    response = await client.post(self._webhook_url, content=payload, headers=headers, timeout=5)
+                response = await self._http.get().post(self._webhook_url, content=payload, headers=headers, timeout=5)
                 if response.status_code < 300:
                     self.delivered.append((payload, headers["Stripe-Signature"]))
                     return

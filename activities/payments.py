@@ -140,6 +140,26 @@ class PaymentActivities:
             )
         return ProviderOutcome(status="processing", reference=paid.reference)
 
+    @activity.defn(name="resolve_unconfirmed_payout")
+    async def resolve_unconfirmed_payout(self, data: OperationRef) -> ProviderOutcome:
+        """The provider's callback never came: its own record decides, and a payout still pending is cancelled so
+        it cannot land after the hold is released."""
+        async with self._sessions.begin() as session:
+            op = await self._operation(session, data.operation_id)
+        if op.provider_reference is None:
+            return ProviderOutcome(status="failed", failure_code="not_requested")
+        try:
+            found = await self._provider.payout_status(op.provider_reference)
+            if found.status not in ("paid", "failed", "canceled"):
+                found = await self._provider.cancel_payout(op.provider_reference)
+        except PaymentDeclined as declined:
+            return ProviderOutcome(status="failed", reference=op.provider_reference, failure_code=declined.code)
+        except PaymentProviderUnavailable as err:
+            raise ApplicationError(str(err), type="provider_unavailable") from err
+        status = found.status if found.status in ("paid", "failed") else "failed"
+        code = None if status == "paid" else ("not_confirmed" if found.status == "canceled" else found.status)
+        return ProviderOutcome(status=status, reference=op.provider_reference, failure_code=code)
+
     @activity.defn(name="settle_payout")
     async def settle_payout(self, data: OperationRef) -> OperationResult:
         """The provider paid: the held amount leaves the wallet for settlement."""

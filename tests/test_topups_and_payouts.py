@@ -125,6 +125,33 @@ async def test_a_failed_payout_releases_the_hold(http: httpx.AsyncClient, clean:
     await ledger_is_whole(clean)
 
 
+async def test_a_payout_nobody_confirms_is_cancelled_before_the_hold_is_released(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice = await holder(http, "+447700900705")
+    await fund(http, admin, alice["wallets"]["USD"], 5_000)
+    body = {
+        "wallet": alice["wallets"]["USD"],
+        "amount": {"amount": 3_000, "currency": "USD"},
+        "destination": "ba_silent",
+    }
+    before = set(clean.payments.payout_statuses())
+    saved = clean.settings.payout_confirm_wait_seconds
+    clean.settings.payout_confirm_wait_seconds = 1
+    try:
+        created = await http.post("/v1/payouts", json=body, headers=bearer(alice["token"]))
+    finally:
+        clean.settings.payout_confirm_wait_seconds = saved
+    view = await settled(http, alice["token"], "payouts", created.json()["id"])
+    assert (view["status"], view["failure_code"]) == ("failed", "not_confirmed")
+    ours = [status for ref, status in clean.payments.payout_statuses().items() if ref not in before]
+    assert ours == ["canceled"]  # it cannot land after the money is back in the wallet
+    assert await available(http, alice["token"]) == 5_000
+    await ledger_is_whole(clean)
+
+
 async def test_a_payout_beyond_the_balance_is_refused_at_once(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     await configure(http, admin)

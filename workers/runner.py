@@ -70,6 +70,7 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
         payments.hold_for_payout,
         payments.request_payout,
         payments.settle_payout,
+        payments.resolve_unconfirmed_payout,
     ]
 
 

@@ -133,8 +133,15 @@ class PayoutWorkflow(_AwaitsProvider):
         if requested.status == "failed":
             return await self._release(data.operation_id, requested.failure_code or "declined")
         word = await self._await_word(data.confirm_wait_seconds)
-        if word is None or word.status not in CONFIRMED:
-            return await self._release(data.operation_id, (word.failure_code if word else None) or "not_confirmed")
+        if word is None:
+            # No callback in time: ask the provider (and cancel a payout still pending) before releasing the hold,
+            # so a payout that did go out is never left with its money back in the wallet.
+            found = await _step("resolve_unconfirmed_payout", ref, ProviderOutcome, PROVIDER_RETRY)
+            assert isinstance(found, ProviderOutcome)
+            word = ProviderSignal(status=found.status, reference=found.reference or "", failure_code=found.failure_code,
+                                  event_id="provider-record")  # fmt: skip
+        if word.status not in CONFIRMED:
+            return await self._release(data.operation_id, word.failure_code or "not_confirmed")
         result = await _step("settle_payout", ref, OperationResult)
         assert isinstance(result, OperationResult)
         await workflow.wait_condition(workflow.all_handlers_finished)

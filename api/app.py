@@ -12,6 +12,7 @@ from api.applications import borrower as borrower_applications
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
+from api.loans import routes as borrower_loans
 from api.problems import install_problem_handlers
 from api.products import borrower as product_offers
 from api.products import staff as staff_products
@@ -78,6 +79,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_applications.router)
     app.include_router(staff_underwriting.router)
     app.include_router(staff_customers.router)
+    app.include_router(borrower_loans.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

@@ -73,6 +73,16 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
     loan_id = funded["loan_id"]
     assert loan_id is not None
 
+    loan = (await http.get(f"/v1/loans/{loan_id}", headers=bearer(token))).json()
+    assert loan["balances"] == {"principal": 50_000, "interest": 0, "penalty": 0, "fees": 2_500, "total": 52_500}
+    assert [(h["kind"], h["owed"]) for h in loan["history"]] == [
+        ("loan_disbursement", {"principal": 50_000, "fees": 2_500})
+    ]
+    assert loan["status"] == "active" and loan["due_date"] == offer["offer"]["due_date"]
+    listed = (await http.get("/v1/loans", headers=bearer(token))).json()["data"]
+    assert [x["id"] for x in listed] == [loan_id]
+    someone_else = await borrower_token(http, "+447700910099")
+    assert (await http.get(f"/v1/loans/{loan_id}", headers=bearer(someone_else))).status_code == 404
     assert await loan_balances(clean, loan_id) == {
         "principal": -50_000, "fees": -2_500, "interest": 0, "penalty": 0, "fines": 0
     }  # fmt: skip

@@ -206,3 +206,31 @@ async def postback(session: AsyncSession, application_id: uuid.UUID) -> dict[str
         )
     ).one_or_none()
     return None if row is None else dict(row._mapping)
+
+
+@dataclass(frozen=True)
+class LoanEntry:
+    entry_id: int
+    kind: str
+    value_date: date
+    recorded_at: datetime
+    owed: dict[str, int]  # per component: how much this entry added to what the borrower owes (negative: repaid)
+
+
+async def loan_entries(session: AsyncSession, receivable: dict[str, int]) -> list[LoanEntry]:
+    """The ledger entries that touched the loan's receivable accounts, oldest first."""
+    component_of = {account: name for name, account in receivable.items()}
+    rows = await session.execute(
+        text(
+            "SELECT e.id, e.kind, e.value_date, e.recorded_at, p.account_id, p.amount FROM postings p"
+            " JOIN journal_entries e ON e.id = p.entry_id WHERE p.account_id = ANY(:accounts)"
+            " ORDER BY e.value_date, e.id"
+        ),
+        {"accounts": list(component_of)},
+    )
+    entries: dict[int, LoanEntry] = {}
+    for entry_id, kind, value_date, recorded_at, account_id, amount in rows:
+        entry = entries.setdefault(entry_id, LoanEntry(entry_id, kind, value_date, recorded_at, {}))
+        # Receivables are assets: under the credit-positive convention what is owed grows as they go negative.
+        entry.owed[component_of[account_id]] = entry.owed.get(component_of[account_id], 0) - amount
+    return list(entries.values())

@@ -1,0 +1,1 @@
+"""A borrower's loans."""

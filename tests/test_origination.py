@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from providers.credit.signature import sign_body
 from store import ledger
@@ -25,6 +27,7 @@ from tests.origination_steps import (
     wait_status,
 )
 from tests.test_wallets import ledger_is_whole
+from workers.runner import WORKFLOWS
 
 
 async def loan_balances(stack: Stack, loan_id: str) -> dict[str, int]:
@@ -364,3 +367,15 @@ async def test_bad_applications_are_refused_and_change_nothing(http: httpx.Async
         assert response.status_code == 422, response.text
         assert response.headers["content-type"].startswith("application/problem+json")
     assert await count(clean, "SELECT count(*) FROM loan_applications") == 0
+
+
+async def test_a_finished_application_replays_deterministically(http: httpx.AsyncClient, clean: Stack) -> None:
+    """The history a worker wrote replays on the current code without a nondeterminism error."""
+    admin = await admin_token(http, clean.settings)
+    token, app_id = await signed(http, admin, "+447700910017")
+    await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token))
+    await wait_status(http, token, app_id, "disbursed")
+    handle = clean.temporal.get_workflow_handle(f"loan-application-{app_id}")
+    await handle.result()
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(await handle.fetch_history())

@@ -164,6 +164,7 @@ class LoanApplicationWorkflow:
     @workflow.update(name="review")
     async def review(self, decision: ReviewDecision) -> ApplicationState:
         await self._settled("manual_review")
+        self._check_review(decision)  # again: the rules' decision may have been in flux when it was validated
         if self._review is None:
             self._review = decision
         await self._moved_on_from("manual_review")
@@ -172,6 +173,9 @@ class LoanApplicationWorkflow:
     @review.validator
     def _validate_review(self, decision: ReviewDecision) -> None:
         self._require("manual_review")
+        self._check_review(decision)
+
+    def _check_review(self, decision: ReviewDecision) -> None:
         if decision.decision not in ("approve", "reject"):
             raise ApplicationError("decision must be approve or reject", type="validation_error")
         if decision.decision == "approve" and decision.principal is not None and self._decision is not None:

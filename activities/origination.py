@@ -184,9 +184,17 @@ class OriginationActivities:
     # --- decision -------------------------------------------------------------------------------------------------
 
     async def _terms(self, session: AsyncSession, app: applications.Application) -> tuple[ProductTerms, int]:
-        versions = await products.versions(session, app.product_id)
-        version = next(v for v in versions if v.id == app.product_version_id)
-        return terms_from_stored(version.terms, app.currency), version.version
+        terms, version = await self._version_terms(session, app)
+        return terms, version.version
+
+    @staticmethod
+    async def _version_terms(
+        session: AsyncSession, app: applications.Application
+    ) -> tuple[ProductTerms, products.ProductVersion]:
+        """The terms of the product version the application was made under (never a later one)."""
+        version = await products.version(session, app.product_version_id)
+        assert version is not None
+        return terms_from_stored(version.terms, app.currency), version
 
     @activity.defn(name="decide_application")
     async def decide_application(self, data: DecideInput) -> DecisionResult:
@@ -427,9 +435,7 @@ class OriginationActivities:
         async with self._sessions.begin() as session:
             app = await self._application(session, data.application_id)
             assert app.offer is not None
-            terms, _ = await self._terms(session, app)
-            versions = await products.versions(session, app.product_id)
-            stored_terms = next(v.terms for v in versions if v.id == app.product_version_id)
+            terms, version = await self._version_terms(session, app)
             principal = int(app.offer["principal"])
             fee = origination_fee(terms, principal)
             schedule = build_schedule(terms, principal, today, app.term_days)
@@ -439,7 +445,7 @@ class OriginationActivities:
                 session, loan_id=loan_id, application_id=app.id, user_id=app.user_id, product_id=app.product_id,
                 product_version_id=app.product_version_id, currency=app.currency, principal=principal,
                 origination_fee=fee, term_days=app.term_days, start_date=today, due_date=schedule[-1].due_date,
-                card_id=card_id, disbursement_reference=data.reference, accounts=accounts, terms=stored_terms,
+                card_id=card_id, disbursement_reference=data.reference, accounts=accounts, terms=version.terms,
             )  # fmt: skip
             key = f"loan:{app.id}:disbursement"
             settlement = await ledger.house_account(session, "settlement", app.currency, ledger.house_shard(key))

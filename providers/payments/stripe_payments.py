@@ -7,6 +7,8 @@ a retried activity never charges or pays twice at Stripe.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import stripe
@@ -19,6 +21,20 @@ from providers.payments.protocol import (
     ProviderOperation,
     SavedCard,
 )
+
+
+@contextlib.contextmanager
+def _stripe_errors() -> Iterator[None]:
+    """Stripe's errors in the Protocol's terms: a refusal retrying cannot change, or an outage it may."""
+    try:
+        yield
+    except stripe.CardError as err:
+        code = (err.error.decline_code or err.error.code) if err.error else None
+        raise PaymentDeclined(code or "card_declined", err.user_message or str(err)) from err
+    except stripe.InvalidRequestError as err:
+        raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
+        raise PaymentProviderUnavailable(str(err)) from err
 
 
 class StripePayments:
@@ -36,18 +52,11 @@ class StripePayments:
             "payment_method": request.payment_method, "confirm": True, "off_session": True,
             "metadata": request.metadata,
         }  # fmt: skip
-        try:
+        with _stripe_errors():
             intent = await self._client.v1.payment_intents.create_async(
                 params,
                 options={"idempotency_key": request.idempotency_key},  # type: ignore[arg-type]
             )
-        except stripe.CardError as err:
-            code = (err.error.decline_code or err.error.code) if err.error else None
-            raise PaymentDeclined(code or "card_declined", err.user_message or str(err)) from err
-        except stripe.InvalidRequestError as err:
-            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
-            raise PaymentProviderUnavailable(str(err)) from err
         return ProviderOperation(self.name, intent.id, intent.status)
 
     async def payout(self, request: PayoutRequest) -> ProviderOperation:
@@ -55,38 +64,29 @@ class StripePayments:
             "amount": request.amount, "currency": request.currency.lower(), "destination": request.destination,
             "metadata": request.metadata,
         }  # fmt: skip
-        try:
+        with _stripe_errors():
             payout = await self._client.v1.payouts.create_async(
                 params,
                 options={"idempotency_key": request.idempotency_key},  # type: ignore[arg-type]
             )
-        except stripe.InvalidRequestError as err:
-            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
-            raise PaymentProviderUnavailable(str(err)) from err
         return ProviderOperation(self.name, payout.id, payout.status)
 
     async def payout_status(self, reference: str) -> ProviderOperation:
-        try:
+        with _stripe_errors():
             payout = await self._client.v1.payouts.retrieve_async(reference)
-        except stripe.InvalidRequestError as err:
-            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
-            raise PaymentProviderUnavailable(str(err)) from err
         return ProviderOperation(self.name, payout.id, payout.status)
 
     async def cancel_payout(self, reference: str) -> ProviderOperation:
         try:
-            payout = await self._client.v1.payouts.cancel_async(reference)
-        except stripe.InvalidRequestError:
+            with _stripe_errors():
+                payout = await self._client.v1.payouts.cancel_async(reference)
+        except PaymentDeclined:
             return await self.payout_status(reference)  # no longer pending: paid, failed or already canceled
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
-            raise PaymentProviderUnavailable(str(err)) from err
         return ProviderOperation(self.name, payout.id, payout.status)
 
     async def save_card(self, payment_method: str, customer_reference: str | None, idempotency_key: str) -> SavedCard:
         """A Customer (once per borrower) with the PaymentMethod attached: what off-session charges need."""
-        try:
+        with _stripe_errors():
             if customer_reference is None:
                 customer = await self._client.v1.customers.create_async(
                     {"metadata": {"lendflow_key": idempotency_key}},
@@ -97,13 +97,6 @@ class StripePayments:
                 payment_method, {"customer": customer_reference},
                 options={"idempotency_key": f"{idempotency_key}:attach"},  # type: ignore[arg-type]
             )  # fmt: skip
-        except stripe.CardError as err:
-            code = (err.error.decline_code or err.error.code) if err.error else None
-            raise PaymentDeclined(code or "card_declined", err.user_message or str(err)) from err
-        except stripe.InvalidRequestError as err:
-            raise PaymentDeclined(getattr(err, "code", None) or "invalid_request", str(err)) from err
-        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as err:
-            raise PaymentProviderUnavailable(str(err)) from err
         card = getattr(method, "card", None)
         return SavedCard(self.name, method.id, customer_reference, getattr(card, "brand", None),
                          getattr(card, "last4", None))  # fmt: skip

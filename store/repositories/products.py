@@ -104,6 +104,15 @@ async def versions(session: AsyncSession, product_id: uuid.UUID) -> list[Product
     return [ProductVersion(*r) for r in rows]
 
 
+async def version(session: AsyncSession, version_id: uuid.UUID) -> ProductVersion | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {_VERSION_COLUMNS} FROM credit_product_versions WHERE id = :id"), {"id": version_id}
+        )
+    ).one_or_none()
+    return None if row is None else ProductVersion(*row)
+
+
 async def version_in_force(session: AsyncSession, product_id: uuid.UUID, at: datetime) -> ProductVersion | None:
     """The version a loan started at `at` gets: the newest whose valid_from is not after `at`."""
     row = (

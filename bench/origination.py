@@ -2,13 +2,14 @@
 workers (`lendflow worker`, with the fake providers answering at realistic latencies and calling the API back over
 HTTP) in their own processes, load from this one.
 
-    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200]
+    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only]
 
 Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
 on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too.
 Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
 the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
-path (one activity, three in parallel, one) served by a worker process of their own, once with no-op activities and
+path (one activity, three in parallel, one) served by as many worker processes of their own (`--workers`, default 2:
+one per core), once with no-op activities and
 once with activities that only wait as long as the fakes do (bureau 300 ms, scoring 500 ms), started at the same
 rate. The last line is one JSON object.
 """
@@ -206,7 +207,7 @@ def dump_logs(directory: Path) -> None:
         print(f"== {log.name}", log.read_text()[-3000:], sep="\n", file=sys.stderr)
 
 
-async def main(rate: float, seconds: float, burst_size: int, walk: bool) -> None:
+async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers: int) -> None:
     lendflow = str(Path(sys.executable).parent / "lendflow")
     with bench_database() as url, tempfile.TemporaryDirectory(prefix="lendflow-bench-") as tmp:
         env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli_path(),
@@ -227,9 +228,9 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool) -> None
         processes[0].wait()
         processes = [
             spawn([lendflow, "api", "--port", str(port)], config, Path(tmp) / "api.log"),
-            spawn([lendflow, "worker"], config, Path(tmp) / "worker.log"),
-            spawn([sys.executable, str(Path(__file__).parent / "baseline_worker.py"), target, "bench-baseline"],
-                  config, Path(tmp) / "baseline.log"),
+            *(spawn([lendflow, "worker"], config, Path(tmp) / f"worker-{n}.log") for n in range(workers)),
+            *(spawn([sys.executable, str(Path(__file__).parent / "baseline_worker.py"), target, "bench-baseline"],
+                    config, Path(tmp) / f"baseline-{n}.log") for n in range(workers)),
         ]  # fmt: skip
         try:
             wait_for_port(port, 60)
@@ -265,7 +266,7 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool) -> None
             await env.shutdown()
 
     figures = {
-        "applications": len(steady_ids), "rate_per_s": rate, "steady_phase_s": round(steady_s, 1),
+        "worker_processes": workers, "applications": len(steady_ids), "rate_per_s": rate, "steady_phase_s": round(steady_s, 1),
         "decision_p50_s": round(statistics.median(decided), 3), "decision_p95_s": round(percentile(decided, 0.95), 3),
         "disbursed_p50_s": round(statistics.median(disbursed), 3) if disbursed else None,
         "disbursed_p95_s": round(percentile(disbursed, 0.95), 3) if disbursed else None, "disbursed": len(disbursed),
@@ -289,9 +290,15 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="worker processes, for the platform and for the baseline alike (default 2, one per core)",
+    )
+    parser.add_argument(
         "--decisions-only",
         action="store_true",
         help="borrowers do not walk on after the decision (isolates the decision path's load)",
     )
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only))
+    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers))

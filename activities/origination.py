@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.loan_book import LoanBook
 from activities.messaging import MessagingActivities
 from activities.messaging_models import DeliverMessageInput
 from activities.origination_models import (
@@ -71,8 +72,9 @@ from providers.payments.protocol import (
 from store import ledger
 from store.ledger import AccountKind
 from store.pii import PiiCipher
-from store.repositories import agreements, applications, credit_checks, loans, messages, products
+from store.repositories import agreements, applications, credit_checks, loans, messages, products, servicing
 from store.repositories.audit import Actor, AuditContext, AuditEntry, record_audit
+from store.repositories.servicing import open_business_date
 
 LOAN_NAMESPACE = uuid.UUID("0b7c3f2e-8d6a-4f55-9a1e-6c2d8e4b7a10")
 INCOME_ACCOUNTS = {
@@ -108,9 +110,10 @@ class OriginationActivities:
         self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher, *,
         bureaus: dict[str, CreditBureau], scoring: ScoringProvider, payments: PaymentProvider,
         postbacks: PostbackSender, cpa_networks: dict[str, str], code_secret: str, public_base_url: str,
-        messaging: MessagingActivities,
+        messaging: MessagingActivities, book: LoanBook,
     ) -> None:  # fmt: skip
         self._sessions, self._cipher = session_factory, cipher
+        self._book = book
         self._bureaus, self._scoring, self._payments, self._postbacks = bureaus, scoring, payments, postbacks
         self._cpa_networks, self._code_secret = cpa_networks, code_secret.encode()
         self._messaging = messaging
@@ -431,8 +434,9 @@ class OriginationActivities:
         """The provider paid: the loan exists from now. Its row, its accounts and its first entry (principal paid
         out, origination fee charged) are written in one transaction, each refusing a second copy."""
         loan_id = loan_id_for(data.application_id)
-        today = datetime.now(UTC).date()
         async with self._sessions.begin() as session:
+            await servicing.share_calendar(session)
+            today = await open_business_date(session, self._book.timezone)
             app = await self._application(session, data.application_id)
             assert app.offer is not None
             terms, version = await self._version_terms(session, app)
@@ -463,6 +467,8 @@ class OriginationActivities:
             ))  # fmt: skip
             await loans.set_disbursement_entry(session, loan.id, entry.id)
             await applications.set_status(session, app.id, "disbursed", loan_id=loan.id)
+            # From here the loan is serviced: its coming nights are projected for close of business.
+            await self._book.change(session, loan.id, [], reference="booked", kind="loan_accrual")
         return BookedLoan(loan_id=str(loan.id), entry_id=entry.id, postback=app.cpa_network is not None)
 
     @staticmethod

@@ -12,6 +12,7 @@ from api.applications import borrower as borrower_applications
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
+from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
 from api.problems import install_problem_handlers
 from api.products import borrower as product_offers
@@ -20,8 +21,11 @@ from api.request_context import RequestIdMiddleware
 from api.resources import AppResources
 from api.staff import audit as staff_audit
 from api.staff import auth as staff_auth
+from api.staff import collections as staff_collections
 from api.staff import customers as staff_customers
 from api.staff import members as staff_members
+from api.staff import reports as staff_reports
+from api.staff import servicing as staff_servicing
 from api.staff import underwriting as staff_underwriting
 from api.staff import wallets as staff_wallets
 from api.wallets import payments as wallet_payments
@@ -80,6 +84,10 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_underwriting.router)
     app.include_router(staff_customers.router)
     app.include_router(borrower_loans.router)
+    app.include_router(loan_payments.router)
+    app.include_router(staff_servicing.router)
+    app.include_router(staff_collections.router)
+    app.include_router(staff_reports.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

@@ -118,6 +118,18 @@ class Settings(BaseSettings):
     provider_attempts: int = 3  # tries of one bureau or scoring call before the fallback
     postback_retry_seconds: int = 60  # first retry of a refused CPA postback (doubling up to an hour)
 
+    # Servicing: close of business (docs/servicing.md)
+    market_timezone: str = "Asia/Ho_Chi_Minh"
+    cob_time: str = "00:30"  # local time the daily Schedule closes the day that just ended
+    cob_schedule_enabled: bool = True
+    cob_allow_future: bool | None = None  # closing dates not over yet; default: allowed except in prod
+    cob_batch_size: int = 5_000  # loans per accrual statement
+    loan_payment_confirm_wait_seconds: int = 1800
+
+    @property
+    def future_cob_allowed(self) -> bool:
+        return self.cob_allow_future if self.cob_allow_future is not None else self.env != "prod"
+
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:
         if self.env == "prod":

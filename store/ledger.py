@@ -107,7 +107,7 @@ Db = AsyncSession | AsyncConnection
 Poster = Db | psycopg.AsyncConnection[Any]
 
 
-async def _driver(session: Poster) -> psycopg.AsyncConnection[Any]:
+async def driver_of(session: Poster) -> psycopg.AsyncConnection[Any]:
     """The psycopg connection under the current transaction."""
     if isinstance(session, psycopg.AsyncConnection):
         return session
@@ -260,7 +260,7 @@ async def post(session: Poster, draft: EntryDraft) -> PostedEntry:
     net = {account: delta for account, delta in net_by_account(draft.postings).items() if delta != 0}
     # The hot path talks to the driver directly, inside the session's transaction: SQLAlchemy's statement
     # machinery cost more than the database work of a transfer (docs/ledger.md has the figures).
-    driver = await _driver(session)
+    driver = await driver_of(session)
     try:
         cursor = await driver.execute(
             _POST_ENTRY,
@@ -321,7 +321,7 @@ async def post_many(session: Poster, drafts: Sequence[EntryDraft]) -> BulkResult
         if draft.idempotency_key in hashes:
             raise IdempotencyConflict("a batch names the same idempotency key twice")
         hashes[draft.idempotency_key] = draft.content_hash()
-    raw = await _driver(session)
+    raw = await driver_of(session)
     try:
         async with raw.transaction():  # a savepoint inside the caller's transaction
             await _copy_batch(raw, drafts, hashes)

@@ -10,7 +10,16 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.lending.engine import CHARGES, Component, Repayment, SignedLoan, amounts_to_post, state_as_of
+from domain.lending.engine import (
+    ACCRUING,
+    CHARGES,
+    Component,
+    Repayment,
+    SignedLoan,
+    amounts_to_post,
+    project_nights,
+    state_as_of,
+)
 from domain.lending.products import AfterDue, Caps, Fine, ProductTerms
 from domain.lending.schedule import quote, rounded
 
@@ -89,3 +98,35 @@ def test_posting_the_daily_differences_adds_up_to_the_accrual_exactly(
         assert amounts_to_post(state, posted) == {}  # recalculating unchanged inputs posts nothing
     final = state_as_of(loan, events, START + timedelta(days=days))
     assert {c: posted.get(c, 0) for c in CHARGES} == {c: final.accrued[c] for c in CHARGES}
+
+
+ua_like_caps = st.builds(
+    Caps,
+    daily_cost_share=st.just(Decimal("0.02")),
+    total_cost_share=st.one_of(st.none(), st.decimals(min_value=Decimal("0.1"), max_value=Decimal("2"), places=2)),
+    penalty_per_delay_share=st.one_of(st.none(), st.just(Decimal("0.15"))),
+    penalty_total_share=st.one_of(st.none(), st.just(Decimal("0.5"))),
+    default_fees_total=st.one_of(st.none(), st.integers(0, 3_000)),
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(terms_strategy, ua_like_caps, st.integers(1_000, 500_000), st.integers(7, 60), payments,
+       st.integers(0, 40), st.integers(1, 90))  # fmt: skip
+def test_projected_nights_are_the_engine_each_morning(
+    terms: ProductTerms, caps: Caps, principal: int, term: int, paid: list[tuple[int, int]], since: int, nights: int
+) -> None:
+    """Close of business posts the projection's increments without running the engine; each morning the ledger
+    must then hold exactly what `state_as_of` says (accruals, status, days past due)."""
+    terms = replace(terms, caps=caps)
+    loan = SignedLoan(terms, principal, START, quote(terms, principal, term, START).schedule)
+    start = START + timedelta(days=since)
+    events = [Repayment(START + timedelta(days=min(d, since)), amount, seq=n) for n, (d, amount) in enumerate(paid)]
+    posted = dict(state_as_of(loan, events, start).accrued)
+    for night in project_nights(loan, events, start, nights):
+        for component, amount in night.increments.items():
+            posted[component] += amount
+        morning = state_as_of(loan, events, night.accrual_date + timedelta(days=1))
+        assert {c: posted[c] for c in ACCRUING} == {c: morning.accrued[c] for c in ACCRUING}
+        assert (night.status, night.days_past_due, night.next_due_date) == (
+            morning.status, morning.days_past_due, morning.next_due_date)  # fmt: skip

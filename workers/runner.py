@@ -12,14 +12,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.close_of_business import CloseOfBusinessActivities
+from activities.loan_book import LoanBook
+from activities.loan_servicing import LoanServicingActivities
 from activities.messaging import MessagingActivities
 from activities.origination import OriginationActivities
 from activities.payments import PaymentActivities
+from activities.servicing_models import LoanNotice, LoanWorkflowInput
 from activities.wallets import WalletActivities
 from config import Settings
 from store.pii import PiiCipher
 from workers.providers_factory import Providers
+from workflows.close_of_business import CobDayWorkflow, CobRunWorkflow
 from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkflow
+from workflows.loan_servicing import (
+    CollectionsWorkflow,
+    LoanChangeWorkflow,
+    LoanPaymentWorkflow,
+    LoanWorkflow,
+    loan_workflow_id,
+)
 from workflows.message_delivery import MessageDeliveryWorkflow
 from workflows.payments import PayoutWorkflow, TopupWorkflow
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
@@ -32,6 +44,12 @@ WORKFLOWS: Sequence[type] = (
     PayoutWorkflow,
     LoanApplicationWorkflow,
     CpaPostbackWorkflow,
+    CobRunWorkflow,
+    CobDayWorkflow,
+    LoanWorkflow,
+    CollectionsWorkflow,
+    LoanPaymentWorkflow,
+    LoanChangeWorkflow,
 )
 
 
@@ -42,7 +60,21 @@ class ActivityCollaborators:
     providers: Providers
 
 
-def activity_functions(settings: Settings, collaborators: ActivityCollaborators) -> list[Any]:
+def loan_workflow_starter(task_queue: str) -> Any:
+    """Tell a loan's workflow about a notice, starting the workflow if it is not running (signal-with-start)."""
+
+    async def tell(client: Client, loan_id: str, notice: LoanNotice) -> None:
+        await client.start_workflow(
+            LoanWorkflow.run, LoanWorkflowInput(loan_id=loan_id), id=loan_workflow_id(loan_id), task_queue=task_queue,
+            start_signal="notice", start_signal_args=[notice],
+        )  # fmt: skip
+
+    return tell
+
+
+def activity_functions(
+    settings: Settings, collaborators: ActivityCollaborators, client: Client | None = None
+) -> list[Any]:
     messaging = MessagingActivities(
         collaborators.session_factory,
         collaborators.cipher,
@@ -53,13 +85,38 @@ def activity_functions(settings: Settings, collaborators: ActivityCollaborators)
     wallets = WalletActivities(collaborators.session_factory)
     payments = PaymentActivities(collaborators.session_factory, collaborators.providers.payments)
     providers = collaborators.providers
+    book = LoanBook(settings.market_timezone)
     origination = OriginationActivities(
         collaborators.session_factory, collaborators.cipher, bureaus=providers.bureaus, scoring=providers.scoring,
         payments=providers.payments, postbacks=providers.postbacks, cpa_networks=settings.cpa_networks,
-        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url, messaging=messaging,
+        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url, messaging=messaging, book=book,
     )  # fmt: skip
+    cob = CloseOfBusinessActivities(
+        collaborators.session_factory, book, client, timezone=settings.market_timezone,
+        allow_future=settings.future_cob_allowed, batch_size=settings.cob_batch_size,
+        loan_workflow_starter=loan_workflow_starter(settings.task_queues[0]),
+    )  # fmt: skip
+    servicing = LoanServicingActivities(collaborators.session_factory, collaborators.cipher, book,
+                                        providers.payments, messaging, settings.market_timezone)  # fmt: skip
     return [
         *origination_activities(origination),
+        cob.cob_dates,
+        cob.cob_begin,
+        cob.cob_project,
+        cob.cob_accrue,
+        cob.cob_notify,
+        cob.cob_snapshot,
+        cob.cob_finish,
+        servicing.remind_borrower,
+        servicing.loan_status,
+        servicing.charge_loan_payment,
+        servicing.apply_loan_payment,
+        servicing.fail_loan_payment,
+        servicing.collections_state,
+        servicing.collections_step,
+        servicing.record_debit,
+        servicing.check_promise,
+        servicing.close_collections,
         messaging.deliver_message,
         messaging.record_message_status,
         wallets.transfer_between_wallets,
@@ -86,7 +143,7 @@ def origination_activities(origination: OriginationActivities) -> list[Any]:
 
 
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:
-    activities = activity_functions(settings, collaborators)
+    activities = activity_functions(settings, collaborators, client)
     return [
         Worker(client, task_queue=queue, workflows=list(WORKFLOWS), activities=activities)
         for queue in settings.task_queues

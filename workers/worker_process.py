@@ -11,6 +11,7 @@ from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
+from workers.schedules import ensure_cob_schedule
 from workflows.client import connect_temporal
 
 log = logging.getLogger("lendflow.worker")
@@ -36,6 +37,8 @@ async def serve_workers(settings: Settings) -> None:
         make_session_factory(engine), PiiCipher(settings.pii_key), build_providers(settings)
     )
     workers = build_workers(client, settings, collaborators)
+    if settings.cob_schedule_enabled:
+        await ensure_cob_schedule(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

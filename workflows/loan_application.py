@@ -17,6 +17,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.loan_servicing import LoanWorkflow, LoanWorkflowInput, loan_workflow_id
+
 with workflow.unsafe.imports_passed_through():
     from activities.origination_models import (
         FINAL_STATUSES,
@@ -453,6 +455,11 @@ class LoanApplicationWorkflow:
                             BookedLoan)  # fmt: skip
         assert isinstance(booked, BookedLoan)
         self._loan_id, self._status = booked.loan_id, "disbursed"
+        # The loan lives on in its own workflow, beyond this one.
+        await workflow.start_child_workflow(
+            LoanWorkflow.run, LoanWorkflowInput(loan_id=booked.loan_id), id=loan_workflow_id(booked.loan_id),
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )  # fmt: skip
         await self._notify("funded")
         if booked.postback:
             await workflow.start_child_workflow(

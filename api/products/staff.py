@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from api.dependencies import Db, StaffAudit, StaffWith
 from api.problems import Problem
 from api.products.schemas import NewProduct, NewVersion, ProductView, Segment, VersionView
-from domain.lending.products import ProductInvalid, check_terms
+from domain.lending.products import ProductInvalid, caps_to_stored, check_terms
 from domain.lending.profiles import hold_to_profile
 from store.repositories import products as product_store
 
@@ -46,17 +46,20 @@ async def add_version(
     if body.segment.max_repaid_loans is not None and body.segment.max_repaid_loans < body.segment.min_repaid_loans:
         raise Problem(422, "validation_error", "segment: max_repaid_loans is below min_repaid_loans")
     terms = body.terms.to_terms(product.currency)
+    stored_terms = body.terms.model_dump(mode="json")
     try:
         if body.profile is None:
             check_terms(terms)
         else:
-            hold_to_profile(terms, body.profile, body.valid_from.date())
+            # The version keeps the profile's caps with its terms: every loan signed under it is held to them.
+            held = hold_to_profile(terms, body.profile, body.valid_from.date())
+            stored_terms["caps"] = caps_to_stored(held.caps)
     except ProductInvalid as invalid:
         raise Problem(
             422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
         ) from None
     version = await product_store.add_version(
-        db, product_id=product.id, valid_from=body.valid_from, terms=body.terms.model_dump(mode="json"),
+        db, product_id=product.id, valid_from=body.valid_from, terms=stored_terms,
         profile=body.profile, min_repaid_loans=body.segment.min_repaid_loans,
         max_repaid_loans=body.segment.max_repaid_loans,
     )  # fmt: skip

@@ -1,5 +1,5 @@
 """`POST /v1/webhooks/stripe`: verified with the Stripe SDK, stored once per event id, answered at once, then
-handed to the top-up, payout or loan application workflow the event's metadata names."""
+handed to the top-up, payout, loan application or loan payment workflow the event's metadata names."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from providers.payments.protocol import InvalidSignature
 from providers.payments.stripe_webhooks import StripeWebhookVerifier
 from store.repositories.webhooks import store_event_once
 from workflows.loan_application import DisbursementSignal, application_workflow_id
+from workflows.loan_servicing import PaymentWord, loan_payment_workflow_id
 from workflows.payments import ProviderSignal, payout_workflow_id, topup_workflow_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])
@@ -47,6 +48,12 @@ async def stripe_event(request: Request, db: Db, resources: Resources, temporal:
                                   failure_code=event.failure_code, event_id=event.id)  # fmt: skip
         with contextlib.suppress(RPCError):
             await temporal.get_workflow_handle(application_workflow_id(application_id)).signal("provider_event", word)
+        return Response(status_code=200)
+    if kind == "loan_payment" and (payment_id := event.metadata.get("payment_id")):
+        word = PaymentWord(status=OUTCOMES[event.type], reference=event.object_id, failure_code=event.failure_code,
+                           event_id=event.id)  # fmt: skip
+        with contextlib.suppress(RPCError):
+            await temporal.get_workflow_handle(loan_payment_workflow_id(payment_id)).signal("provider_event", word)
         return Response(status_code=200)
     if not operation_id:
         return Response(status_code=200)

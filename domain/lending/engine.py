@@ -40,6 +40,8 @@ class Component(StrEnum):
 
 DEFAULT_WATERFALL = (Component.FINES, Component.PENALTY, Component.FEES, Component.INTEREST, Component.PRINCIPAL)
 CHARGES = (Component.FINES, Component.PENALTY, Component.FEES, Component.INTEREST)
+# What grows by itself each night (fees come only with events: the origination fee, an extension).
+ACCRUING = (Component.INTEREST, Component.PENALTY, Component.FINES)
 
 
 class LoanRuleViolation(ValueError):
@@ -179,6 +181,20 @@ class _Book:
 
 
 def state_as_of(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...], as_of: date) -> LoanState:
+    walk = _walk(loan, events, as_of)
+    return _state(loan, walk, as_of)
+
+
+@dataclass
+class _Walk:
+    """Where the engine stands after stepping to a date: the book, the schedule as extended, and its index."""
+
+    book: _Book
+    schedule: list[Instalment]
+    due: _ScheduleIndex
+
+
+def _walk(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...], as_of: date) -> _Walk:
     terms = loan.terms
     book = _Book(principal_out=loan.principal, rate=terms.daily_rate)
     fee_at_start = sum(i.fees for i in loan.schedule[:1])
@@ -207,12 +223,21 @@ def state_as_of(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...
         _accrue(book, loan, due, day, next_day)
         _apply_fines(book, loan, due, next_day)
         day = next_day
-    dpd = _days_past_due(book, due, as_of)
+    return _Walk(book, schedule, due)
+
+
+def _status(book: _Book, dpd: int) -> str:
+    return "written_off" if book.written_off else "repaid" if book.all_paid() else "overdue" if dpd > 0 else "active"
+
+
+def _state(loan: SignedLoan, walk: _Walk, as_of: date) -> LoanState:
+    book, schedule = walk.book, walk.schedule
+    dpd = _days_past_due(book, walk.due, as_of)
     outstanding = {c: max(0, book.outstanding(c)) for c in Component}
     accrued = {c: book.charged(c) for c in CHARGES} | {Component.PRINCIPAL: loan.principal}
     upcoming = [i for i in schedule if i.due_date >= as_of]
     next_due = upcoming[0].due_date if upcoming else None
-    status = "written_off" if book.written_off else "repaid" if book.all_paid() else "overdue" if dpd > 0 else "active"
+    status = _status(book, dpd)
     return LoanState(
         as_of=as_of, status=status, accrued=accrued, paid=dict(book.paid), waived=dict(book.waived),
         outstanding=outstanding, days_past_due=dpd, due_date=schedule[-1].due_date, next_due_date=next_due,
@@ -220,6 +245,46 @@ def state_as_of(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...
         extensions=book.extensions, overpayment=book.overpayment, allocations=tuple(book.allocations),
         accrued_exact={Component.INTEREST: book.interest_exact, Component.PENALTY: book.penalty_exact},
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ProjectedNight:
+    """What the night of `accrual_date` adds if nothing else happens to the loan, and where it leaves it the
+    next morning. Close of business posts these increments set-based instead of running the engine per loan."""
+
+    accrual_date: date
+    increments: dict[Component, int]  # interest, penalty, fines: rounded cumulative minus the night before's
+    status: str  # the morning after
+    days_past_due: int
+    next_due_date: date | None
+
+
+def project_nights(
+    loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...], start: date, nights: int
+) -> list[ProjectedNight]:
+    """The nights `start`, `start + 1`, ... with no further events: one walk, a day at a time from `start`.
+    Stepping a day at a time accrues what the engine accrues over the same span in one step (rates are constant
+    between breakpoints and every cap is a running minimum), so the ledger that close of business builds from
+    these increments equals `state_as_of` each morning; a property test holds the two together."""
+    walk = _walk(loan, events, start)
+    book, due = walk.book, walk.due
+    due_dates = [i.due_date for i in walk.schedule]
+    accrued = {c: book.charged(c) for c in ACCRUING}
+    nights_out: list[ProjectedNight] = []
+    for offset in range(nights):
+        day = start + timedelta(days=offset)
+        morning = day + timedelta(days=1)
+        _accrue(book, loan, due, day, morning)
+        _apply_fines(book, loan, due, morning)
+        now = {c: book.charged(c) for c in ACCRUING}
+        dpd = _days_past_due(book, due, morning)
+        upcoming = bisect_left(due_dates, morning)
+        nights_out.append(ProjectedNight(
+            accrual_date=day, increments={c: now[c] - accrued[c] for c in ACCRUING}, status=_status(book, dpd),
+            days_past_due=dpd, next_due_date=due_dates[upcoming] if upcoming < len(due_dates) else None,
+        ))  # fmt: skip
+        accrued = now
+    return nights_out
 
 
 def _next_due_amount(book: _Book, schedule: list[Instalment], next_due: date | None, status: str) -> int:
@@ -328,13 +393,27 @@ def _accrue(book: _Book, loan: SignedLoan, due: _ScheduleIndex, start: date, end
         if daily_interest + daily_penalty > ceiling:
             scale = ceiling / (daily_interest + daily_penalty)
             daily_interest, daily_penalty = daily_interest * scale, daily_penalty * scale
-    interest, penalty = daily_interest * days, daily_penalty * days
+    interest, penalty = _capped(book, loan, daily_interest * days, daily_penalty * days)
+    if days > 1 and (interest, penalty) != (daily_interest * days, daily_penalty * days):
+        # A cap binds inside the span: accrue night by night, so a span is always the sum of its nights (close of
+        # business posts nights one at a time and must land where the engine does).
+        for _ in range(days):
+            _book_accrual(book, *_capped(book, loan, daily_interest, daily_penalty))
+        return
+    _book_accrual(book, interest, penalty)
+
+
+def _capped(book: _Book, loan: SignedLoan, interest: Decimal, penalty: Decimal) -> tuple[Decimal, Decimal]:
     if penalty:
         penalty = _cap_penalty(book, loan, penalty)
     room = _room_total(book, loan)
     if room is not None and interest + penalty > room:
         scale = room / (interest + penalty) if interest + penalty else ZERO
         interest, penalty = interest * scale, penalty * scale
+    return interest, penalty
+
+
+def _book_accrual(book: _Book, interest: Decimal, penalty: Decimal) -> None:
     book.interest_exact += interest
     book.penalty_exact += penalty
     book.delay_penalty += penalty

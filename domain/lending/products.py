@@ -204,3 +204,12 @@ def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
             max_extensions=caps.get("max_extensions"), max_failed_debits=caps.get("max_failed_debits"),
         ),
     )  # fmt: skip
+
+
+def caps_to_stored(caps: Caps) -> dict[str, Any]:
+    """Caps as a product version stores them (the inverse of what `terms_from_stored` reads)."""
+    return {
+        name: (str(value) if isinstance(value, Decimal) else value)
+        for name, value in vars(caps).items()
+        if value is not None
+    }

@@ -18,7 +18,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -47,6 +47,8 @@ DECLINES = {
 class FakePaymentsBehaviour:
     latency_s: float = 0.2
     failures_to_inject: int = 0
+    # Decline codes for the next charges, whatever the card: a real card is short of funds one day and not the next.
+    declines_to_inject: list[str] = field(default_factory=list)
 
 
 class FakePayments:
@@ -91,8 +93,12 @@ class FakePayments:
         intent_id = "pi_" + secrets.token_hex(12)
         obj = {"id": intent_id, "object": "payment_intent", "amount": request.amount,
                "currency": request.currency.lower(), "metadata": request.metadata}  # fmt: skip
-        if request.payment_method in DECLINES:
-            code, message = DECLINES[request.payment_method]
+        injected = self.behaviour.declines_to_inject.pop(0) if self.behaviour.declines_to_inject else None
+        if injected is not None or request.payment_method in DECLINES:
+            if injected is not None:
+                code, message = injected, f"Your card was declined ({injected})."
+            else:
+                code, message = DECLINES[request.payment_method]
             obj |= {"status": "requires_payment_method",
                     "last_payment_error": {"code": "card_declined", "decline_code": code, "message": message}}  # fmt: skip
             self._send("payment_intent.payment_failed", obj)

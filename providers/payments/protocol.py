@@ -14,6 +14,7 @@ class ChargeRequest:
     payment_method: str
     idempotency_key: str
     metadata: dict[str, str] = field(default_factory=dict)
+    customer_reference: str | None = None  # a saved card is charged as its customer's, without the borrower present
 
 
 @dataclass(frozen=True)

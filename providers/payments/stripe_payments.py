@@ -52,6 +52,8 @@ class StripePayments:
             "payment_method": request.payment_method, "confirm": True, "off_session": True,
             "metadata": request.metadata,
         }  # fmt: skip
+        if request.customer_reference:
+            params["customer"] = request.customer_reference
         with _stripe_errors():
             intent = await self._client.v1.payment_intents.create_async(
                 params,

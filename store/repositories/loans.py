@@ -111,9 +111,10 @@ async def create_loan(
     """One loan per application, whatever retries happen: the second call returns the first loan."""
     await session.execute(
         text(
-            f"INSERT INTO loans ({_COLUMNS.replace(', created_at', '')}) VALUES (:id, :app, :user, :product, :version,"
-            " :currency, :principal, :fee, :term, :start, :due, 'active', :card, :reference, NULL,"
-            " CAST(:accounts AS jsonb), CAST(:terms AS jsonb)) ON CONFLICT (application_id) DO NOTHING"
+            f"INSERT INTO loans ({_COLUMNS.replace(', created_at', '')}, accrued_fees, accrued_through) VALUES (:id,"
+            " :app, :user, :product, :version, :currency, :principal, :fee, :term, :start, :due, 'active', :card,"
+            " :reference, NULL, CAST(:accounts AS jsonb), CAST(:terms AS jsonb), :fee, CAST(:start AS date) - 1)"
+            " ON CONFLICT (application_id) DO NOTHING"
         ),
         {"id": loan_id, "app": application_id, "user": user_id, "product": product_id, "version": product_version_id,
          "currency": currency, "principal": principal, "fee": origination_fee, "term": term_days, "start": start_date,

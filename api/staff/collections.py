@@ -1,0 +1,168 @@
+"""Collections for staff: the queue (`GET /v1/staff/collections`), contacts and promises to pay, and the ladder
+each product's overdue loans follow (`PUT/GET /v1/staff/products/{id}/collection-ladder`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.problems import Problem
+from domain.lending.collections import DEFAULT_LADDER, LadderInvalid, ladder_from_stored, ladder_to_stored
+from store.repositories import collections, servicing
+from store.repositories import products as product_store
+
+router = APIRouter(prefix="/v1/staff", tags=["staff: collections"])
+
+
+class QueueLine(BaseModel):
+    loan_id: uuid.UUID
+    user_id: uuid.UUID
+    currency: str
+    owed: int
+    days_past_due: int
+    overdue_since: date | None
+    collector_id: uuid.UUID | None
+    escalated: bool | None
+    handed_over_to: str | None
+    failed_debits: int | None
+    last_decline: str | None
+    steps_done: list[str] | None
+    promise: dict[str, Any] | None
+
+
+class Queue(BaseModel):
+    business_date: date
+    data: list[QueueLine]
+    has_more: bool
+
+
+@router.get("/collections", response_model=Queue)
+async def queue(
+    staff: StaffWith("collector"), db: Db, resources: Resources, mine: bool = False,
+    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
+) -> Queue:  # fmt: skip
+    """Overdue loans, most days past due first, then the largest amount; `mine=true`: the caller's own."""
+    today = await servicing.open_business_date(db, resources.settings.market_timezone)
+    rows = await collections.queue(db, today, staff.id if mine else None, limit + 1, offset)
+    lines = [QueueLine(**{**r, "currency": r["currency"].strip()}) for r in rows[:limit]]
+    return Queue(business_date=today, data=lines, has_more=len(rows) > limit)
+
+
+class PromiseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: date
+    amount: int = Field(gt=0, le=10**12)
+
+
+class PromiseView(BaseModel):
+    id: int
+    loan_id: uuid.UUID
+    date: date
+    amount: int
+    status: str
+
+
+@router.post("/collections/{loan_id}/promise", response_model=PromiseView, status_code=201)
+async def promise(
+    loan_id: uuid.UUID, body: PromiseRequest, staff: StaffWith("collector"), db: Db, resources: Resources,
+    audit: StaffAudit,
+) -> PromiseView:  # fmt: skip
+    """The ladder pauses until the promised date; close of business on that date checks it, and a broken promise
+    resumes the ladder where it stood."""
+    loan = await servicing.serviced_loan(db, loan_id)
+    if loan is None:
+        raise Problem(404, "not_found", "no such loan")
+    if loan.status != "overdue":
+        raise Problem(409, "conflict", f"the loan is {loan.status}, not overdue")
+    today = await servicing.open_business_date(db, resources.settings.market_timezone)
+    if body.date < today:
+        raise Problem(422, "validation_error", "the promised date is in the past")
+    paid = await collections.total_paid(db, loan_id)
+    promise_id = await collections.add_promise(db, loan_id, body.date, body.amount, paid, staff.id)
+    await audit.record("collections.promise", target_type="loan", target_id=str(loan_id),
+                       details={"date": body.date.isoformat(), "amount": body.amount})  # fmt: skip
+    return PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
+
+
+class ContactRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Literal["call", "sms", "email", "visit", "letter"]
+    outcome: Literal["reached", "no_answer", "wrong_number", "refused", "promised", "disputed"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ContactView(BaseModel):
+    id: int
+    staff_id: uuid.UUID | None
+    channel: str
+    outcome: str
+    note: str | None
+    created_at: datetime
+
+
+@router.post("/collections/{loan_id}/contacts", response_model=ContactView, status_code=201)
+async def contact(
+    loan_id: uuid.UUID, body: ContactRequest, staff: StaffWith("collector"), db: Db, audit: StaffAudit
+) -> ContactView:
+    if await servicing.serviced_loan(db, loan_id) is None:
+        raise Problem(404, "not_found", "no such loan")
+    contact_id = await collections.add_contact(db, loan_id, staff.id, body.channel, body.outcome, body.note)
+    await audit.record("collections.contact", target_type="loan", target_id=str(loan_id),
+                       details={"channel": body.channel, "outcome": body.outcome})  # fmt: skip
+    found = next(c for c in await collections.contacts(db, loan_id) if c["id"] == contact_id)
+    return ContactView(**found)
+
+
+@router.get("/collections/{loan_id}/contacts", response_model=list[ContactView])
+async def contacts(loan_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> list[ContactView]:
+    return [ContactView(**c) for c in await collections.contacts(db, loan_id)]
+
+
+class LadderStepBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: int = Field(ge=1, le=3650)
+    action: Literal["sms", "email", "auto_debit", "assign", "escalate", "hand_over", "write_off"]
+    share: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
+    agency: str | None = Field(default=None, max_length=200)
+
+
+class LadderBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    steps: list[LadderStepBody] = Field(min_length=1, max_length=100)
+
+
+class LadderView(BaseModel):
+    product_id: uuid.UUID
+    steps: list[dict[str, Any]]
+    default: bool
+
+
+@router.put("/products/{product_id}/collection-ladder", response_model=LadderView)
+async def set_ladder(
+    product_id: uuid.UUID, body: LadderBody, staff: StaffWith(), db: Db, audit: StaffAudit
+) -> LadderView:
+    """A new version of the product's ladder; overdue loans follow it from their next step."""
+    if await product_store.product(db, product_id) is None:
+        raise Problem(404, "not_found", "no such product")
+    try:
+        ladder = ladder_from_stored([s.model_dump(exclude_none=True) for s in body.steps])
+    except LadderInvalid as invalid:
+        raise Problem(422, "validation_error", str(invalid)) from None
+    stored = ladder_to_stored(ladder)
+    await collections.put_ladder(db, product_id, stored, staff.id)
+    await audit.record("product.collection_ladder", target_type="product", target_id=str(product_id),
+                       details={"steps": stored})  # fmt: skip
+    return LadderView(product_id=product_id, steps=stored, default=False)
+
+
+@router.get("/products/{product_id}/collection-ladder", response_model=LadderView)
+async def read_ladder(product_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> LadderView:
+    stored = await collections.ladder(db, product_id)
+    if stored is None:
+        return LadderView(product_id=product_id, steps=ladder_to_stored(DEFAULT_LADDER), default=True)
+    return LadderView(product_id=product_id, steps=stored, default=False)

@@ -1,0 +1,201 @@
+"""Staff servicing: close of business (`POST/GET /v1/staff/cob`), the loan book (`GET /v1/staff/loans`), write-offs
+and backdated corrections. Changes run in workflows (the loan book lives with the activities); the API waits for
+their answer so staff see the result or a clear refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import WorkflowFailureError
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
+from api.idempotency import Idempotency
+from api.money import DecimalString
+from api.problems import Problem
+from api.workflow_calls import REFUSAL_STATUS, run_workflow
+from store.repositories import servicing
+from workflows.close_of_business import CobRunWorkflow, CobUntil
+from workflows.loan_servicing import LoanChangeInput, LoanChangeResult, LoanChangeWorkflow
+
+router = APIRouter(prefix="/v1/staff", tags=["staff: servicing"])
+
+COB_RUN_ID = "cob-run"
+
+
+class CobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    until: date
+
+
+class CobRunView(BaseModel):
+    business_date: date
+    status: str
+    loans_accrued: int
+    projections_refreshed: int
+    notices: int
+    workflow_id: str
+
+
+class CobView(BaseModel):
+    last_closed: date | None
+    open_business_date: date
+    running: date | None
+    runs: list[CobRunView]
+
+
+async def _cob_view(db: Db, timezone: str) -> CobView:
+    cal = await servicing.calendar(db)
+    runs = [CobRunView(**{k: r[k] for k in CobRunView.model_fields}) for r in await servicing.cob_runs(db)]
+    return CobView(last_closed=cal.last_closed, running=cal.running, runs=runs,
+                   open_business_date=await servicing.open_business_date(db, timezone))  # fmt: skip
+
+
+@router.post("/cob", response_model=CobView)
+async def run_cob(
+    body: CobRequest, _: StaffWith("accountant"), db: Db, resources: Resources, temporal: Temporal,
+    audit: StaffAudit, wait_s: float = Query(default=60, ge=0, le=600),
+) -> JSONResponse:  # fmt: skip
+    """Close every business date up to `until`, in order. Answers 200 with the calendar once done, or 202 while
+    the run goes on (one run at a time: a second request joins the first)."""
+    await audit.record("cob.run", details={"until": body.until.isoformat()})
+    await db.commit()
+    try:
+        handle = await temporal.start_workflow(
+            CobRunWorkflow.run, CobUntil(until=body.until.isoformat()), id=COB_RUN_ID,
+            task_queue=resources.settings.main_task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )  # fmt: skip
+    except WorkflowAlreadyStartedError:
+        raise Problem(409, "conflict", "a close-of-business run is in progress; wait for it to finish") from None
+    try:
+        await asyncio.wait_for(handle.result(), timeout=wait_s)
+    except TimeoutError:
+        await db.rollback()
+        return JSONResponse((await _cob_view(db, resources.settings.market_timezone)).model_dump(mode="json"), 202)
+    except WorkflowFailureError as failure:
+        cause: Any = failure.cause
+        while cause is not None and getattr(cause, "type", None) is None:
+            cause = getattr(cause, "cause", None)
+        if cause is not None and cause.type in REFUSAL_STATUS:
+            raise Problem(REFUSAL_STATUS[cause.type], cause.type, cause.message) from failure
+        raise
+    await db.rollback()
+    return JSONResponse((await _cob_view(db, resources.settings.market_timezone)).model_dump(mode="json"), 200)
+
+
+@router.get("/cob", response_model=CobView)
+async def cob_calendar(_: StaffWith("accountant", "collector", "underwriter"), db: Db, resources: Resources) -> CobView:
+    return await _cob_view(db, resources.settings.market_timezone)
+
+
+class StaffLoanLine(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    product_id: uuid.UUID
+    status: str
+    currency: str
+    principal: int
+    start_date: date
+    due_date: date
+    overdue_since: date | None
+    days_past_due: int
+    extensions: int
+    collector_id: uuid.UUID | None
+
+
+class StaffLoanList(BaseModel):
+    data: list[StaffLoanLine]
+    has_more: bool
+
+
+@router.get("/loans", response_model=StaffLoanList)
+async def loan_book(
+    _: StaffWith("accountant", "collector", "underwriter", "support"), db: Db, resources: Resources,
+    status: Literal["active", "overdue", "repaid", "written_off"] | None = None,
+    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
+) -> StaffLoanList:  # fmt: skip
+    today = await servicing.open_business_date(db, resources.settings.market_timezone)
+    rows = await servicing.staff_loans(db, status, limit + 1, offset)
+    lines = [StaffLoanLine(**r, days_past_due=(today - r["overdue_since"]).days if r["overdue_since"] else 0)
+             for r in rows[:limit]]  # fmt: skip
+    return StaffLoanList(data=lines, has_more=len(rows) > limit)
+
+
+class WriteOffRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class CorrectionRequest(BaseModel):
+    """A backdated correction: a payment received with an earlier value date, a waiver of a charge, or a new
+    daily rate from a date. The engine recalculates from that date; only the differences are posted."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["payment", "waiver", "rate_change", "fee"]
+    value_date: date
+    amount: int | None = Field(default=None, gt=0, le=10**12)
+    component: Literal["principal", "interest", "penalty", "fees", "fines"] | None = None
+    daily_rate: DecimalString | None = None
+    reason: str = Field(min_length=3, max_length=500)
+
+
+async def _change(temporal: Temporal, resources: Resources, data: LoanChangeInput) -> LoanChangeResult:
+    result = await run_workflow(temporal, LoanChangeWorkflow.run, data, workflow_id=f"loan-change-{data.reference}",
+                                task_queue=resources.settings.main_task_queue)  # fmt: skip
+    assert isinstance(result, LoanChangeResult)
+    return result
+
+
+@router.post("/loans/{loan_id}/write-off", response_model=LoanChangeResult)
+async def write_off(
+    loan_id: uuid.UUID, body: WriteOffRequest, staff: StaffWith("accountant"), db: Db, resources: Resources,
+    temporal: Temporal,
+) -> LoanChangeResult:  # fmt: skip
+    """What is still owed moves to the loss account; later recoveries are still taken."""
+    await db.rollback()
+    return await _change(temporal, resources, LoanChangeInput(
+        loan_id=str(loan_id), reference=f"write-off:{loan_id}", kind="write_off", actor_id=str(staff.id),
+        actor_label=staff.label or "staff", reason=body.reason,
+    ))  # fmt: skip
+
+
+@router.post("/loans/{loan_id}/corrections", response_model=LoanChangeResult, status_code=201)
+async def correct(
+    loan_id: uuid.UUID, body: CorrectionRequest, staff: StaffWith("accountant"), db: Db, resources: Resources,
+    temporal: Temporal, idem: Idempotency,
+) -> JSONResponse:  # fmt: skip
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    problems = []
+    if body.kind in ("payment", "waiver", "fee") and body.amount is None:
+        problems.append("amount is required")
+    if body.kind == "waiver" and body.component is None:
+        problems.append("component is required for a waiver")
+    if body.kind == "rate_change" and (body.daily_rate is None or body.daily_rate < 0):
+        problems.append("daily_rate (not negative) is required for a rate change")
+    if problems:
+        raise Problem(422, "validation_error", "; ".join(problems))
+    loan = await servicing.serviced_loan(db, loan_id)
+    if loan is None:
+        raise Problem(404, "not_found", "no such loan")
+    if body.value_date < loan.start_date:
+        raise Problem(422, "validation_error", "the value date is before the loan started")
+    if body.value_date > await servicing.open_business_date(db, resources.settings.market_timezone):
+        raise Problem(422, "validation_error", "the value date is after the open business date")
+    await db.commit()
+    reference = f"correction:{loan_id}:{idem.operation_id()}"
+    result = await _change(temporal, resources, LoanChangeInput(
+        loan_id=str(loan_id), reference=reference, kind=body.kind, value_date=body.value_date.isoformat(),
+        amount=body.amount, component=body.component,
+        daily_rate=str(body.daily_rate) if body.daily_rate is not None else None,
+        actor_id=str(staff.id), actor_label=staff.label or "staff", reason=body.reason,
+    ))  # fmt: skip
+    return await idem.answer(201, result)

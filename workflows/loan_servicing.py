@@ -1,0 +1,257 @@
+"""A funded loan's workflows.
+
+- `loan-<id>` lives as long as the loan is open: close of business tells it what each new business date means
+  (due soon, due today, overdue thresholds, a promise's day); it reminds the borrower and hands overdue spells to a
+  collections workflow. It continues as new when its history grows.
+- `collections-<id>-<overdue since>` runs the product's ladder for one overdue spell, paused by promises to pay,
+  until the loan is current again, repaid or written off.
+- `loan-payment-<payment id>` charges the card and, on the provider's confirmation, applies the money through the
+  loan book; a duplicated or late callback changes nothing."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.servicing_models import (
+        CollectionsInput,
+        CollectionsState,
+        DebitResult,
+        FailPayment,
+        LoanChangeInput,
+        LoanChangeResult,
+        LoanNotice,
+        LoanPaymentInput,
+        LoanRef,
+        LoanSettled,
+        LoanWorkflowInput,
+        PaymentOutcome,
+        PaymentRef,
+        PaymentResult,
+        PaymentWord,
+        PromiseCheck,
+        PromiseOutcome,
+        Reminder,
+        StepInput,
+        StepResult,
+    )
+
+__all__ = [
+    "CollectionsWorkflow",
+    "LoanChangeInput",
+    "LoanChangeResult",
+    "LoanChangeWorkflow",
+    "LoanNotice",
+    "LoanPaymentInput",
+    "LoanPaymentWorkflow",
+    "LoanSettled",
+    "LoanWorkflow",
+    "LoanWorkflowInput",
+    "PaymentWord",
+    "loan_payment_workflow_id",
+    "loan_workflow_id",
+]
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                    non_retryable_error_types=["not_found", "validation_error"])  # fmt: skip
+PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                             maximum_attempts=8, non_retryable_error_types=["not_found"])  # fmt: skip
+CONFIRMED = frozenset({"succeeded"})
+CLOSED = frozenset({"repaid", "written_off"})
+HISTORY_LIMIT = 2_000
+
+
+def loan_workflow_id(loan_id: str) -> str:
+    return f"loan-{loan_id}"
+
+
+def loan_payment_workflow_id(payment_id: str) -> str:
+    return f"loan-payment-{payment_id}"
+
+
+async def _act(name: str, data: object, result_type: type | None = None,
+               retry: RetryPolicy = RETRY) -> object:  # fmt: skip
+    return await workflow.execute_activity(
+        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
+    )
+
+
+async def tell_loan(loan_id: str, status: str | None) -> None:
+    """The loan's workflow hears its new status (it ends when the loan is closed, and ends collections)."""
+    if status is None:
+        return
+    try:
+        await workflow.get_external_workflow_handle(loan_workflow_id(loan_id)).signal(
+            "settled", LoanSettled(status=status)
+        )
+    except ApplicationError:
+        workflow.logger.info("loan workflow %s is not running", loan_id)
+
+
+@workflow.defn(name="Loan")
+class LoanWorkflow:
+    def __init__(self) -> None:
+        self._notices: list[LoanNotice] = []
+        self._status: str | None = None
+
+    @workflow.signal(name="notice")
+    def notice(self, notice: LoanNotice) -> None:
+        self._notices.append(notice)
+
+    @workflow.signal(name="settled")
+    def settled(self, settled: LoanSettled) -> None:
+        self._status = settled.status
+
+    @workflow.query(name="state")
+    def state(self) -> dict[str, object]:
+        return {"status": self._status, "pending_notices": len(self._notices)}
+
+    @workflow.run
+    async def run(self, data: LoanWorkflowInput) -> str:
+        self._notices = [*data.pending, *self._notices]
+        collections_id = data.collections_id
+        while True:
+            await workflow.wait_condition(lambda: bool(self._notices) or self._status is not None)
+            if self._status is not None:
+                status, self._status = self._status, None
+                if collections_id is not None:
+                    await self._tell_collections(collections_id, "settled", LoanSettled(status=status))
+                    if status != "overdue":
+                        collections_id = None
+                if status in CLOSED:
+                    return status
+                continue
+            notice = self._notices.pop(0)
+            kind, _, detail = notice.notice.partition(":")
+            if kind in ("due_soon", "due_today"):
+                await _act("remind_borrower", Reminder(loan_id=data.loan_id, notice=notice.notice,
+                                                       business_date=notice.business_date), int)  # fmt: skip
+            elif kind in ("overdue", "promise_due"):
+                if collections_id is None and kind == "overdue":
+                    since = date.fromisoformat(notice.business_date) + timedelta(days=1 - int(detail))
+                    collections_id = f"collections-{data.loan_id}-{since.isoformat()}"
+                    await workflow.start_child_workflow(
+                        CollectionsWorkflow.run, CollectionsInput(loan_id=data.loan_id, days_past_due=int(detail)),
+                        id=collections_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    )  # fmt: skip
+                if collections_id is not None:
+                    await self._tell_collections(collections_id, "notice", notice)
+            if workflow.info().get_current_history_length() > HISTORY_LIMIT and not self._notices:
+                workflow.continue_as_new(LoanWorkflowInput(loan_id=data.loan_id, collections_id=collections_id))
+
+    @staticmethod
+    async def _tell_collections(workflow_id: str, signal: str, payload: object) -> None:
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal(signal, payload)
+        except ApplicationError:
+            workflow.logger.info("collections workflow %s has ended", workflow_id)
+
+
+@workflow.defn(name="Collections")
+class CollectionsWorkflow:
+    def __init__(self) -> None:
+        self._notices: list[LoanNotice] = []
+        self._settled: str | None = None
+
+    @workflow.signal(name="notice")
+    def notice(self, notice: LoanNotice) -> None:
+        self._notices.append(notice)
+
+    @workflow.signal(name="settled")
+    def settled(self, settled: LoanSettled) -> None:
+        if settled.status != "overdue":
+            self._settled = settled.status
+
+    @workflow.run
+    async def run(self, data: CollectionsInput) -> str:
+        loan = LoanRef(loan_id=data.loan_id)
+        while self._settled is None:
+            await workflow.wait_condition(lambda: bool(self._notices) or self._settled is not None)
+            if self._settled is not None:
+                break
+            notice = self._notices.pop(0)
+            if notice.notice.startswith("promise_due:"):
+                promise_id = int(notice.notice.partition(":")[2])
+                await _act("check_promise", PromiseCheck(loan_id=data.loan_id, promise_id=promise_id,
+                                                         business_date=notice.business_date), PromiseOutcome)  # fmt: skip
+            state = await _act("collections_state", loan, CollectionsState)
+            assert isinstance(state, CollectionsState)
+            if not state.loan_open or state.days_past_due == 0:
+                break
+            for step in state.steps:
+                if not await self._run_step(data.loan_id, step, notice.business_date):
+                    break
+        await _act("close_collections", loan)
+        return self._settled or "closed"
+
+    async def _run_step(self, loan_id: str, step: str, business_date: str) -> bool:
+        """Run one ladder step; False when the loan left collections meanwhile."""
+        result = await _act("collections_step", StepInput(loan_id=loan_id, step=step, business_date=business_date),
+                            StepResult)  # fmt: skip
+        assert isinstance(result, StepResult)
+        if result.payment_id is not None:
+            paid = await workflow.execute_child_workflow(
+                LoanPaymentWorkflow.run, LoanPaymentInput(payment_id=result.payment_id, loan_id=loan_id),
+                id=loan_payment_workflow_id(result.payment_id),
+            )  # fmt: skip
+            await _act("record_debit", DebitResult(loan_id=loan_id, step=step, payment_id=result.payment_id,
+                                                   status=paid.status, failure_code=paid.failure_code))  # fmt: skip
+            if paid.loan_status != "overdue":
+                return False
+        return self._settled is None
+
+
+@workflow.defn(name="LoanPayment")
+class LoanPaymentWorkflow:
+    def __init__(self) -> None:
+        self._word: PaymentWord | None = None
+
+    @workflow.signal(name="provider_event")
+    def provider_event(self, word: PaymentWord) -> None:
+        if self._word is None:  # the first final word wins; duplicates and late ones change nothing
+            self._word = word
+
+    @workflow.run
+    async def run(self, data: LoanPaymentInput) -> PaymentResult:
+        ref = PaymentRef(payment_id=data.payment_id)
+        try:
+            charged = await _act("charge_loan_payment", ref, PaymentOutcome, PROVIDER_RETRY)
+        except ActivityError:
+            return await self._fail(data, "provider_unavailable")
+        assert isinstance(charged, PaymentOutcome)
+        if charged.status == "failed":
+            return await self._fail(data, charged.failure_code or "declined")
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._word is not None,
+                                          timeout=timedelta(seconds=data.confirm_wait_seconds))  # fmt: skip
+        # No callback in time: the charge's own answer decides (a webhook endpoint may be misconfigured).
+        status = self._word.status if self._word is not None else charged.status
+        if status not in CONFIRMED:
+            return await self._fail(data, (self._word.failure_code if self._word else None) or "not_confirmed")
+        result = await _act("apply_loan_payment", ref, PaymentResult)
+        assert isinstance(result, PaymentResult)
+        await tell_loan(data.loan_id, result.loan_status)
+        return result
+
+    async def _fail(self, data: LoanPaymentInput, code: str) -> PaymentResult:
+        result = await _act("fail_loan_payment", FailPayment(payment_id=data.payment_id, failure_code=code),
+                            PaymentResult)  # fmt: skip
+        assert isinstance(result, PaymentResult)
+        return result
+
+
+@workflow.defn(name="LoanChange")
+class LoanChangeWorkflow:
+    """A staff change, run where activities run (the loan book), then told to the loan's workflow."""
+
+    @workflow.run
+    async def run(self, data: LoanChangeInput) -> LoanChangeResult:
+        result = await _act("change_loan", data, LoanChangeResult)
+        assert isinstance(result, LoanChangeResult)
+        await tell_loan(data.loan_id, result.status)
+        return result

@@ -43,7 +43,7 @@ from domain.lending.collections import (
     promise_kept,
     steps_due,
 )
-from domain.lending.engine import CHARGES, LoanRuleViolation, extension_quote, state_as_of
+from domain.lending.engine import LoanRuleViolation, extension_quote
 from domain.lending.products import terms_from_stored
 from domain.lending.reminders import render
 from providers.payments.protocol import ChargeRequest, PaymentDeclined, PaymentProvider, PaymentProviderUnavailable
@@ -208,14 +208,12 @@ class LoanServicingActivities:
         signed = signed_loan(loan)
         history = engine_events(await servicing.loan_events(session, loan.id))
         today = await open_business_date(session, self._tz)
-        fee, _, _ = extension_quote(signed, history, today, payment.extension_days)
+        fee, _, pay_first = extension_quote(signed, history, today, payment.extension_days)
         first = payment.amount - fee
-        state = state_as_of(signed, history, today)
-        charges = sum(state.outstanding[c] for c in CHARGES)
-        if first < charges and loan.terms.get("extension_requires_interest_paid", True):
+        if first < pay_first:  # charges grew since the quote (a night passed): the price is no longer covered
             raise LoanRuleViolation("the payment no longer covers the extension's price")
-        return [NewEvent("repayment", f"{reference}:before", amount=first),
-                NewEvent("extension", f"{reference}:extension", days=payment.extension_days),
+        before = [NewEvent("repayment", f"{reference}:before", amount=first)] if first else []
+        return [*before, NewEvent("extension", f"{reference}:extension", days=payment.extension_days),
                 NewEvent("repayment", reference, amount=fee)]  # fmt: skip
 
     @activity.defn(name="fail_loan_payment")

@@ -105,3 +105,46 @@ async def trial_balance_is_whole(http: httpx.AsyncClient, admin: str, as_of: dat
     body: dict[str, Any] = response.json()
     assert all(total == 0 for total in body["totals"].values()), body["totals"]
     return body
+
+
+async def funded_loan_of(http: httpx.AsyncClient, product_id: str, phone: str, **body: Any) -> tuple[str, str]:
+    """A loan of the given product, walked from application to payout."""
+    from tests.helpers import borrower_token
+    from tests.origination_steps import application_body, apply, signing_code
+
+    token = await borrower_token(http, phone)
+    created = await apply(http, token, application_body(product_id, phone, **body))
+    await wait_status(http, token, created["id"], "offered")
+    accepted = await http.post(f"/v1/applications/{created['id']}/accept", headers=bearer(token))
+    assert accepted.status_code == 200, accepted.text
+    code = await signing_code(http, phone)
+    signed_now = await http.post(f"/v1/applications/{created['id']}/sign", json={"code": code}, headers=bearer(token))
+    assert signed_now.status_code == 200, signed_now.text
+    card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
+                           headers=bearer(token))  # fmt: skip
+    assert card.status_code == 200, card.text
+    funded = await wait_status(http, token, created["id"], "disbursed")
+    return token, str(funded["loan_id"])
+
+
+async def set_ladder(http: httpx.AsyncClient, admin: str, product_id: str, steps: list[dict[str, Any]]) -> None:
+    response = await http.put(f"/v1/staff/products/{product_id}/collection-ladder", json={"steps": steps},
+                              headers=bearer(admin))  # fmt: skip
+    assert response.status_code == 200, response.text
+
+
+async def case(stack: Stack, loan_id: str) -> dict[str, Any] | None:
+    async with stack.sessions() as session:
+        row = (await session.execute(text("SELECT * FROM collection_cases WHERE loan_id = :id"),
+                                     {"id": loan_id})).one_or_none()  # fmt: skip
+    return None if row is None else dict(row._mapping)
+
+
+async def steps_done(stack: Stack, loan_id: str, *expected: str) -> list[str]:
+    async def check() -> list[str] | None:
+        found = await case(stack, loan_id)
+        done = list(found["steps_done"]) if found else []
+        return done if all(step in done for step in expected) else None
+
+    found: list[str] = await wait_until(check, f"collections steps {expected} done")
+    return found

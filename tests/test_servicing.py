@@ -7,19 +7,26 @@ from datetime import timedelta
 
 import httpx
 
+from store import ledger
+from store.repositories import servicing
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, wait_for_outbox
+from tests.origination_steps import TERMS
 from tests.servicing_steps import (
     close_through,
     funded_loan,
+    funded_loan_of,
     loan,
     open_date,
     pay,
+    product_with_terms,
     scalar,
+    settled_payment,
     trial_balance_is_whole,
     wait_until,
 )
 from tests.test_wallets import ledger_is_whole
+from workers.schedules import COB_SCHEDULE_ID, ensure_cob_schedule
 
 
 async def test_a_loan_repaid_on_time(http: httpx.AsyncClient, clean: Stack) -> None:
@@ -68,3 +75,165 @@ async def test_a_loan_repaid_on_time(http: httpx.AsyncClient, clean: Stack) -> N
 async def _closed(handle: object) -> bool:
     description = await handle.describe()  # type: ignore[attr-defined]
     return str(description.status) != "WorkflowExecutionStatus.RUNNING"
+
+
+async def test_repaid_early_in_part_then_in_full_with_the_overpayment_kept_in_a_wallet(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    token, loan_id = await funded_loan(http, admin, "+447700920002")
+    start = await open_date(http, admin)
+    await close_through(http, admin, start + timedelta(days=9))
+    part = await pay(http, token, loan_id, 20_000)
+    # The waterfall: fees, then interest, then principal (which lowers the interest to come).
+    assert part["allocation"] == {"fees": 2_500, "interest": 4_000, "principal": 13_500}
+    assert part["value_date"] == (start + timedelta(days=10)).isoformat()
+    assert (await loan(http, token, loan_id))["balances"]["principal"] == 36_500
+    await close_through(http, admin, start + timedelta(days=19))
+    now = await loan(http, token, loan_id)
+    assert now["balances"] == {"principal": 36_500, "interest": 2_920, "penalty": 0, "fees": 0, "total": 39_420}
+    full = await pay(http, token, loan_id, 40_420)
+    assert full["allocation"] == {"interest": 2_920, "principal": 36_500, "overpayment": 1_000}
+    assert (await loan(http, token, loan_id))["status"] == "repaid"
+    wallets = (await http.get("/v1/wallets", headers=bearer(token))).json()
+    assert [(w["type"], w["balance"]["amount"]) for w in wallets["data"]] == [("loan_refunds", 1_000)]
+    await ledger_is_whole(clean)
+
+
+UK_TERMS = {
+    "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
+    "term_max_days": 60, "daily_rate": "0.005", "extension_days": [10], "extension_fee_percent": "5",
+    "max_extensions": 2,
+}  # fmt: skip
+
+
+async def test_extended_twice_then_refused_a_third_time_under_the_uk_profile(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    product_id = await product_with_terms(http, admin, "uk-hcstc", "GBP", UK_TERMS, profile="uk_fca_hcstc")
+    token, loan_id = await funded_loan_of(http, product_id, "+447700920003")
+    start = await open_date(http, admin)
+    await close_through(http, admin, start + timedelta(days=4))  # five nights at 250
+    quote = (await http.get(f"/v1/loans/{loan_id}/extension-quote", params={"days": 10}, headers=bearer(token))).json()
+    assert quote == {"days": 10, "fee": 2_500, "pay_first": 1_250, "total": 3_750,
+                     "new_due_date": (start + timedelta(days=40)).isoformat(), "currency": "GBP"}  # fmt: skip
+    first = await _extend(http, token, loan_id, 10)
+    assert first["amount"] == 3_750 and first["status"] == "succeeded" and first["failure_code"] is None
+    after = await loan(http, token, loan_id)
+    assert after["due_date"] == (start + timedelta(days=40)).isoformat() and after["extensions"] == 1
+    assert after["balances"] == {"principal": 50_000, "interest": 0, "penalty": 0, "fees": 0, "total": 50_000}
+    second = await _extend(http, token, loan_id, 10)
+    assert second["amount"] == 2_500
+    assert (await loan(http, token, loan_id))["due_date"] == (start + timedelta(days=50)).isoformat()
+
+    charges = len([c for c in clean.payments.calls if c[0] == "charge"])
+    third = await http.get(f"/v1/loans/{loan_id}/extension-quote", params={"days": 10}, headers=bearer(token))
+    assert third.status_code == 422 and "2 extensions" in third.json()["detail"]
+    refused = await http.post(f"/v1/loans/{loan_id}/extensions", json={"days": 10}, headers=bearer(token))
+    assert refused.status_code == 422
+    assert len([c for c in clean.payments.calls if c[0] == "charge"]) == charges  # no card was charged
+    odd = await http.get(f"/v1/loans/{loan_id}/extension-quote", params={"days": 11}, headers=bearer(token))
+    assert odd.status_code == 422
+    await ledger_is_whole(clean)
+
+
+async def _extend(http: httpx.AsyncClient, token: str, loan_id: str, days: int) -> dict[str, object]:
+    response = await http.post(f"/v1/loans/{loan_id}/extensions", json={"days": days}, headers=bearer(token))
+    assert response.status_code == 201, response.text
+    return await settled_payment(http, token, loan_id, response.json()["id"])
+
+
+async def test_a_backdated_payment_takes_back_the_penalties_it_prevented(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    terms = TERMS | {"penalty_daily_rate": "0.002", "fines": [{"days_past_due": 5, "amount": 1_000}]}
+    product_id = await product_with_terms(http, admin, "penalty-gb", "GBP", terms)
+    token, loan_id = await funded_loan_of(http, product_id, "+447700920004")
+    start = await open_date(http, admin)
+    await close_through(http, admin, start + timedelta(days=39))  # ten days past due by morning
+    overdue = await loan(http, token, loan_id)
+    assert overdue["status"] == "overdue"
+    assert overdue["balances"]["penalty"] == 10 * 100 and overdue["balances"]["fees"] == 2_500 + 1_000
+
+    url = f"/v1/staff/loans/{loan_id}/corrections"
+    bad = await http.post(url, json={"kind": "payment", "value_date": start.isoformat(), "reason": "bank"},
+                          headers=bearer(admin))  # fmt: skip
+    assert bad.status_code == 422  # no amount
+    body = {"kind": "payment", "value_date": (start + timedelta(days=30)).isoformat(), "amount": 64_500,
+            "reason": "bank transfer received on the due date, matched late"}  # fmt: skip
+    headers = bearer(admin) | {"Idempotency-Key": "corr-1"}
+    corrected = await http.post(url, json=body, headers=headers)
+    assert corrected.status_code == 201, corrected.text
+    assert corrected.json()["status"] == "repaid"
+    assert (await http.post(url, json=body, headers=headers)).json() == corrected.json()  # replayed, not re-posted
+    after = await loan(http, token, loan_id)
+    assert after["status"] == "repaid" and after["balances"]["total"] == 0
+    correction = after["history"][-1]
+    assert correction["kind"] == "loan_payment"
+    assert correction["owed"]["penalty"] == -1_000 and correction["owed"]["fines"] == -1_000
+    async with clean.sessions() as s:
+        assert await ledger.house_balance(s, "penalty_income", "GBP") == 0
+        assert await ledger.house_balance(s, "fine_income", "GBP") == 0
+        assert await ledger.house_balance(s, "interest_income", "GBP") == 12_000
+    audit = (await http.get("/v1/staff/audit", params={"action": "loan.payment"}, headers=bearer(admin))).json()
+    lines = [a for a in audit["data"] if a["action"] == "loan.payment"]
+    assert len(lines) == 1 and lines[0]["details"]["reason"].startswith("bank transfer")
+    await ledger_is_whole(clean)
+
+
+async def test_close_of_business_across_a_forty_day_gap_resumes_a_run_killed_halfway(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    product_id = await product_with_terms(http, admin, "gap-gb", "GBP", TERMS)
+    token_a, loan_a = await funded_loan_of(http, product_id, "+447700920005")
+    token_b, loan_b = await funded_loan_of(http, product_id, "+447700920006")
+    start = await open_date(http, admin)
+    # A close of business that died after its first batch: one loan's night is posted, the other's is not.
+    async with clean.sessions.begin() as session:
+        assert await servicing.begin_cob(session, start, "cob-killed") == "new"
+    async with clean.sessions.begin() as session:
+        batch = await servicing.accrue_batch(await ledger.driver_of(session), start, None, 1)
+        assert batch.loans == 1
+    body = await close_through(http, admin, start + timedelta(days=40))
+    assert body["runs"][0]["business_date"] == (start + timedelta(days=40)).isoformat()
+    assert len(body["runs"]) == 30  # the last thirty, newest first
+    assert await scalar(clean, "SELECT count(*) FROM cob_runs WHERE status = 'closed'") == 41
+    for token, loan_id in ((token_a, loan_a), (token_b, loan_b)):
+        found = await loan(http, token, loan_id)
+        assert found["status"] == "overdue"
+        assert found["balances"] == {"principal": 50_000, "interest": 41 * 400, "penalty": 0, "fees": 2_500,
+                                     "total": 50_000 + 41 * 400 + 2_500}  # fmt: skip
+    assert await scalar(clean, "SELECT count(*) FROM journal_entries WHERE kind = 'loan_accrual'") == 2 * 41
+    daily = (await http.get("/v1/staff/reports/daily", params={"date": (start + timedelta(days=35)).isoformat()},
+                            headers=bearer(admin))).json()  # fmt: skip
+    assert daily["recorded_by_close_of_business"] is True
+    assert daily["currencies"]["GBP"]["accrued_interest"] == 800
+    first_day = (await http.get("/v1/staff/reports/daily", params={"date": start.isoformat()},
+                                headers=bearer(admin))).json()  # fmt: skip
+    assert first_day["currencies"]["GBP"]["issued_count"] == 2
+    assert first_day["currencies"]["GBP"]["issued_principal"] == 100_000
+    portfolio = (await http.get("/v1/staff/reports/portfolio", headers=bearer(admin))).json()
+    [line] = portfolio["products"]
+    assert line["loans"] == 2 and line["buckets"]["1-30"]["loans"] == 2 and line["par30"] == "0.0000"
+    tb = await trial_balance_is_whole(http, admin, start + timedelta(days=40))
+    loan_lines = sum(x["balance"] for x in tb["lines"] if x["account"].startswith("loan:"))
+    assert -loan_lines == 2 * (50_000 + 41 * 400 + 2_500)
+    csv = await http.get("/v1/staff/reports/trial-balance", headers=bearer(admin) | {"Accept": "text/csv"})
+    assert csv.headers["content-type"].startswith("text/csv") and csv.text.startswith("currency,account,kind,balance")
+    customers = (await http.get("/v1/staff/reports/customers", headers=bearer(admin))).json()
+    assert customers["borrowers"] == 2 and customers["repeat_rate"] == "0.0000"
+    refused = await http.post("/v1/staff/cob", json={"until": "not a date"}, headers=bearer(admin))
+    assert refused.status_code == 422
+    await ledger_is_whole(clean)
+
+
+async def test_the_daily_schedule_follows_configuration(clean: Stack) -> None:
+    await ensure_cob_schedule(clean.temporal, clean.settings)
+    await ensure_cob_schedule(clean.temporal, clean.settings)  # a second start updates, not fails
+    description = await clean.temporal.get_schedule_handle(COB_SCHEDULE_ID).describe()
+    spec = description.schedule.spec
+    assert spec.time_zone_name == "Asia/Ho_Chi_Minh"
+    [calendar] = spec.calendars
+    assert calendar.hour[0].start == 0 and calendar.minute[0].start == 30
+    await clean.temporal.get_schedule_handle(COB_SCHEDULE_ID).delete()

@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy import text
 from temporalio.worker import Worker
 
+from activities.loan_book import LoanBook
 from activities.messaging import MessagingActivities
 from activities.origination import OriginationActivities
 from activities.origination_models import BookLoan
@@ -142,6 +143,7 @@ async def test_booking_a_loan_twice_books_it_once(http: httpx.AsyncClient, clean
         clean.sessions, clean.cipher, bureaus=dict(clean.bureaus), scoring=clean.scoring, payments=clean.payments,
         postbacks=clean.cpa, cpa_networks={}, code_secret="x", public_base_url="http://testserver",
         messaging=MessagingActivities(clean.sessions, clean.cipher, clean.sms, clean.email, "http://testserver"),
+        book=LoanBook(clean.settings.market_timezone),
     )  # fmt: skip
     again = await activities.book_loan(BookLoan(application_id=app_id, reference="po_again", card_id=str(card_id)))
     assert again.loan_id == funded["loan_id"]

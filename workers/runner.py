@@ -117,6 +117,7 @@ def activity_functions(
         servicing.record_debit,
         servicing.check_promise,
         servicing.close_collections,
+        servicing.change_loan,
         messaging.deliver_message,
         messaging.record_message_status,
         wallets.transfer_between_wallets,

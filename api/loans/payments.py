@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.problems import Problem
-from domain.lending.engine import CHARGES, LoanRuleViolation, extension_quote, state_as_of
+from domain.lending.engine import LoanRuleViolation, extension_quote
 from store.repositories import loan_payments, loans, servicing
 from store.repositories.servicing import ServicedLoan, engine_events, open_business_date, signed_loan
 from workflows.loan_servicing import LoanPaymentInput, LoanPaymentWorkflow, loan_payment_workflow_id
@@ -90,11 +90,9 @@ async def quote_extension(db: Db, loan: ServicedLoan, days: int, timezone: str) 
     signed = signed_loan(loan)
     history = engine_events(await servicing.loan_events(db, loan.id))
     try:
-        fee, new_due, _ = extension_quote(signed, history, today, days)
+        fee, new_due, pay_first = extension_quote(signed, history, today, days)
     except LoanRuleViolation as refused:
         raise Problem(422, "extension_refused", str(refused)) from None
-    state = state_as_of(signed, history, today)
-    pay_first = sum(state.outstanding[c] for c in CHARGES) if signed.terms.extension_requires_interest_paid else 0
     return ExtensionQuote(days=days, fee=fee, pay_first=pay_first, total=fee + pay_first, new_due_date=new_due,
                           currency=loan.currency)  # fmt: skip
 
@@ -124,12 +122,13 @@ async def repay(
     loan_id: uuid.UUID, body: RepaymentRequest, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
     idem: Idempotency,
 ) -> JSONResponse:  # fmt: skip
-    """Partial repayments are welcome; what is paid beyond the loan goes to the borrower's wallet."""
+    """Partial repayments are welcome; what is paid beyond the loan goes to the borrower's wallet; money paid on a
+    written-off loan is a recovery."""
     if (replayed := await idem.replay()) is not None:
         return replayed
     loan = await _own_loan(db, loan_id, user.id)
-    if loan.status not in ("active", "overdue"):
-        raise Problem(409, "conflict", f"the loan is {loan.status}")
+    if loan.status == "repaid":  # a written-off loan still takes money: it is a recovery
+        raise Problem(409, "conflict", "the loan is repaid")
     return await _start_payment(db, temporal, resources, idem, loan, purpose="repayment", amount=body.amount,
                                 payment_method=body.payment_method, user_id=user.id)  # fmt: skip
 

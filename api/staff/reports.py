@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -94,6 +95,8 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Decimal):  # sums of bigint columns come back as numeric
+        return int(value) if value == value.to_integral_value() else str(value)
     if hasattr(value, "hex") and not isinstance(value, int | float | str | bytes):
         return str(value)
     return value

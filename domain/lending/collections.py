@@ -44,15 +44,13 @@ class LadderInvalid(ValueError):
         self.problems = problems
 
 
+# Until staff configure a product's ladder: reminders and a collector, nothing that moves money or ends the loan
+# (automatic debits, hand-overs and write-offs are the lender's decision per product).
 DEFAULT_LADDER: tuple[LadderStep, ...] = (
     LadderStep(1, Action.SMS),
-    LadderStep(3, Action.AUTO_DEBIT),
-    LadderStep(5, Action.EMAIL),
+    LadderStep(3, Action.EMAIL),
     LadderStep(7, Action.ASSIGN),
-    LadderStep(10, Action.AUTO_DEBIT, Decimal("0.5")),
     LadderStep(30, Action.ESCALATE),
-    LadderStep(60, Action.HAND_OVER, agency="external-agency"),
-    LadderStep(90, Action.WRITE_OFF),
 )
 
 

@@ -499,12 +499,15 @@ def _extend(book: _Book, loan: SignedLoan, schedule: list[Instalment], event: Ex
 
 
 def extension_quote(loan: SignedLoan, events: list[LoanEvent], on: date, days: int) -> tuple[int, date, int]:
-    """(fee, new due date, interest to pay first) for extending by `days` on `on`; raises if not allowed."""
+    """(fee, new due date, what must be paid first) for extending by `days` on `on`; raises if not allowed. When
+    the terms want interest paid first, "first" is every charge outstanding (the waterfall takes fines, penalty and
+    fees before interest), paid on the same day just before the extension."""
     state = state_as_of(loan, events, on)
-    after = state_as_of(loan, [*events, Extension(on, days, seq=10**9)], on)
+    pay_first = sum(state.outstanding[c] for c in CHARGES) if loan.terms.extension_requires_interest_paid else 0
+    before = [Repayment(on, pay_first, seq=10**9 - 1)] if pay_first else []
+    after = state_as_of(loan, [*events, *before, Extension(on, days, seq=10**9)], on)
     fee = after.accrued[Component.FEES] - state.accrued[Component.FEES]
-    interest_first = state.outstanding[Component.INTEREST] if loan.terms.extension_requires_interest_paid else 0
-    return fee, after.due_date, interest_first
+    return fee, after.due_date, pay_first
 
 
 def amounts_to_post(state: LoanState, posted: dict[Component, int]) -> dict[Component, int]:

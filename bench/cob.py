@@ -79,12 +79,15 @@ async def setup(url: str, loans: int, nights: int) -> None:
                          "d": [d for _, d in shapes]})  # fmt: skip
         params = {"n": loans, "user": user_id, "product": product.id, "version": version.id, "shapes": len(shapes),
                   "term": TERM_DAYS}  # fmt: skip
-        await s.execute(text("""
+        await s.execute(
+            text("""
             INSERT INTO loan_applications (id, user_id, product_id, product_version_id, principal, term_days, currency,
                 monthly_income, applicant_encrypted, national_id_lookup, phone_lookup, status)
             SELECT md5('app' || g)::uuid, :user, :product, :version, sh.principal, :term, 'GBP', 0, '\\x00', '\\x00',
                    '\\x00', 'disbursed'
-            FROM generate_series(1, :n) g JOIN shapes sh ON sh.n = g % :shapes"""), params)
+            FROM generate_series(1, :n) g JOIN shapes sh ON sh.n = g % :shapes"""),
+            params,
+        )
         await s.execute(text("""
             INSERT INTO loans (id, application_id, user_id, product_id, product_version_id, currency, principal,
                 origination_fee, term_days, start_date, due_date, status, accounts, terms, accrued_through,
@@ -96,10 +99,12 @@ async def setup(url: str, loans: int, nights: int) -> None:
                    CASE WHEN sh.start_date + :term < :first THEN sh.start_date + :term END
             FROM generate_series(1, :n) g JOIN shapes sh ON sh.n = g % :shapes"""),
             params | {"terms": json.dumps(TERMS), "first": FIRST, "nights": nights})  # fmt: skip
-        await s.execute(text("""
+        await s.execute(
+            text("""
             INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative)
             SELECT 'loan:' || l.id || ':' || c, 'loan', l.id, 'GBP', 'asset', true
-            FROM loans l CROSS JOIN unnest(ARRAY['principal', 'interest', 'penalty', 'fees', 'fines']) c"""))
+            FROM loans l CROSS JOIN unnest(ARRAY['principal', 'interest', 'penalty', 'fees', 'fines']) c""")
+        )
         await s.execute(text("""
             UPDATE loans l SET accounts = jsonb_build_object(
                 'receivable', (SELECT jsonb_object_agg(split_part(a.code, ':', 3), a.id) FROM accounts a
@@ -126,12 +131,14 @@ async def setup(url: str, loans: int, nights: int) -> None:
                          "i": [r.interest for _, r in rows], "p": [r.penalty for _, r in rows],  # type: ignore[attr-defined]
                          "f": [r.fines for _, r in rows], "s": [r.status for _, r in rows],  # type: ignore[attr-defined]
                          "o": [r.overdue_since for _, r in rows], "notice": [r.notice for _, r in rows]})  # type: ignore[attr-defined]  # fmt: skip
-        await s.execute(text("""
+        await s.execute(
+            text("""
             INSERT INTO loan_night_projections (accrual_date, loan_id, interest, penalty, fines, status, overdue_since,
                 notice)
             SELECT r.d, l.id, r.i, r.p, r.f, r.s, r.o, r.notice FROM loans l
             JOIN shapes sh ON sh.principal = l.principal AND sh.start_date = l.start_date
-            JOIN shape_nights r ON r.n = sh.n"""))
+            JOIN shape_nights r ON r.n = sh.n""")
+        )
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text("VACUUM ANALYZE"))

@@ -33,7 +33,7 @@ from domain.lending.servicing import (
     write_off_postings,
 )
 from store import ledger
-from store.repositories import servicing
+from store.repositories import collections, servicing
 from store.repositories import wallets as wallet_store
 from store.repositories.servicing import ServicedLoan, engine_events, signed_loan
 
@@ -182,7 +182,7 @@ class LoanBook:
 
     @staticmethod
     async def _thresholds(session: AsyncSession, loan: ServicedLoan) -> frozenset[int]:
-        stored = await servicing.ladder_thresholds(session, loan.product_id)
+        stored = await collections.ladder(session, loan.product_id)
         return thresholds(ladder_from_stored(stored) if stored else DEFAULT_LADDER)
 
     async def _accounts(self, session: AsyncSession, loan: ServicedLoan, *, needs_wallet: bool) -> LoanLedgerAccounts:

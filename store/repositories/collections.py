@@ -69,7 +69,10 @@ async def case(session: AsyncSession, loan_id: uuid.UUID, *, lock: bool = False)
             {"loan": loan_id},
         )
     ).one_or_none()
-    return None if row is None else Case(*row[:2], list(row[2]), *row[3:])
+    if row is None:
+        return None
+    loan_id, status, done, failed, decline, escalated, agency, opened, closed = row
+    return Case(loan_id, status, list(done), failed, decline, escalated, agency, opened, closed)
 
 
 async def step_done(session: AsyncSession, loan_id: uuid.UUID, step: str, **changes: Any) -> None:

@@ -299,13 +299,6 @@ async def loans_to_project(session: AsyncSession, night: date, limit: int) -> li
     return [r[0] for r in rows]
 
 
-async def ladder_thresholds(session: AsyncSession, product_id: uuid.UUID) -> list[dict[str, Any]] | None:
-    steps = await session.scalar(
-        text("SELECT steps FROM collection_ladders WHERE product_id = :p ORDER BY id DESC LIMIT 1"), {"p": product_id}
-    )
-    return None if steps is None else list(steps)
-
-
 # --- close of business, set-based ---------------------------------------------------------------------------------
 
 # One statement per batch of loans (in loan id order after a cursor): the batch's projected nights become journal

@@ -1,0 +1,56 @@
+"""How one revenue event is shared up the line: one line per partner on levels 1..N of the plan (fewer when the
+line is shorter), points first, money from points, each rounded down so the lines never pay more than the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
+
+from domain.affiliate.plans import CommissionPlan
+from domain.affiliate.terms import PartnerTerms
+
+
+@dataclass(frozen=True)
+class RevenueEvent:
+    event_id: str
+    amount: int  # minor units of revenue (negative: a refund or chargeback)
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class CommissionLine:
+    event_id: str
+    partner_id: str
+    level: int
+    points: int
+    amount: int  # minor units
+
+
+def _floor(value: Decimal) -> int:
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def distribute(
+    event: RevenueEvent, upline: Sequence[str], plan: CommissionPlan,
+    terms_of: Callable[[str, datetime], PartnerTerms | None],
+) -> list[CommissionLine]:  # fmt: skip
+    """`upline`: the referring partner first, then its sponsor, and so on. A partner without terms in force earns
+    nothing on this event (its level's share is not passed to anyone else). A negative event (refund) yields the
+    exact negation of what the same positive event yields, so a reversal takes back what was paid."""
+    if event.amount < 0:
+        positive = RevenueEvent(event.event_id, -event.amount, event.occurred_at)
+        return [CommissionLine(line.event_id, line.partner_id, line.level, -line.points, -line.amount)
+                for line in distribute(positive, upline, plan, terms_of)]  # fmt: skip
+    lines = []
+    for level, (partner_id, share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
+        terms = terms_of(partner_id, event.occurred_at)
+        if terms is None:
+            continue
+        commission = Decimal(event.amount) * share * terms.share_of_level
+        points = _floor(commission * plan.points_per_minor_unit)
+        amount = _floor(points * plan.minor_units_per_point)
+        if points or amount:
+            lines.append(CommissionLine(event.event_id, partner_id, level, points, amount))
+    return lines

@@ -1,0 +1,82 @@
+"""Property tests of the affiliate rules: an event's lines never pay more than the plan shares, a refund takes back
+exactly what its event paid, terms are read as they were known, and a recalculation of unchanged terms is empty,
+as is one run after its differences were posted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute
+from domain.affiliate.plans import CommissionPlan, PlanInvalid, check_plan
+from domain.affiliate.recalculation import differences
+from domain.affiliate.terms import PartnerTerms, terms_in_force
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+shares = st.decimals(min_value=Decimal(0), max_value=Decimal("0.2"), places=3)
+plans = st.builds(
+    CommissionPlan,
+    st.lists(shares, min_size=3, max_size=7).map(tuple),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10), places=2),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10), places=2),
+).filter(lambda p: p.total_share <= 1 and p.points_per_minor_unit * p.minor_units_per_point <= 1)
+uplines = st.lists(st.text("abcdefgh", min_size=1, max_size=3), min_size=1, max_size=9, unique=True)
+fractions = st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=2)
+
+
+def flat_terms(share: Decimal):  # type: ignore[no-untyped-def]
+    return lambda partner, at: PartnerTerms(partner, share, T0, None, T0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans, uplines, st.integers(1, 10**9), fractions)
+def test_the_lines_of_an_event_never_exceed_the_plan(
+    plan: CommissionPlan, upline: list[str], amount: int, share: Decimal
+) -> None:
+    check_plan(plan)
+    event = RevenueEvent("e1", amount, T0)
+    lines = distribute(event, upline, plan, flat_terms(share))
+    assert len(lines) <= min(len(upline), len(plan.level_shares))
+    assert sum(line.amount for line in lines) <= amount * plan.total_share
+    assert all(line.amount >= 0 and line.points >= 0 for line in lines)
+    assert [line.level for line in lines] == sorted({line.level for line in lines})
+    refund = distribute(RevenueEvent("e1", -amount, T0), upline, plan, flat_terms(share))
+    assert [(r.partner_id, r.amount, r.points) for r in refund] == [(x.partner_id, -x.amount, -x.points) for x in lines]
+
+
+@settings(max_examples=200, deadline=None)
+@given(plans, uplines, st.lists(st.integers(1, 10**7), min_size=1, max_size=20), fractions, fractions)
+def test_recalculating_unchanged_terms_is_empty_and_posting_the_differences_settles_them(
+    plan: CommissionPlan, upline: list[str], amounts: list[int], old: Decimal, new: Decimal
+) -> None:
+    events = [RevenueEvent(f"e{n}", a, T0 + timedelta(days=n)) for n, a in enumerate(amounts)]
+
+    def lines(share: Decimal) -> list[tuple[str, CommissionLine]]:
+        return [(e.occurred_at.strftime("%Y-%m"), line) for e in events
+                for line in distribute(e, upline, plan, flat_terms(share))]  # fmt: skip
+
+    paid = lines(old)
+    assert differences(paid, lines(old)) == []
+    owed = differences(paid, lines(new))
+    adjustments = [(d.period, CommissionLine("adj", d.partner_id, 0, 0, d.amount)) for d in owed]
+    assert differences(paid + adjustments, lines(new)) == []
+
+
+def test_terms_are_read_as_they_were_known() -> None:
+    first = PartnerTerms("p", Decimal("1"), T0, None, T0)
+    cut = PartnerTerms("p", Decimal("0.5"), T0 + timedelta(days=10), None, T0 + timedelta(days=40))
+    history = [first, cut]
+    day_20 = T0 + timedelta(days=20)
+    assert terms_in_force(history, day_20, known_at=T0 + timedelta(days=30)) == first  # paid under the old terms
+    assert terms_in_force(history, day_20, known_at=T0 + timedelta(days=50)) == cut  # recalculated under the new
+    assert terms_in_force(history, T0 - timedelta(days=1), known_at=T0 + timedelta(days=50)) is None
+
+
+def test_a_plan_has_three_to_seven_levels_sharing_at_most_everything() -> None:
+    with pytest.raises(PlanInvalid) as invalid:
+        check_plan(CommissionPlan((Decimal("0.6"), Decimal("0.6")), Decimal(1), Decimal(1)))
+    assert len(invalid.value.problems) == 2

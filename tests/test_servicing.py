@@ -237,3 +237,30 @@ async def test_the_daily_schedule_follows_configuration(clean: Stack) -> None:
     [calendar] = spec.calendars
     assert calendar.hour[0].start == 0 and calendar.minute[0].start == 30
     await clean.temporal.get_schedule_handle(COB_SCHEDULE_ID).delete()
+
+
+async def test_a_waiver_and_a_rate_changed_from_a_past_date_post_only_the_differences(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    token, loan_id = await funded_loan(http, admin, "+447700920007")
+    start = await open_date(http, admin)
+    await close_through(http, admin, start + timedelta(days=9))  # ten nights at 400
+    url = f"/v1/staff/loans/{loan_id}/corrections"
+    waiver = {"kind": "waiver", "value_date": (start + timedelta(days=10)).isoformat(), "amount": 1_000,
+              "component": "interest", "reason": "goodwill after a complaint"}  # fmt: skip
+    assert (await http.post(url, json=waiver, headers=bearer(admin))).status_code == 201
+    assert (await loan(http, token, loan_id))["balances"]["interest"] == 3_000
+    rate = {"kind": "rate_change", "value_date": (start + timedelta(days=5)).isoformat(), "daily_rate": "0.004",
+            "reason": "rate lowered from day five"}  # fmt: skip
+    changed = await http.post(url, json=rate, headers=bearer(admin))
+    assert changed.status_code == 201, changed.text
+    # Five nights at 400 and five at 200, less the waiver; the correction's entry holds only the difference.
+    after = await loan(http, token, loan_id)
+    assert after["balances"]["interest"] == 5 * 400 + 5 * 200 - 1_000
+    assert after["history"][-1]["owed"] == {"interest": -1_000}
+    await close_through(http, admin, start + timedelta(days=11))
+    assert (await loan(http, token, loan_id))["balances"]["interest"] == 5 * 400 + 7 * 200 - 1_000
+    future = rate | {"value_date": (start + timedelta(days=30)).isoformat()}
+    assert (await http.post(url, json=future, headers=bearer(admin))).status_code == 422
+    await ledger_is_whole(clean)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
@@ -179,7 +180,7 @@ async def correct(
         problems.append("amount is required")
     if body.kind == "waiver" and body.component is None:
         problems.append("component is required for a waiver")
-    if body.kind == "rate_change" and (body.daily_rate is None or body.daily_rate < 0):
+    if body.kind == "rate_change" and (body.daily_rate is None or Decimal(body.daily_rate) < 0):
         problems.append("daily_rate (not negative) is required for a rate change")
     if problems:
         raise Problem(422, "validation_error", "; ".join(problems))

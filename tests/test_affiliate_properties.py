@@ -29,7 +29,8 @@ fractions = st.decimals(min_value=Decimal(0), max_value=Decimal(1), places=2)
 
 
 def flat_terms(share: Decimal):  # type: ignore[no-untyped-def]
-    return lambda partner, at: PartnerTerms(partner, share, T0, None, T0)
+    """Every partner earns `share` of the revenue at each of the first seven levels (above the plan when large)."""
+    return lambda partner, at: PartnerTerms(partner, (share / 4,) * 7, T0, None, T0)
 
 
 @settings(max_examples=300, deadline=None)
@@ -67,8 +68,8 @@ def test_recalculating_unchanged_terms_is_empty_and_posting_the_differences_sett
 
 
 def test_terms_are_read_as_they_were_known() -> None:
-    first = PartnerTerms("p", Decimal("1"), T0, None, T0)
-    cut = PartnerTerms("p", Decimal("0.5"), T0 + timedelta(days=10), None, T0 + timedelta(days=40))
+    first = PartnerTerms("p", (Decimal("0.1"),), T0, None, T0)
+    cut = PartnerTerms("p", (Decimal("0.05"),), T0 + timedelta(days=10), None, T0 + timedelta(days=40))
     history = [first, cut]
     day_20 = T0 + timedelta(days=20)
     assert terms_in_force(history, day_20, known_at=T0 + timedelta(days=30)) == first  # paid under the old terms

@@ -36,19 +36,25 @@ def distribute(
     event: RevenueEvent, upline: Sequence[str], plan: CommissionPlan,
     terms_of: Callable[[str, datetime], PartnerTerms | None],
 ) -> list[CommissionLine]:  # fmt: skip
-    """`upline`: the referring partner first, then its sponsor, and so on. A partner without terms in force earns
-    nothing on this event (its level's share is not passed to anyone else). A negative event (refund) yields the
-    exact negation of what the same positive event yields, so a reversal takes back what was paid."""
+    """`upline`: the referring partner first, then its sponsor, and so on. Each partner earns its own terms' share
+    for the level it stands at (the plan's share where its terms name none); a partner without terms in force earns
+    nothing (its share is not passed on). The lines together never take more than the plan's total share: a
+    partner's generous terms are paid out of what is left, the nearest levels first. A negative event (refund)
+    yields the exact negation of what the same positive event yields, so a reversal takes back what was paid."""
     if event.amount < 0:
         positive = RevenueEvent(event.event_id, -event.amount, event.occurred_at)
         return [CommissionLine(line.event_id, line.partner_id, line.level, -line.points, -line.amount)
                 for line in distribute(positive, upline, plan, terms_of)]  # fmt: skip
     lines = []
-    for level, (partner_id, share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
+    room = plan.total_share
+    for level, (partner_id, plan_share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
         terms = terms_of(partner_id, event.occurred_at)
         if terms is None:
             continue
-        commission = Decimal(event.amount) * share * terms.share_of_level
+        wanted = terms.level_shares[level - 1] if level <= len(terms.level_shares) else plan_share
+        share = min(wanted, room)
+        room -= share
+        commission = Decimal(event.amount) * share
         points = _floor(commission * plan.points_per_minor_unit)
         amount = _floor(points * plan.minor_units_per_point)
         if points or amount:

@@ -12,7 +12,9 @@ from decimal import Decimal
 @dataclass(frozen=True)
 class PartnerTerms:
     partner_id: str
-    share_of_level: Decimal  # the fraction of its level's share this partner earns (1: all of it)
+    # What this partner earns when it stands at level 1, 2, ... of an event's line, as fractions of the revenue
+    # (API: `levels:[percent...]`); levels beyond these pay it the project plan's share.
+    level_shares: tuple[Decimal, ...]
     valid_from: datetime
     valid_to: datetime | None  # exclusive; None: until further notice
     recorded_at: datetime

@@ -74,6 +74,8 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     found = await case(clean, loan_id)
     assert found is not None and found["status"] == "closed" and found["handed_over_to"] == "acme-collect"
     assert (await http.get("/v1/staff/collections", headers=bearer(collector))).json()["data"] == []
+    loan_workflow = clean.temporal.get_workflow_handle(f"loan-{loan_id}")
+    assert await wait_until(lambda: _ended(loan_workflow), "the loan workflow ends with the write-off")
 
     recovered = await pay(http, token, loan_id, 5_000)
     assert recovered["status"] == "succeeded"
@@ -83,6 +85,11 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     await close_through(http, admin, start + timedelta(days=46))
     await trial_balance_is_whole(http, admin, start + timedelta(days=46))
     await ledger_is_whole(clean)
+
+
+async def _ended(handle: object) -> bool:
+    description = await handle.describe()  # type: ignore[attr-defined]
+    return str(description.status) != "WorkflowExecutionStatus.RUNNING"
 
 
 async def _status(http: httpx.AsyncClient, token: str, loan_id: str, status: str) -> dict[str, object] | None:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.servicing_models import (
@@ -89,7 +89,7 @@ async def tell_loan(loan_id: str, status: str | None) -> None:
         await workflow.get_external_workflow_handle(loan_workflow_id(loan_id)).signal(
             "settled", LoanSettled(status=status)
         )
-    except ApplicationError:
+    except FailureError:  # the workflow has ended (or never ran)
         workflow.logger.info("loan workflow %s is not running", loan_id)
 
 
@@ -148,7 +148,7 @@ class LoanWorkflow:
     async def _tell_collections(workflow_id: str, signal: str, payload: object) -> None:
         try:
             await workflow.get_external_workflow_handle(workflow_id).signal(signal, payload)
-        except ApplicationError:
+        except FailureError:  # the workflow has ended (or never ran)
             workflow.logger.info("collections workflow %s has ended", workflow_id)
 
 
@@ -187,6 +187,13 @@ class CollectionsWorkflow:
                 if not await self._run_step(data.loan_id, step, notice.business_date):
                     break
         await _act("close_collections", loan)
+        if self._settled is None:
+            # The ladder itself may have ended the loan (a write-off step, a debit that repaid it): its workflow
+            # hears it from here, as it hears payments from theirs.
+            final = await _act("loan_status", loan, LoanSettled)
+            assert isinstance(final, LoanSettled)
+            if final.status != "overdue":
+                await tell_loan(data.loan_id, final.status)
         return self._settled or "closed"
 
     async def _run_step(self, loan_id: str, step: str, business_date: str) -> bool:

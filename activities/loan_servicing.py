@@ -196,7 +196,9 @@ class LoanServicingActivities:
             events = (await self._payment_events(session, loan, payment, reference) if as_extension
                       else [NewEvent("repayment", reference, amount=payment.amount)])  # fmt: skip
             change = await self._book.change(
-                session, loan.id, events, reference=reference, kind=f"loan_{payment.purpose}",
+                session, loan.id, events, reference=reference,
+                # A refused extension's money is a plain repayment in the books (and not an extension in the view).
+                kind=f"loan_{payment.purpose}" if as_extension else "loan_repayment",
                 cash_in=payment.amount, metadata={"payment_id": str(payment.id)},
             )  # fmt: skip
             return payment, change

@@ -19,7 +19,7 @@ _ACCOUNT_CLASS = (
     " WHEN a.code LIKE 'house:%' THEN 'house:' || split_part(a.code, ':', 2)"
     " WHEN a.code LIKE 'wallet:%' THEN 'wallets' ELSE a.code END"
 )
-LOAN_PAYMENT_KINDS = ("loan_repayment", "loan_extension", "loan_auto_debit", "loan_recovery")
+LOAN_PAYMENT_KINDS = ("loan_repayment", "loan_extension", "loan_auto_debit", "loan_recovery", "loan_payment")
 
 
 async def daily(session: AsyncSession, day: date) -> dict[str, Any]:

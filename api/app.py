@@ -14,11 +14,13 @@ from api.auth import routes as auth_routes
 from api.dev import outbox
 from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
+from api.partners import routes as partner_routes
 from api.problems import install_problem_handlers
 from api.products import borrower as product_offers
 from api.products import staff as staff_products
 from api.request_context import RequestIdMiddleware
 from api.resources import AppResources
+from api.staff import affiliate as staff_affiliate
 from api.staff import audit as staff_audit
 from api.staff import auth as staff_auth
 from api.staff import collections as staff_collections
@@ -88,6 +90,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_servicing.router)
     app.include_router(staff_collections.router)
     app.include_router(staff_reports.router)
+    app.include_router(staff_affiliate.router)
+    app.include_router(partner_routes.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

@@ -1,0 +1,38 @@
+"""A partner's own view: `GET /v1/partners/me` (their partner records, one per project) and
+`GET /v1/partners/me/network` (who is below them, per project, nearest first)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from api.dependencies import CurrentUser, Db
+from api.problems import Problem
+from api.staff.affiliate import PartnerView, partner_view
+from store.repositories import affiliate
+
+router = APIRouter(prefix="/v1/partners", tags=["partners"])
+
+
+class NetworkView(BaseModel):
+    partner_id: uuid.UUID
+    members: list[PartnerView]
+
+
+@router.get("/me", response_model=list[PartnerView])
+async def me(user: CurrentUser, db: Db) -> list[PartnerView]:
+    found = await affiliate.partners_of_user(db, user.id)
+    if not found:
+        raise Problem(404, "not_found", "you are not a partner in any project")
+    return [partner_view(p) for p in found]
+
+
+@router.get("/me/network", response_model=list[NetworkView])
+async def my_network(user: CurrentUser, db: Db, depth: int = Query(default=7, ge=1, le=20)) -> list[NetworkView]:
+    found = await affiliate.partners_of_user(db, user.id)
+    if not found:
+        raise Problem(404, "not_found", "you are not a partner in any project")
+    return [NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
+            for p in found]  # fmt: skip

@@ -1,0 +1,179 @@
+"""The affiliate network's configuration: projects with their commission plan (`POST /v1/staff/projects`), partners
+in a tree by sponsor (`POST /v1/staff/partners`), and partners' effective-dated terms
+(`POST /v1/staff/partners/{id}/terms`). Distribution, ingestion, period close and recalculation are issue 7's
+remaining work (docs/affiliate.md)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.money import DecimalString
+from api.phone import normalise_phone
+from api.problems import Problem
+from domain.affiliate.plans import MAX_LEVELS, CommissionPlan, PlanInvalid, check_plan
+from store.repositories import affiliate
+from store.repositories.identity import user_for_phone
+
+router = APIRouter(prefix="/v1/staff", tags=["staff: affiliate network"])
+
+HUNDRED = Decimal(100)
+
+
+class PlanBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    levels: list[DecimalString] = Field(min_length=1, max_length=20, description="percent of revenue per level")
+
+
+class ProjectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
+    name: str = Field(min_length=1, max_length=200)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    points_per_unit: DecimalString = Field(description="points per minor unit of commission")
+    point_value: DecimalString = "1"
+    plan: PlanBody
+    revenue: Literal["deposits", "net_revenue", "registrations"] = "deposits"
+    registration_amount: int = Field(default=0, ge=0)
+    accrual: Literal["realtime", "daily", "period"] = "period"
+    period: Literal["week", "month"] = "month"
+
+
+class ProjectView(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    currency: str
+    revenue: str
+    levels: list[str]
+    points_per_unit: str
+    point_value: str
+    accrual: str
+    period: str
+
+
+def _project_view(p: affiliate.Project) -> ProjectView:
+    return ProjectView(id=p.id, code=p.code, name=p.name, currency=p.currency, revenue=p.revenue,
+                       levels=[f"{(s * HUNDRED).normalize():f}" for s in p.level_shares], points_per_unit=str(p.points_per_unit),
+                       point_value=str(p.point_value), accrual=p.accrual, period=p.period)  # fmt: skip
+
+
+@router.post("/projects", status_code=201, response_model=ProjectView)
+async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: StaffAudit) -> ProjectView:
+    shares = tuple(Decimal(level) / HUNDRED for level in body.plan.levels)
+    try:
+        check_plan(CommissionPlan(shares, Decimal(body.points_per_unit), Decimal(body.point_value)))
+    except PlanInvalid as invalid:
+        raise Problem(422, "validation_error", str(invalid), extra={"problems": invalid.problems}) from None
+    project = await affiliate.add_project(
+        db, code=body.code, name=body.name, currency=body.currency, revenue=body.revenue,
+        registration_amount=body.registration_amount, level_shares=list(shares),
+        points_per_unit=Decimal(body.points_per_unit), point_value=Decimal(body.point_value), accrual=body.accrual,
+        period=body.period,
+    )  # fmt: skip
+    if project is None:
+        raise Problem(409, "conflict", f"a project with code {body.code!r} exists")
+    await audit.record("project.add", target_type="project", target_id=str(project.id),
+                       details=body.model_dump(mode="json"))  # fmt: skip
+    return _project_view(project)
+
+
+@router.get("/projects", response_model=list[ProjectView])
+async def list_projects(_: StaffWith("accountant", "support"), db: Db) -> list[ProjectView]:
+    return [_project_view(p) for p in await affiliate.projects(db)]
+
+
+class PartnerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project: str
+    sponsor_id: uuid.UUID | None = None
+    name: str = Field(min_length=1, max_length=200)
+    phone: str
+
+
+class PartnerView(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    sponsor_id: uuid.UUID | None
+    name: str
+    referral_code: str
+    depth: int
+    upline: list[uuid.UUID] = Field(description="the sponsor first, up to the root")
+    created_at: datetime
+
+
+def partner_view(p: affiliate.Partner) -> PartnerView:
+    return PartnerView(id=p.id, project_id=p.project_id, sponsor_id=p.sponsor_id, name=p.name,
+                       referral_code=p.referral_code, depth=p.depth, upline=affiliate.upline(p)[1:],
+                       created_at=p.created_at)  # fmt: skip
+
+
+@router.post("/partners", status_code=201, response_model=PartnerView)
+async def add_partner(body: PartnerRequest, _: StaffWith(), db: Db, resources: Resources,
+                      audit: StaffAudit) -> PartnerView:  # fmt: skip
+    """The partner signs in with this phone (one-time code) and sees their network and statements."""
+    project = await affiliate.project_by_code(db, body.project)
+    if project is None:
+        raise Problem(404, "not_found", "no such project")
+    try:
+        phone = normalise_phone(body.phone)
+    except ValueError as err:
+        raise Problem(422, "validation_error", str(err)) from None
+    sponsor = None
+    if body.sponsor_id is not None:
+        sponsor = await affiliate.partner(db, body.sponsor_id)
+        if sponsor is None or sponsor.project_id != project.id:
+            raise Problem(422, "validation_error", "the sponsor is not a partner in this project")
+    user = await user_for_phone(db, resources.cipher, phone)
+    created = await affiliate.add_partner(db, project_id=project.id, user_id=user.id, sponsor=sponsor, name=body.name)
+    if created is None:
+        raise Problem(409, "conflict", "this phone's owner is already a partner in the project")
+    await audit.record("partner.add", target_type="partner", target_id=str(created.id),
+                       details={"project": project.code, "sponsor_id": str(body.sponsor_id or "")})  # fmt: skip
+    return partner_view(created)
+
+
+class TermsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project: str
+    valid_from: datetime
+    valid_to: datetime | None = None
+    levels: list[DecimalString] = Field(min_length=1, max_length=MAX_LEVELS)
+
+
+class TermsView(BaseModel):
+    id: int
+    partner_id: uuid.UUID
+    levels: list[str]
+    valid_from: datetime
+    valid_to: datetime | None
+    preview: str | None = Field(default=None, description="a recalculation, when valid_from is in a closed period")
+
+
+@router.post("/partners/{partner_id}/terms", status_code=201, response_model=TermsView)
+async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith("accountant"), db: Db,
+                    audit: StaffAudit) -> TermsView:  # fmt: skip
+    """Recorded, never changed: later records supersede earlier ones for the time they cover."""
+    found = await affiliate.partner(db, partner_id)
+    project = await affiliate.project_by_code(db, body.project)
+    if found is None or project is None or found.project_id != project.id:
+        raise Problem(404, "not_found", "no such partner in this project")
+    if body.valid_from.tzinfo is None or (body.valid_to is not None and body.valid_to.tzinfo is None):
+        raise Problem(422, "validation_error", "dates need a time zone")
+    if body.valid_to is not None and body.valid_to <= body.valid_from:
+        raise Problem(422, "validation_error", "valid_to must be after valid_from")
+    shares = [Decimal(level) / HUNDRED for level in body.levels]
+    if any(s < 0 for s in shares) or sum(shares) > sum(project.level_shares):
+        raise Problem(422, "validation_error", "levels must not be negative nor share more than the project's plan")
+    terms_id = await affiliate.add_terms(db, partner_id=partner_id, level_shares=shares, valid_from=body.valid_from,
+                                         valid_to=body.valid_to, recorded_by=staff.id)  # fmt: skip
+    await audit.record("partner.terms", target_type="partner", target_id=str(partner_id),
+                       details=body.model_dump(mode="json"))  # fmt: skip
+    return TermsView(id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels],
+                     valid_from=body.valid_from, valid_to=body.valid_to)  # fmt: skip

@@ -1,0 +1,159 @@
+"""Projects, partners and their terms. The partner tree is stored with each partner's path from the root, so the
+upline of a referring partner is its path reversed, and a network is one index lookup."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.affiliate.terms import PartnerTerms
+
+
+@dataclass(frozen=True)
+class Project:
+    id: uuid.UUID
+    code: str
+    name: str
+    currency: str
+    revenue: str
+    registration_amount: int
+    level_shares: list[Decimal]
+    points_per_unit: Decimal
+    point_value: Decimal
+    accrual: str
+    period: str
+
+
+_PROJECT = ("id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
+            " accrual, period")  # fmt: skip
+
+
+def _project(row: Any) -> Project:
+    m = dict(row._mapping)
+    return Project(**{**m, "currency": m["currency"].strip(), "level_shares": list(m["level_shares"])})
+
+
+async def add_project(session: AsyncSession, **values: Any) -> Project | None:
+    """None when the code is taken."""
+    row = (
+        await session.execute(
+            text(
+                f"INSERT INTO projects ({_PROJECT}) VALUES (:id, :code, :name, :currency, :revenue,"
+                " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period)"
+                f" ON CONFLICT (code) DO NOTHING RETURNING {_PROJECT}"
+            ),
+            {"id": uuid.uuid4(), **values},
+        )
+    ).one_or_none()
+    return None if row is None else _project(row)
+
+
+async def project_by_code(session: AsyncSession, code: str) -> Project | None:
+    row = (await session.execute(text(f"SELECT {_PROJECT} FROM projects WHERE code = :c"), {"c": code})).one_or_none()
+    return None if row is None else _project(row)
+
+
+async def projects(session: AsyncSession) -> list[Project]:
+    return [_project(r) for r in await session.execute(text(f"SELECT {_PROJECT} FROM projects ORDER BY code"))]
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    user_id: uuid.UUID
+    sponsor_id: uuid.UUID | None
+    name: str
+    referral_code: str
+    depth: int
+    path: list[uuid.UUID]
+    created_at: datetime
+
+
+_PARTNER = "id, project_id, user_id, sponsor_id, name, referral_code, depth, path, created_at"
+
+
+def _partner(row: Any) -> Partner:
+    m = dict(row._mapping)
+    return Partner(**{**m, "path": list(m["path"])})
+
+
+async def add_partner(session: AsyncSession, *, project_id: uuid.UUID, user_id: uuid.UUID,
+                      sponsor: Partner | None, name: str) -> Partner | None:  # fmt: skip
+    """None when the user is already a partner in this project."""
+    partner_id = uuid.uuid4()
+    path = [*(sponsor.path if sponsor else []), partner_id]
+    row = (
+        await session.execute(
+            text(
+                f"INSERT INTO partners ({_PARTNER.replace(', created_at', '')}) VALUES (:id, :project, :user,"
+                " :sponsor, :name, :code, :depth, :path) ON CONFLICT (project_id, user_id) DO NOTHING"
+                f" RETURNING {_PARTNER}"
+            ),
+            {"id": partner_id, "project": project_id, "user": user_id, "sponsor": sponsor.id if sponsor else None,
+             "name": name, "code": secrets.token_urlsafe(6).replace("-", "x").replace("_", "y").upper(),
+             "depth": len(path) - 1, "path": path},
+        )
+    ).one_or_none()  # fmt: skip
+    return None if row is None else _partner(row)
+
+
+async def partner(session: AsyncSession, partner_id: uuid.UUID) -> Partner | None:
+    row = (
+        await session.execute(text(f"SELECT {_PARTNER} FROM partners WHERE id = :id"), {"id": partner_id})
+    ).one_or_none()
+    return None if row is None else _partner(row)
+
+
+async def partners_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[Partner]:
+    rows = await session.execute(
+        text(f"SELECT {_PARTNER} FROM partners WHERE user_id = :u ORDER BY created_at"), {"u": user_id}
+    )
+    return [_partner(r) for r in rows]
+
+
+async def network(session: AsyncSession, partner_id: uuid.UUID, max_depth: int) -> list[Partner]:
+    """Everyone below the partner, up to `max_depth` levels down, nearest first."""
+    rows = await session.execute(
+        text(
+            f"SELECT {_PARTNER} FROM partners WHERE path @> ARRAY[CAST(:id AS uuid)] AND id <> :id"
+            " AND depth <= (SELECT depth FROM partners WHERE id = :id) + :max ORDER BY depth, created_at"
+        ),
+        {"id": partner_id, "max": max_depth},
+    )
+    return [_partner(r) for r in rows]
+
+
+def upline(referrer: Partner) -> list[uuid.UUID]:
+    """The referring partner first, then its sponsor, up to the root."""
+    return list(reversed(referrer.path))
+
+
+async def add_terms(session: AsyncSession, *, partner_id: uuid.UUID, level_shares: list[Decimal],
+                    valid_from: datetime, valid_to: datetime | None, recorded_by: uuid.UUID | None) -> int:  # fmt: skip
+    found = await session.scalar(
+        text(
+            "INSERT INTO partner_terms (partner_id, level_shares, valid_from, valid_to, recorded_by) VALUES"
+            " (:p, :shares, :from, :to, :by) RETURNING id"
+        ),
+        {"p": partner_id, "shares": level_shares, "from": valid_from, "to": valid_to, "by": recorded_by},
+    )
+    return int(found or 0)
+
+
+async def terms_history(session: AsyncSession, partner_ids: list[uuid.UUID]) -> list[PartnerTerms]:
+    rows = await session.execute(
+        text(
+            "SELECT partner_id, level_shares, valid_from, valid_to, recorded_at FROM partner_terms"
+            " WHERE partner_id = ANY(:ids) ORDER BY recorded_at, id"
+        ),
+        {"ids": partner_ids},
+    )
+    return [PartnerTerms(str(p), tuple(shares), start, end, recorded) for p, shares, start, end, recorded in rows]

@@ -12,6 +12,7 @@ from api.applications import borrower as borrower_applications
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
+from api.ingest import routes as ingest_routes
 from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
 from api.partners import routes as partner_routes
@@ -92,6 +93,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_reports.router)
     app.include_router(staff_affiliate.router)
     app.include_router(partner_routes.router)
+    app.include_router(ingest_routes.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

@@ -4,12 +4,15 @@ distribution rules."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+from sqlalchemy import text
 
+from api.ingest.routes import signature_of
 from domain.affiliate.distribution import RevenueEvent, distribute
 from domain.affiliate.plans import CommissionPlan
 from domain.affiliate.terms import terms_in_force
@@ -87,3 +90,50 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
 
     then = distribute(RevenueEvent("dep-1", 100_000, since + timedelta(days=3)), upline, plan, as_known_then)
     assert [(line.partner_id, line.amount) for line in then] == [(ids[2], 4_000)]  # only Bob had terms then
+
+
+async def test_a_client_platform_sends_its_own_json_and_each_event_is_taken_once(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    assert (await http.post("/v1/staff/projects", json=PROJECT, headers=bearer(admin))).status_code == 201
+    partner = (await http.post("/v1/staff/partners", json={"project": "casino-eu", "name": "ann",
+                                                           "phone": "+447700940101"}, headers=bearer(admin))).json()  # fmt: skip
+    mapping = {"fields": {"event_id": "id", "kind": "type", "user": "player.id", "amount": "money.value",
+                          "currency": "money.ccy", "occurred_at": "ts", "referral_code": "player.ref"},
+               "kinds": {"signup": "registration", "dep": "deposit"}, "amount_scale": 2}  # fmt: skip
+    secret = "client-secret-0123456789"
+    created = await http.post("/v1/staff/projects/casino-eu/integrations", headers=bearer(admin),
+                              json={"name": "acme-json", "format": "json", "mapping": mapping, "secret": secret})  # fmt: skip
+    assert created.status_code == 201, created.text
+    broken = {"name": "broken", "format": "json", "mapping": {"fields": {"id": "x"}}, "secret": secret}
+    assert (await http.post("/v1/staff/projects/casino-eu/integrations", json=broken,
+                            headers=bearer(admin))).status_code == 422  # fmt: skip
+
+    events = {"events": [
+        {"id": "e1", "type": "signup", "ts": "2026-11-01T10:00:00Z", "player": {"id": "p1", "ref": partner["referral_code"]}},
+        {"id": "e2", "type": "dep", "ts": 1793530800, "player": {"id": "p1"}, "money": {"value": "12.50", "ccy": "EUR"}},
+        {"id": "e3", "type": "dep", "ts": "2026-11-02T10:00:00Z", "player": {"id": "p1"}, "money": {"value": "oops", "ccy": "EUR"}},
+        {"id": "e4", "type": "dep", "ts": "2026-11-02T10:00:00Z", "player": {"id": "nobody"}, "money": {"value": "5", "ccy": "EUR"}},
+        {"id": "e5", "type": "dep", "player": {"id": "p1"}, "money": {"value": "5", "ccy": "EUR"}},
+    ]}  # fmt: skip
+    body = json.dumps(events).encode()
+    url = "/v1/ingest/casino-eu/acme-json"
+    forged = await http.post(url, content=body, headers={"X-Signature": signature_of("wrong-secret-000000", body)})
+    assert forged.status_code == 401
+    answer = await http.post(url, content=body, headers={"X-Signature": signature_of(secret, body)})
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert [(e["event_id"], e["status"], e["reason"]) for e in result["events"]] == [
+        ("e1", "accepted", None), ("e2", "accepted", None), ("e3", "refused", "bad amount"),
+        ("e4", "refused", "unknown user"), ("e5", "refused", "missing field: occurred_at"),
+    ]  # fmt: skip
+    again = (await http.post(url, content=body, headers={"X-Signature": signature_of(secret, body)})).json()
+    assert (again["accepted"], again["duplicates"], again["refused"]) == (0, 2, 3)
+    async with clean.sessions() as session:
+        rows = (await session.execute(text("SELECT client_event_id, kind, amount, partner_id::text FROM"
+                                           " affiliate_events ORDER BY id"))).all()  # fmt: skip
+    assert [tuple(r) for r in rows] == [
+        ("e1", "registration", 0, partner["id"]),
+        ("e2", "deposit", 1_250, partner["id"]),
+    ]

@@ -20,6 +20,7 @@ PUBLIC = {
     ("POST", "/v1/webhooks/twilio/inbound"),
     ("POST", "/v1/webhooks/stripe"),  # authenticated by Stripe-Signature
     ("POST", "/v1/webhooks/bureau/{provider}"),  # authenticated by X-Signature (HMAC of the body)
+    ("POST", "/v1/ingest/{project_code}/{integration_name}"),  # authenticated by X-Signature (HMAC of the body)
 }
 
 

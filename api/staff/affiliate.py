@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +17,7 @@ from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.money import DecimalString
 from api.phone import normalise_phone
 from api.problems import Problem
+from domain.affiliate.mapping import EventMapping, MappingInvalid
 from domain.affiliate.plans import MAX_LEVELS, CommissionPlan, PlanInvalid, check_plan
 from store.repositories import affiliate
 from store.repositories.identity import user_for_phone
@@ -177,3 +178,41 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
                        details=body.model_dump(mode="json"))  # fmt: skip
     return TermsView(id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels],
                      valid_from=body.valid_from, valid_to=body.valid_to)  # fmt: skip
+
+
+class IntegrationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
+    format: Literal["json", "csv"]
+    mapping: dict[str, Any]
+    secret: str = Field(min_length=16, max_length=200)
+
+
+class IntegrationView(BaseModel):
+    id: uuid.UUID
+    project: str
+    name: str
+    format: str
+    mapping: dict[str, Any]
+
+
+@router.post("/projects/{code}/integrations", status_code=201, response_model=IntegrationView)
+async def add_integration(code: str, body: IntegrationRequest, _: StaffWith(), db: Db, resources: Resources,
+                          audit: StaffAudit) -> IntegrationView:  # fmt: skip
+    """How one client platform's events map onto ours; the secret signs what it sends (kept encrypted)."""
+    project = await affiliate.project_by_code(db, code)
+    if project is None:
+        raise Problem(404, "not_found", "no such project")
+    try:
+        EventMapping.from_stored(body.mapping)
+    except (MappingInvalid, ValueError, TypeError) as invalid:
+        raise Problem(422, "validation_error", f"mapping: {invalid}") from None
+    created = await affiliate.add_integration(db, project_id=project.id, name=body.name, format=body.format,
+                                              mapping=body.mapping,
+                                              secret_encrypted=resources.cipher.encrypt(body.secret))  # fmt: skip
+    if created is None:
+        raise Problem(409, "conflict", f"the project has an integration {body.name!r}")
+    await audit.record("integration.add", target_type="project", target_id=str(project.id),
+                       details={"name": body.name, "format": body.format})  # fmt: skip
+    return IntegrationView(id=created.id, project=code, name=created.name, format=created.format,
+                           mapping=created.mapping)  # fmt: skip

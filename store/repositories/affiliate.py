@@ -3,6 +3,7 @@ upline of a referring partner is its path reversed, and a network is one index l
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -157,3 +158,83 @@ async def terms_history(session: AsyncSession, partner_ids: list[uuid.UUID]) -> 
         {"ids": partner_ids},
     )
     return [PartnerTerms(str(p), tuple(shares), start, end, recorded) for p, shares, start, end, recorded in rows]
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: uuid.UUID
+    project_id: uuid.UUID
+    name: str
+    format: str
+    mapping: dict[str, Any]
+    secret_encrypted: bytes
+
+
+async def add_integration(session: AsyncSession, *, project_id: uuid.UUID, name: str, format: str,
+                          mapping: dict[str, Any], secret_encrypted: bytes) -> Integration | None:  # fmt: skip
+    row = (
+        await session.execute(
+            text(
+                "INSERT INTO integrations (id, project_id, name, format, mapping, secret_encrypted) VALUES (:id, :p,"
+                " :name, :format, CAST(:mapping AS jsonb), :secret) ON CONFLICT (project_id, name) DO NOTHING"
+                " RETURNING id, project_id, name, format, mapping, secret_encrypted"
+            ),
+            {"id": uuid.uuid4(), "p": project_id, "name": name, "format": format, "mapping": json.dumps(mapping),
+             "secret": secret_encrypted},
+        )
+    ).one_or_none()  # fmt: skip
+    return None if row is None else Integration(*row[:5], bytes(row[5]))
+
+
+async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -> Integration | None:
+    row = (
+        await session.execute(
+            text("SELECT id, project_id, name, format, mapping, secret_encrypted FROM integrations"
+                 " WHERE project_id = :p AND name = :name"),
+            {"p": project_id, "name": name},
+        )
+    ).one_or_none()  # fmt: skip
+    return None if row is None else Integration(*row[:5], bytes(row[5]))
+
+
+async def partner_by_code(session: AsyncSession, project_id: uuid.UUID, code: str) -> Partner | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {_PARTNER} FROM partners WHERE project_id = :p AND referral_code = :c"),
+            {"p": project_id, "c": code},
+        )
+    ).one_or_none()
+    return None if row is None else _partner(row)
+
+
+async def refer(session: AsyncSession, project_id: uuid.UUID, user_ref: str, partner_id: uuid.UUID) -> None:
+    """The first registration's referral counts; a user is not moved by a later one."""
+    await session.execute(
+        text("INSERT INTO referrals (project_id, user_ref, partner_id) VALUES (:p, :u, :partner)"
+             " ON CONFLICT DO NOTHING"),
+        {"p": project_id, "u": user_ref, "partner": partner_id},
+    )  # fmt: skip
+
+
+async def referrer(session: AsyncSession, project_id: uuid.UUID, user_ref: str) -> uuid.UUID | None:
+    found = await session.scalar(
+        text("SELECT partner_id FROM referrals WHERE project_id = :p AND user_ref = :u"),
+        {"p": project_id, "u": user_ref},
+    )
+    return found if isinstance(found, uuid.UUID) else None
+
+
+async def take_event(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID, event_id: str,
+                     kind: str, user_ref: str, partner_id: uuid.UUID | None, amount: int, currency: str | None,
+                     occurred_at: datetime) -> bool:  # fmt: skip
+    """True when taken now; False when the client sent this event id before (a duplicate changes nothing)."""
+    found = await session.scalar(
+        text(
+            "INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref, partner_id,"
+            " amount, currency, occurred_at) VALUES (:p, :i, :e, :kind, :u, :partner, :amount, :currency, :at)"
+            " ON CONFLICT (integration_id, client_event_id) DO NOTHING RETURNING id"
+        ),
+        {"p": project_id, "i": integration_id, "e": event_id, "kind": kind, "u": user_ref, "partner": partner_id,
+         "amount": amount, "currency": currency, "at": occurred_at},
+    )  # fmt: skip
+    return found is not None

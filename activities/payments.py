@@ -104,6 +104,9 @@ class PaymentActivities:
                         session, op.id, status="failed", failure_code="payouts_not_allowed"
                     )
                     return ProviderOutcome(status="failed", failure_code="payouts_not_allowed")
+                if wallet_type.allow_negative and await ledger.spendable(session, wallet.account_id) < op.amount:
+                    # A wallet that may go below zero (a clawback) still pays out only what it holds.
+                    raise ledger.InsufficientFunds("the wallet does not hold the amount")
                 hold = await ledger.place_hold(
                     session, key=f"payout:{op.id}", account_id=wallet.account_id, amount=op.amount,
                     currency=op.currency, metadata={"operation_id": str(op.id)},

@@ -13,6 +13,7 @@ from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
 from api.ingest import routes as ingest_routes
+from api.ingest import uploads as ingest_uploads
 from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
 from api.partners import routes as partner_routes
@@ -25,6 +26,7 @@ from api.staff import affiliate as staff_affiliate
 from api.staff import audit as staff_audit
 from api.staff import auth as staff_auth
 from api.staff import collections as staff_collections
+from api.staff import commissions as staff_commissions
 from api.staff import customers as staff_customers
 from api.staff import members as staff_members
 from api.staff import reports as staff_reports
@@ -94,6 +96,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_affiliate.router)
     app.include_router(partner_routes.router)
     app.include_router(ingest_routes.router)
+    app.include_router(ingest_uploads.router)
+    app.include_router(staff_commissions.router)
     if settings.is_dev:
         app.include_router(outbox.router)
     return app

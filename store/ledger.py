@@ -36,6 +36,7 @@ HOUSE_KINDS = {
     "penalty_income": AccountKind.INCOME,
     "fine_income": AccountKind.INCOME,
     "loan_loss": AccountKind.EXPENSE,
+    "commission_expense": AccountKind.EXPENSE,
 }
 
 
@@ -188,6 +189,15 @@ async def balances(session: Db, account_ids: Sequence[int]) -> dict[int, Account
         {"ids": list(account_ids)},
     )
     return {r.id: AccountBalance(r.id, r.currency.strip(), r.balance, r.pending_debit) for r in rows}
+
+
+async def spendable(session: Db, account_id: int) -> int:
+    """Balance less holds, with the account locked until the transaction ends: for accounts that may go negative,
+    where the schema's CHECK does not stop spending what is not there, the caller checks against this."""
+    found = await session.scalar(
+        text("SELECT balance - pending_debit FROM accounts WHERE id = :id FOR NO KEY UPDATE"), {"id": account_id}
+    )
+    return int(found or 0)
 
 
 async def balance_as_of(session: Db, account_id: int, value_date: date) -> int:

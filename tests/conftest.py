@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -172,6 +173,19 @@ async def _stop_running_workflows(client: Client) -> None:
 
 
 async def _truncate_all(engine: AsyncEngine) -> None:
+    """An activity of a just-terminated workflow (a commission distributor's batch) may still hold row locks that
+    TRUNCATE's table locks cross: the deadlock is broken by the server, and the truncate tried again."""
+    for attempt in range(5):
+        try:
+            await _truncate_once(engine)
+            return
+        except DBAPIError as err:
+            if "deadlock" not in str(err) or attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def _truncate_once(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
         tables = (
             await conn.execute(

@@ -89,7 +89,8 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
         return terms_in_force([t for t in history if t.partner_id == partner_id], at, before_base)
 
     then = distribute(RevenueEvent("dep-1", 100_000, since + timedelta(days=3)), upline, plan, as_known_then)
-    assert [(line.partner_id, line.amount) for line in then] == [(ids[2], 4_000)]  # only Bob had terms then
+    # Only Bob had terms then; the others earned the plan's shares.
+    assert [(line.partner_id, line.amount) for line in then] == [(ids[2], 4_000), (ids[1], 5_000), (ids[0], 3_000)]
 
 
 async def test_a_client_platform_sends_its_own_json_and_each_event_is_taken_once(

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute
+from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute, reverse
+from domain.affiliate.periods import parse_period, period_of
 from domain.affiliate.plans import CommissionPlan, PlanInvalid, check_plan
 from domain.affiliate.recalculation import differences
 from domain.affiliate.terms import PartnerTerms, terms_in_force
@@ -65,6 +66,36 @@ def test_recalculating_unchanged_terms_is_empty_and_posting_the_differences_sett
     owed = differences(paid, lines(new))
     adjustments = [(d.period, CommissionLine("adj", d.partner_id, 0, 0, d.amount)) for d in owed]
     assert differences(paid + adjustments, lines(new)) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans, uplines, st.integers(1, 10**9), fractions, st.lists(st.integers(1, 10**9), min_size=1, max_size=4))
+def test_refunds_never_take_back_more_than_was_paid_and_a_full_refund_takes_back_all(
+    plan: CommissionPlan, upline: list[str], amount: int, share: Decimal, refunds: list[int]
+) -> None:
+    paid = distribute(RevenueEvent("e1", amount, T0), upline, plan, flat_terms(share))
+    assert [(x.partner_id, x.amount) for x in reverse(paid, "r", amount, amount)] == [
+        (x.partner_id, -x.amount) for x in paid
+    ]
+    by_partner = {x.partner_id: x.amount for x in paid}
+    taken: dict[str, int] = {}
+    for refunded in refunds:  # several partial refunds, each of the original
+        for line in reverse(paid, "r", refunded, amount):
+            assert line.amount <= 0 and line.points <= 0
+            taken[line.partner_id] = taken.get(line.partner_id, 0) - line.amount
+    for partner, back in taken.items():
+        assert back <= by_partner[partner] * len(refunds)
+        assert back <= by_partner[partner] or sum(refunds) > amount
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+       st.sampled_from(["month", "week"]))  # fmt: skip
+def test_every_moment_falls_in_exactly_one_period_named_by_its_key(at: datetime, length: str) -> None:
+    period = period_of(at, length)
+    assert period.starts_at <= at < period.ends_at
+    assert parse_period(period.key, length) == period
+    assert period.next(length).starts_at == period.ends_at
 
 
 def test_terms_are_read_as_they_were_known() -> None:

@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.close_of_business import CloseOfBusinessActivities
+from activities.commissions import CommissionActivities
 from activities.loan_book import LoanBook
 from activities.loan_servicing import LoanServicingActivities
 from activities.messaging import MessagingActivities
@@ -24,6 +25,12 @@ from config import Settings
 from store.pii import PiiCipher
 from workers.providers_factory import Providers
 from workflows.close_of_business import CobDayWorkflow, CobRunWorkflow
+from workflows.commissions import (
+    CommissionCloseDueWorkflow,
+    CommissionDistributorWorkflow,
+    CommissionPeriodWorkflow,
+    CommissionRecalculationWorkflow,
+)
 from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkflow
 from workflows.loan_servicing import (
     CollectionsWorkflow,
@@ -50,6 +57,10 @@ WORKFLOWS: Sequence[type] = (
     CollectionsWorkflow,
     LoanPaymentWorkflow,
     LoanChangeWorkflow,
+    CommissionDistributorWorkflow,
+    CommissionPeriodWorkflow,
+    CommissionCloseDueWorkflow,
+    CommissionRecalculationWorkflow,
 )
 
 
@@ -98,8 +109,17 @@ def activity_functions(
     )  # fmt: skip
     servicing = LoanServicingActivities(collaborators.session_factory, collaborators.cipher, book,
                                         providers.payments, messaging, settings.market_timezone)  # fmt: skip
+    commission = CommissionActivities(collaborators.session_factory, collaborators.cipher, messaging)
     return [
         *origination_activities(origination),
+        commission.distribute_commissions,
+        commission.project_period_length,
+        commission.begin_period_close,
+        commission.finish_period_close,
+        commission.notify_statements,
+        commission.compute_recalculation,
+        commission.post_recalculation,
+        commission.expire_recalculation,
         cob.cob_dates,
         cob.cob_begin,
         cob.cob_project,

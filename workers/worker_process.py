@@ -9,10 +9,12 @@ import signal
 from config import Settings
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
+from store.repositories import affiliate
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
 from workers.schedules import ensure_cob_schedule
 from workflows.client import connect_temporal
+from workflows.commission_processes import ensure_project_processes
 
 log = logging.getLogger("lendflow.worker")
 
@@ -28,6 +30,18 @@ async def connect_with_patience(settings: Settings, timeout_s: float = 60.0):  #
             await asyncio.sleep(1)
 
 
+async def ensure_commission_processes(client, settings: Settings, collaborators: ActivityCollaborators) -> None:  # type: ignore[no-untyped-def]
+    """Every project's distributor and close Schedule, in case one was lost (or the project predates them)."""
+    async with collaborators.session_factory() as session:
+        found = await affiliate.projects(session)
+    for project in found:
+        await ensure_project_processes(
+            client, project=project.code, accrual=project.accrual, period=project.period,
+            close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
+            batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
+        )  # fmt: skip
+
+
 async def serve_workers(settings: Settings) -> None:
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set")
@@ -39,6 +53,7 @@ async def serve_workers(settings: Settings) -> None:
     workers = build_workers(client, settings, collaborators)
     if settings.cob_schedule_enabled:
         await ensure_cob_schedule(client, settings)
+        await ensure_commission_processes(client, settings, collaborators)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -4,23 +4,28 @@ or an object whose `events` holds the list. Each event is answered on its own: `
 taken before; nothing changes) or `refused` with the reason — a bad event never costs its neighbours.
 
 Registrations carrying a referral code attribute the user to that partner; later events of the user carry the
-partner, which is what distribution reads."""
+partner, which is what distribution reads. A refund or chargeback may name the event it takes back (`reverses`).
+Staff upload CSV files through the same rules (api/ingest/uploads.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from temporalio.service import RPCError
 
 from api.dependencies import Db, Resources
 from api.problems import Problem
 from domain.affiliate.mapping import EventMapping, MappedEvent, client_event_id, map_event
 from store.repositories import affiliate
+from workflows.commission_processes import nudge_distributor
 
+log = logging.getLogger("lendflow.ingest")
 router = APIRouter(prefix="/v1/ingest", tags=["client integrations"])
 MAX_EVENTS = 10_000
 
@@ -62,18 +67,31 @@ async def ingest(project_code: str, integration_name: str, request: Request, db:
     events = events if isinstance(events, list) else [events]
     if len(events) > MAX_EVENTS:
         raise Problem(422, "validation_error", f"at most {MAX_EVENTS} events per request")
-    mapping = EventMapping.from_stored(found.mapping)
+    return await take_events(db, resources, project, found, events)
+
+
+async def take_events(db: Db, resources: Resources, project: affiliate.Project, integration: affiliate.Integration,
+                      events: list[Any]) -> IngestResult:  # fmt: skip
+    """Each event answered on its own; a real-time project's distributor is nudged once they are committed."""
+    mapping = EventMapping.from_stored(integration.mapping)
     outcomes: list[EventOutcome] = []
     for index, payload in enumerate(events):
-        mapped = map_event(payload, mapping) if isinstance(payload, dict) else "an event is a JSON object"
+        mapped = map_event(payload, mapping) if isinstance(payload, dict) else "an event is an object"
         if isinstance(mapped, str):
             event_id = client_event_id(payload, mapping) if isinstance(payload, dict) else None
             outcomes.append(EventOutcome(index=index, event_id=event_id, status="refused", reason=mapped))
             continue
-        outcomes.append(await _take(db, project, found, index, mapped))
-    return IngestResult(accepted=sum(o.status == "accepted" for o in outcomes),
-                        duplicates=sum(o.status == "duplicate" for o in outcomes),
-                        refused=sum(o.status == "refused" for o in outcomes), events=outcomes)  # fmt: skip
+        outcomes.append(await _take(db, project, integration, index, mapped))
+    result = IngestResult(accepted=sum(o.status == "accepted" for o in outcomes),
+                          duplicates=sum(o.status == "duplicate" for o in outcomes),
+                          refused=sum(o.status == "refused" for o in outcomes), events=outcomes)  # fmt: skip
+    if result.accepted and project.accrual == "realtime":
+        await db.commit()
+        try:
+            await nudge_distributor(await resources.temporal(), project.code)
+        except RPCError:
+            log.warning("the distributor of %s was not nudged; it looks on its own shortly", project.code)
+    return result
 
 
 async def _take(db: Db, project: affiliate.Project, integration: affiliate.Integration, index: int,
@@ -92,6 +110,6 @@ async def _take(db: Db, project: affiliate.Project, integration: affiliate.Integ
     taken = await affiliate.take_event(
         db, project_id=project.id, integration_id=integration.id, event_id=event.event_id, kind=event.kind,
         user_ref=event.user, partner_id=partner_id, amount=event.amount, currency=event.currency,
-        occurred_at=event.occurred_at,
+        occurred_at=event.occurred_at, reverses=event.reverses,
     )  # fmt: skip
     return EventOutcome(index=index, event_id=event.event_id, status="accepted" if taken else "duplicate")

@@ -1,17 +1,19 @@
-"""A partner's own view: `GET /v1/partners/me` (their partner records, one per project) and
-`GET /v1/partners/me/network` (who is below them, per project, nearest first)."""
+"""A partner's own view: `GET /v1/partners/me` (their partner records, one per project),
+`GET /v1/partners/me/network` (who is below them, per project, nearest first) and
+`GET /v1/partners/me/statements` (per project and period: closed periods as closed, the open one as it stands).
+Their commission wallet is one of their wallets (`GET /v1/wallets`), paid out like any other."""
 
 from __future__ import annotations
 
 import uuid
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.dependencies import CurrentUser, Db
 from api.problems import Problem
 from api.staff.affiliate import PartnerView, partner_view
-from store.repositories import affiliate
+from store.repositories import affiliate, commissions
 
 router = APIRouter(prefix="/v1/partners", tags=["partners"])
 
@@ -36,3 +38,26 @@ async def my_network(user: CurrentUser, db: Db, depth: int = Query(default=7, ge
         raise Problem(404, "not_found", "you are not a partner in any project")
     return [NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
             for p in found]  # fmt: skip
+
+
+class StatementView(BaseModel):
+    project: str
+    period: str
+    partner_id: uuid.UUID
+    status: str = Field(description="closed, or open: the period's lines so far")
+    events: int
+    points: int
+    commissions: int
+    reversals: int
+    adjustments: int
+    total: int
+    currency: str
+
+
+@router.get("/me/statements", response_model=list[StatementView])
+async def my_statements(user: CurrentUser, db: Db, project: str | None = None) -> list[StatementView]:
+    found = [p for p in await affiliate.partners_of_user(db, user.id)]
+    if not found:
+        raise Problem(404, "not_found", "you are not a partner in any project")
+    rows = await commissions.statements_of(db, [p.id for p in found])
+    return [StatementView(**row.__dict__) for row in rows if project is None or row.project == project]

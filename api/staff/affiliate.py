@@ -1,7 +1,7 @@
 """The affiliate network's configuration: projects with their commission plan (`POST /v1/staff/projects`), partners
 in a tree by sponsor (`POST /v1/staff/partners`), and partners' effective-dated terms
-(`POST /v1/staff/partners/{id}/terms`). Distribution, ingestion, period close and recalculation are issue 7's
-remaining work (docs/affiliate.md)."""
+(`POST /v1/staff/partners/{id}/terms`, which starts a recalculation when the terms change what was paid), and
+client integrations. Period close and recalculations are steered from api/staff/commissions.py."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.money import DecimalString
 from api.phone import normalise_phone
 from api.problems import Problem
+from api.staff.commissions import start_recalculation
 from domain.affiliate.mapping import EventMapping, MappingInvalid
 from domain.affiliate.plans import MAX_LEVELS, CommissionPlan, PlanInvalid, check_plan
-from store.repositories import affiliate
+from store.repositories import affiliate, commissions
 from store.repositories.identity import user_for_phone
+from workflows.commission_processes import ensure_project_processes
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: affiliate network"])
 
@@ -66,7 +68,10 @@ def _project_view(p: affiliate.Project) -> ProjectView:
 
 
 @router.post("/projects", status_code=201, response_model=ProjectView)
-async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: StaffAudit) -> ProjectView:
+async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: StaffAudit, resources: Resources,
+                      temporal: Temporal) -> ProjectView:  # fmt: skip
+    """Also starts the project's commission processes: its distributor (real-time and daily accrual) and the
+    Schedule that closes each period after it ends."""
     shares = tuple(Decimal(level) / HUNDRED for level in body.plan.levels)
     try:
         check_plan(CommissionPlan(shares, Decimal(body.points_per_unit), Decimal(body.point_value)))
@@ -82,6 +87,13 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
         raise Problem(409, "conflict", f"a project with code {body.code!r} exists")
     await audit.record("project.add", target_type="project", target_id=str(project.id),
                        details=body.model_dump(mode="json"))  # fmt: skip
+    await db.commit()
+    settings = resources.settings
+    await ensure_project_processes(
+        temporal, project=project.code, accrual=project.accrual, period=project.period,
+        close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
+        batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
+    )  # fmt: skip
     return _project_view(project)
 
 
@@ -154,13 +166,19 @@ class TermsView(BaseModel):
     levels: list[str]
     valid_from: datetime
     valid_to: datetime | None
-    preview: str | None = Field(default=None, description="a recalculation, when valid_from is in a closed period")
+    preview: str | None = Field(
+        default=None,
+        description="the recalculation these terms started, when they change"
+        " what was paid already: GET it for the differences, approve it to post them",
+    )
 
 
 @router.post("/partners/{partner_id}/terms", status_code=201, response_model=TermsView)
 async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith("accountant"), db: Db,
-                    audit: StaffAudit) -> TermsView:  # fmt: skip
-    """Recorded, never changed: later records supersede earlier ones for the time they cover."""
+                    audit: StaffAudit, resources: Resources, temporal: Temporal) -> TermsView:  # fmt: skip
+    """Recorded, never changed: later records supersede earlier ones for the time they cover. Terms from a date
+    whose events were paid already start a recalculation (named in `preview`): nothing is posted before an admin
+    or accountant approves it."""
     found = await affiliate.partner(db, partner_id)
     project = await affiliate.project_by_code(db, body.project)
     if found is None or project is None or found.project_id != project.id:
@@ -176,8 +194,15 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
                                          valid_to=body.valid_to, recorded_by=staff.id)  # fmt: skip
     await audit.record("partner.terms", target_type="partner", target_id=str(partner_id),
                        details=body.model_dump(mode="json"))  # fmt: skip
+    preview = None
+    if await commissions.has_distributed_since(db, project.id, body.valid_from):
+        recalculation_id = await start_recalculation(
+            db, resources, temporal, project=project, partner_id=partner_id, terms_id=terms_id,
+            valid_from=body.valid_from, valid_to=body.valid_to, staff_id=staff.id,
+        )  # fmt: skip
+        preview = f"/v1/staff/recalculations/{recalculation_id}"
     return TermsView(id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels],
-                     valid_from=body.valid_from, valid_to=body.valid_to)  # fmt: skip
+                     valid_from=body.valid_from, valid_to=body.valid_to, preview=preview)  # fmt: skip
 
 
 class IntegrationRequest(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 from domain.affiliate.plans import CommissionPlan
 from domain.affiliate.terms import PartnerTerms
@@ -37,8 +38,7 @@ def distribute(
     terms_of: Callable[[str, datetime], PartnerTerms | None],
 ) -> list[CommissionLine]:  # fmt: skip
     """`upline`: the referring partner first, then its sponsor, and so on. Each partner earns its own terms' share
-    for the level it stands at (the plan's share where its terms name none); a partner without terms in force earns
-    nothing (its share is not passed on). The lines together never take more than the plan's total share: a
+    for the level it stands at; the plan's share where no terms are in force or they name no share for the level. The lines together never take more than the plan's total share: a
     partner's generous terms are paid out of what is left, the nearest levels first. A negative event (refund)
     yields the exact negation of what the same positive event yields, so a reversal takes back what was paid."""
     if event.amount < 0:
@@ -49,9 +49,8 @@ def distribute(
     room = plan.total_share
     for level, (partner_id, plan_share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
         terms = terms_of(partner_id, event.occurred_at)
-        if terms is None:
-            continue
-        wanted = terms.level_shares[level - 1] if level <= len(terms.level_shares) else plan_share
+        own = terms.level_shares if terms is not None else ()
+        wanted = own[level - 1] if level <= len(own) else plan_share
         share = min(wanted, room)
         room -= share
         commission = Decimal(event.amount) * share
@@ -59,4 +58,22 @@ def distribute(
         amount = _floor(points * plan.minor_units_per_point)
         if points or amount:
             lines.append(CommissionLine(event.event_id, partner_id, level, points, amount))
+    return lines
+
+
+def reverse(paid: Sequence[CommissionLine], event_id: str, refunded: int, original: int) -> list[CommissionLine]:
+    """A refund of `refunded` out of an `original` amount takes back that share of what each partner was paid for
+    the original event (`paid`: its lines, adjustments included), rounded toward zero so a refund never takes back
+    more than was paid; refunding all of it takes back exactly what was paid."""
+    totals: dict[tuple[str, int], list[int]] = {}
+    for line in paid:
+        total = totals.setdefault((line.partner_id, line.level), [0, 0])
+        total[0] += line.points
+        total[1] += line.amount
+    ratio = Fraction(min(refunded, original), original) if original > 0 else Fraction(1)
+    lines = []
+    for (partner_id, level), (points, amount) in totals.items():
+        back_points, back_amount = -int(points * ratio), -int(amount * ratio)
+        if back_points or back_amount:
+            lines.append(CommissionLine(event_id, partner_id, level, back_points, back_amount))
     return lines

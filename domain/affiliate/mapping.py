@@ -13,7 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 KINDS = frozenset({"registration", "deposit", "withdrawal", "bonus", "revenue", "refund", "chargeback"})
-FIELDS = ("event_id", "kind", "user", "amount", "currency", "occurred_at", "referral_code")
+# `reverses`: the client's id of the event a refund or chargeback takes back.
+FIELDS = ("event_id", "kind", "user", "amount", "currency", "occurred_at", "referral_code", "reverses")
 
 
 class MappingInvalid(ValueError):
@@ -54,6 +55,7 @@ class MappedEvent:
     currency: str | None
     occurred_at: datetime
     referral_code: str | None
+    reverses: str | None = None
 
 
 def _at(payload: Any, path: str) -> Any:
@@ -99,9 +101,10 @@ def map_event(payload: Mapping[str, Any], mapping: EventMapping) -> MappedEvent 
     currency = raw.get("currency") or mapping.default_currency
     if kind != "registration" and not currency:
         return "missing field: currency"
-    code = raw.get("referral_code")
+    code, reversed_id = raw.get("referral_code"), raw.get("reverses")
     return MappedEvent(str(raw["event_id"]), kind, str(raw["user"]), amount,
-                       str(currency).upper() if currency else None, occurred, str(code) if code else None)  # fmt: skip
+                       str(currency).upper() if currency else None, occurred, str(code) if code else None,
+                       str(reversed_id) if reversed_id not in (None, "") else None)  # fmt: skip
 
 
 def _when(value: Any, date_format: str | None) -> datetime | None:

@@ -226,15 +226,16 @@ async def referrer(session: AsyncSession, project_id: uuid.UUID, user_ref: str) 
 
 async def take_event(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID, event_id: str,
                      kind: str, user_ref: str, partner_id: uuid.UUID | None, amount: int, currency: str | None,
-                     occurred_at: datetime) -> bool:  # fmt: skip
+                     occurred_at: datetime, reverses: str | None = None) -> bool:  # fmt: skip
     """True when taken now; False when the client sent this event id before (a duplicate changes nothing)."""
     found = await session.scalar(
         text(
             "INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref, partner_id,"
-            " amount, currency, occurred_at) VALUES (:p, :i, :e, :kind, :u, :partner, :amount, :currency, :at)"
+            " amount, currency, occurred_at, reverses_client_event_id) VALUES (:p, :i, :e, :kind, :u, :partner,"
+            " :amount, :currency, :at, :reverses)"
             " ON CONFLICT (integration_id, client_event_id) DO NOTHING RETURNING id"
         ),
         {"p": project_id, "i": integration_id, "e": event_id, "kind": kind, "u": user_ref, "partner": partner_id,
-         "amount": amount, "currency": currency, "at": occurred_at},
+         "amount": amount, "currency": currency, "at": occurred_at, "reverses": reverses},
     )  # fmt: skip
     return found is not None

@@ -1,0 +1,208 @@
+"""Commissions against the database: distribution of a batch of events (lines written, partners' wallets credited
+in one ledger entry, the events marked, all in one transaction) and the recalculation of past events under the
+terms known now (what was paid, what should have been, the adjustments that settle it).
+
+Both take the project's advisory lock, so a period's close, the real-time distributor and a recalculation being
+posted never interleave on one project; both read terms through `domain.affiliate.commissions`, so a recalculation
+of unchanged terms finds exactly what distribution paid."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.affiliate.commissions import (
+    RecordedEvent,
+    ReversedEvent,
+    SharingRules,
+    corrections,
+    lines_for,
+    terms_lookup,
+)
+from domain.affiliate.distribution import CommissionLine
+from domain.affiliate.periods import Period, period_of
+from domain.affiliate.plans import CommissionPlan
+from domain.affiliate.recalculation import Difference, differences
+from domain.affiliate.revenue import reverses
+from domain.ledger import EntryDraft, Posting
+from store import ledger
+from store.repositories import affiliate, commissions
+from store.repositories.commissions import LineRow
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    events: int
+    lines: int
+    amount: int  # net minor units credited to partners
+    entry_id: int | None
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    events: int
+    differences: list[Difference]
+    adjustments: list[LineRow]
+
+
+def sharing_rules(project: affiliate.Project) -> SharingRules:
+    plan = CommissionPlan(tuple(project.level_shares), project.points_per_unit, project.point_value)
+    return SharingRules(plan, project.revenue, project.registration_amount)
+
+
+async def lock_project(session: AsyncSession, project_id: uuid.UUID) -> None:
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"commissions:{project_id}"}
+    )
+
+
+async def open_period(session: AsyncSession, project: affiliate.Project, at: datetime) -> Period:
+    """The period money moves in now: the one `at` falls in, or the first after it not frozen by a close."""
+    frozen = await commissions.frozen_periods(session, project.id)
+    period = period_of(at, project.period)
+    while period.key in frozen:
+        period = period.next(project.period)
+    return period
+
+
+class _Periods:
+    """Period keys by day: a batch asks for thousands of events of the same few days."""
+
+    def __init__(self, length: str) -> None:
+        self._length = length
+        self._by_day: dict[tuple[int, int, int], str] = {}
+
+    def key(self, at: datetime) -> str:
+        moment = at.astimezone(UTC)
+        day = (moment.year, moment.month, moment.day)
+        found = self._by_day.get(day)
+        if found is None:
+            found = self._by_day[day] = period_of(moment, self._length).key
+        return found
+
+
+async def distribute_batch(session: AsyncSession, project: affiliate.Project, *, limit: int,
+                           before: datetime | None = None, posted_period: str | None = None) -> BatchOutcome:  # fmt: skip
+    """Take up to `limit` waiting events (those before `before` when a period closes), pay their lines into the
+    partners' commission wallets, and mark them taken; an empty batch does nothing."""
+    await lock_project(session, project.id)
+    events = await commissions.take_pending(session, project.id, limit, before)
+    if not events:
+        return BatchOutcome(0, 0, 0, None)
+    now = datetime.now(UTC)
+    frozen = set() if posted_period else await commissions.frozen_periods(session, project.id)
+    open_now = (await open_period(session, project, now)).key if frozen else ""
+    upline_of, terms_of = await _network_view(session, {e.partner_id for e in events if e.partner_id}, now)
+    named = await commissions.originals(
+        session, [(e.integration_id, e.reverses_client_event_id) for e in events if e.reverses_client_event_id]
+    )
+    rules, periods = sharing_rules(project), _Periods(project.period)
+    rows: list[LineRow] = []
+    paid_now: dict[int, list[CommissionLine]] = {}  # an original distributed in this same batch
+    for e in events:
+        original = named.get((e.integration_id, e.reverses_client_event_id or "")) if reverses(e.kind) else None
+        reversed_event = None
+        if original is not None:
+            reversed_event = ReversedEvent(original.amount, original.lines or paid_now.get(original.event_id, []))
+        recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, str(e.partner_id) if e.partner_id else None)
+        lines = lines_for(recorded, rules, upline_of, terms_of, reversed_event)
+        if not lines:
+            continue
+        paid_now[e.id] = lines
+        kind, period = "reversal" if reverses(e.kind) else "commission", periods.key(e.occurred_at)
+        # A line goes on its event's statement, unless that period is frozen: then on the open one.
+        posted = posted_period or (open_now if period in frozen else period)
+        rows.extend(LineRow(e.id, line, period, kind, posted) for line in lines)
+    key = f"commissions:{project.code}:{events[0].id}-{events[-1].id}"
+    entry_id, amount = await _post(session, project, rows, key, "commission",
+                                   {"project": project.code, "events": len(events)})  # fmt: skip
+    if rows:
+        await commissions.write_lines(session, project.id, rows, entry_id=entry_id)
+    return BatchOutcome(len(events), len(rows), amount, entry_id)
+
+
+async def _network_view(session: AsyncSession, referrers: set[uuid.UUID], known_at: datetime):  # type: ignore[no-untyped-def]
+    """The upline of each referrer and the terms of everyone on those lines, as known at `known_at`."""
+    paths = await commissions.paths(session, referrers)
+    uplines = {str(partner): [str(p) for p in reversed(path)] for partner, path in paths.items()}
+    everyone = {p for path in paths.values() for p in path}
+    history = await affiliate.terms_history(session, list(everyone))
+    return (lambda referrer: uplines.get(referrer, [])), terms_lookup(history, known_at)
+
+
+async def _post(session: AsyncSession, project: affiliate.Project, rows: Sequence[LineRow], key: str, kind: str,
+                metadata: dict[str, object]) -> tuple[int | None, int]:  # fmt: skip
+    """One entry: each partner's net for the rows into (or out of) their commission wallet, against the project
+    currency's commission expense. None when the rows net to nothing for everyone."""
+    nets: dict[str, int] = {}
+    for row in rows:
+        nets[row.line.partner_id] = nets.get(row.line.partner_id, 0) + row.line.amount
+    moving = {partner: amount for partner, amount in nets.items() if amount}
+    if not moving:
+        return None, 0
+    accounts = await commissions.commission_accounts(session, [uuid.UUID(p) for p in moving], project.currency)
+    expense = await ledger.house_account(session, "commission_expense", project.currency)
+    total = sum(moving.values())
+    postings = [Posting(accounts[uuid.UUID(partner)], amount, project.currency) for partner, amount in moving.items()]
+    if total:
+        postings.append(Posting(expense, -total, project.currency))
+    draft = EntryDraft(key, kind, datetime.now(UTC).date(), tuple(postings), metadata=metadata)
+    entry = await ledger.post(session, draft)
+    return entry.id, total
+
+
+# --- recalculation ----------------------------------------------------------------------------------------------------
+
+
+async def recompute(session: AsyncSession, project: affiliate.Project, partner: affiliate.Partner,
+                    valid_from: datetime, valid_to: datetime | None) -> Recomputed:  # fmt: skip
+    """Every event that touched the partner's levels in the window, as paid and as it should be with the terms
+    known now; the adjustments are per event, partner and level, so paying them makes a second run find nothing."""
+    levels = len(project.level_shares)
+    events = await commissions.affected_events(session, project.id, partner, levels, valid_from, valid_to)
+    if not events:
+        return Recomputed(0, [], [])
+    paid = await commissions.lines_of_events(session, [e.id for e in events])
+    now = datetime.now(UTC)
+    upline_of, terms_of = await _network_view(session, {e.partner_id for e in events if e.partner_id}, now)
+    rules, periods = sharing_rules(project), _Periods(project.period)
+    posted = (await open_period(session, project, now)).key  # adjustments are paid in the open period
+    should: dict[int, list[CommissionLine]] = {}
+    amounts = {e.id: e.amount for e in events}
+    was_paid: list[tuple[str, CommissionLine]] = []
+    should_be: list[tuple[str, CommissionLine]] = []
+    adjustments: list[LineRow] = []
+    for e in events:  # originals come before the refunds that name them (ids grow)
+        reversed_event = None
+        if e.reverses is not None:
+            if e.reverses not in should:
+                continue  # a refund of an event outside the change: what it took back stands
+            reversed_event = ReversedEvent(amounts[e.reverses], should[e.reverses])
+        recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, str(e.partner_id) if e.partner_id else None)
+        should[e.id] = lines_for(recorded, rules, upline_of, terms_of, reversed_event)
+        period = periods.key(e.occurred_at)
+        event_paid = paid.get(e.id, [])
+        was_paid.extend((period, line) for line in event_paid)
+        should_be.extend((period, line) for line in should[e.id])
+        adjustments.extend(LineRow(e.id, line, period, "adjustment", posted)
+                           for line in corrections(str(e.id), event_paid, should[e.id]))  # fmt: skip
+    return Recomputed(len(events), differences(was_paid, should_be), adjustments)
+
+
+async def post_adjustments(session: AsyncSession, project: affiliate.Project, recalculation_id: int,
+                           adjustments: Sequence[LineRow]) -> tuple[int | None, int, str]:  # fmt: skip
+    """Pay the adjustments (computed for the open period), linked to the recalculation; a clawback may take a
+    wallet below zero. Keyed by the recalculation, so a retried post is the first one."""
+    posted = adjustments[0].posted_period if adjustments else ""
+    entry_id, total = await _post(session, project, adjustments, f"recalculation:{recalculation_id}",
+                                  "commission_adjustment", {"project": project.code, "recalculation": recalculation_id,
+                                                            "period": posted})  # fmt: skip
+    if adjustments:
+        await commissions.write_lines(session, project.id, adjustments, entry_id=entry_id,
+                                      recalculation_id=recalculation_id)  # fmt: skip
+    return entry_id, total, posted

@@ -1,0 +1,97 @@
+"""From recorded events to commission lines, the same way whether the lines are paid now (distribution) or
+recomputed later (recalculation): an event's revenue by the project's rule, shared up its referrer's line with the
+terms in force at the event's time; a refund that names its event takes back its share of what that event paid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute, reverse
+from domain.affiliate.plans import CommissionPlan
+from domain.affiliate.revenue import revenue_of
+from domain.affiliate.terms import PartnerTerms
+
+
+@dataclass(frozen=True)
+class SharingRules:
+    plan: CommissionPlan
+    revenue_rule: str
+    registration_amount: int
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    id: int
+    kind: str
+    amount: int
+    occurred_at: datetime
+    referrer: str | None  # the partner whose code brought the user
+    reverses: int | None = None  # the id of the event a refund names, when it names one
+
+
+@dataclass(frozen=True)
+class ReversedEvent:
+    """What a refund needs of the event it names: its amount, and the lines that event paid."""
+
+    amount: int
+    lines: Sequence[CommissionLine]
+
+
+TermsOf = Callable[[str, datetime], PartnerTerms | None]
+
+
+def lines_for(event: RecordedEvent, project: SharingRules, upline_of: Callable[[str], Sequence[str]], terms_of: TermsOf,
+              reversed_event: ReversedEvent | None = None) -> list[CommissionLine]:  # fmt: skip
+    """The lines an event pays (negative ones take back). A refund naming an event takes back the refunded share of
+    what that event paid; one naming none is negative revenue shared like any other event."""
+    key = str(event.id)
+    if reversed_event is not None:
+        return reverse(reversed_event.lines, key, event.amount, reversed_event.amount)
+    if event.referrer is None:
+        return []
+    revenue = revenue_of(project.revenue_rule, event.kind, event.amount, project.registration_amount)
+    if revenue == 0:
+        return []
+    return distribute(RevenueEvent(key, revenue, event.occurred_at), upline_of(event.referrer), project.plan, terms_of)
+
+
+def terms_lookup(history: Sequence[PartnerTerms], known_at: datetime) -> TermsOf:
+    """`terms_of` over a history, as known at `known_at`. Partners without records answer at once: most partners
+    of a large network follow the plan, and distribution asks for every level of every event."""
+    by_partner: dict[str, list[PartnerTerms]] = {}
+    for terms in history:
+        if terms.recorded_at <= known_at:
+            by_partner.setdefault(terms.partner_id, []).append(terms)
+
+    def terms_of(partner_id: str, at: datetime) -> PartnerTerms | None:
+        records = by_partner.get(partner_id)
+        if not records:
+            return None
+        covering = [t for t in records if t.valid_from <= at and (t.valid_to is None or at < t.valid_to)]
+        return max(covering, key=lambda t: t.recorded_at, default=None)
+
+    return terms_of
+
+
+def per_partner_level(lines: Sequence[CommissionLine]) -> Mapping[tuple[str, int], tuple[int, int]]:
+    """(partner, level) -> (points, amount) summed: what an event paid each partner, however many lines it took."""
+    totals: dict[tuple[str, int], tuple[int, int]] = {}
+    for line in lines:
+        points, amount = totals.get((line.partner_id, line.level), (0, 0))
+        totals[(line.partner_id, line.level)] = (points + line.points, amount + line.amount)
+    return totals
+
+
+def corrections(event_key: str, paid: Sequence[CommissionLine], should_be: Sequence[CommissionLine]
+                ) -> list[CommissionLine]:  # fmt: skip
+    """The adjustment lines that bring what an event paid to what it should have paid: none when they agree."""
+    was, now = per_partner_level(paid), per_partner_level(should_be)
+    out = []
+    for partner, level in sorted(set(was) | set(now)):
+        old_points, old_amount = was.get((partner, level), (0, 0))
+        new_points, new_amount = now.get((partner, level), (0, 0))
+        if new_amount != old_amount or new_points != old_points:
+            out.append(CommissionLine(event_key, partner, level, new_points - old_points, new_amount - old_amount))
+    return out

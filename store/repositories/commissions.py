@@ -1,0 +1,464 @@
+"""Commission lines, the events waiting for distribution, partners' commission wallets, periods and statements.
+
+The hot paths (taking a batch of events, writing its lines) talk to the driver inside the caller's transaction:
+distribution writes millions of lines, and COPY is what keeps it near the raw rate (bench/commissions.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.affiliate.distribution import CommissionLine
+from domain.affiliate.recalculation import Difference
+from domain.ledger import AccountKind
+from store import ledger
+from store.ledger import Db
+from store.repositories import affiliate
+from store.repositories import wallets as wallet_store
+
+COMMISSION_WALLET_TYPE = "commissions"
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    id: int
+    client_event_id: str
+    integration_id: uuid.UUID
+    kind: str
+    partner_id: uuid.UUID | None
+    amount: int
+    occurred_at: datetime
+    reverses_client_event_id: str | None
+
+
+async def take_pending(session: Db, project_id: uuid.UUID, limit: int, before: datetime | None = None
+                       ) -> list[PendingEvent]:  # fmt: skip
+    """The oldest events not yet distributed (occurred before `before`, when given), locked so that two
+    distributors never take the same one; they are marked distributed in the same transaction."""
+    driver = await ledger.driver_of(session)
+    cursor = await driver.execute(
+        "SELECT id, client_event_id, integration_id, kind, partner_id, amount, occurred_at, reverses_client_event_id"
+        " FROM affiliate_events WHERE project_id = %s AND NOT distributed"
+        + (" AND occurred_at < %s" if before else "")
+        + " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        (project_id, *((before,) if before else ()), limit),
+    )
+    rows = [PendingEvent(*row) for row in await cursor.fetchall()]
+    if rows:
+        await driver.execute(
+            "UPDATE affiliate_events SET distributed = true WHERE id = ANY(%s)", ([r.id for r in rows],)
+        )
+    return rows
+
+
+async def paths(session: Db, partner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each partner's path from the root (its upline is the path reversed)."""
+    driver = await ledger.driver_of(session)
+    cursor = await driver.execute("SELECT id, path FROM partners WHERE id = ANY(%s)", (list(partner_ids),))
+    return {partner_id: list(path) for partner_id, path in await cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class Original:
+    event_id: int
+    amount: int
+    occurred_at: datetime
+    lines: list[CommissionLine]  # what was paid for it, adjustments and earlier reversals left out
+
+
+async def originals(session: Db, keys: Iterable[tuple[uuid.UUID, str]]) -> dict[tuple[uuid.UUID, str], Original]:
+    """The events that refunds name (integration, client id), with the lines paid for each."""
+    wanted = list(set(keys))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT e.integration_id, e.client_event_id, e.id, e.amount, e.occurred_at, l.partner_id, l.level,"
+            " l.points, l.amount AS line_amount FROM unnest(CAST(:integrations AS uuid[]), CAST(:ids AS text[]))"
+            " AS k(integration_id, client_event_id) JOIN affiliate_events e ON e.integration_id = k.integration_id"
+            " AND e.client_event_id = k.client_event_id LEFT JOIN commission_lines l ON l.event_id = e.id"
+            " AND l.kind IN ('commission', 'adjustment')"
+        ),
+        {"integrations": [k[0] for k in wanted], "ids": [k[1] for k in wanted]},
+    )
+    found: dict[tuple[uuid.UUID, str], Original] = {}
+    for r in rows:
+        original = found.setdefault((r.integration_id, r.client_event_id), Original(r.id, r.amount, r.occurred_at, []))
+        if r.partner_id is not None:
+            original.lines.append(CommissionLine(str(r.id), str(r.partner_id), r.level, r.points, r.line_amount))
+    return found
+
+
+async def commission_accounts(
+    session: AsyncSession, partner_ids: Iterable[uuid.UUID], currency: str
+) -> dict[uuid.UUID, int]:
+    """Each partner's commission wallet account in the currency, the missing ones opened in one statement each for
+    accounts and wallets (a partner is a user; one wallet per user and currency holds all their projects' money)."""
+    ids = list(set(partner_ids))
+    await _commission_wallet_type(session, currency)
+    await session.execute(
+        text(
+            """
+            WITH owners AS (
+                SELECT DISTINCT p.user_id FROM partners p WHERE p.id = ANY(:ids) AND NOT EXISTS (
+                    SELECT 1 FROM wallets w WHERE w.owner_id = p.user_id AND w.type_code = :type
+                    AND w.currency = :currency)
+            ), fresh AS (
+                SELECT user_id, gen_random_uuid() AS wallet_id FROM owners
+            ), accounts_made AS (
+                INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative)
+                SELECT 'wallet:' || wallet_id, 'user', user_id, :currency, :kind, true FROM fresh
+                RETURNING id, code
+            )
+            INSERT INTO wallets (id, owner_id, type_code, currency, account_id)
+            SELECT f.wallet_id, f.user_id, :type, :currency, a.id FROM fresh f
+            JOIN accounts_made a ON a.code = 'wallet:' || f.wallet_id
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"ids": ids, "type": COMMISSION_WALLET_TYPE, "currency": currency, "kind": AccountKind.LIABILITY.value},
+    )
+    rows = await session.execute(
+        text(
+            "SELECT p.id, w.account_id FROM partners p JOIN wallets w ON w.owner_id = p.user_id"
+            " AND w.type_code = :type AND w.currency = :currency WHERE p.id = ANY(:ids)"
+        ),
+        {"ids": ids, "type": COMMISSION_WALLET_TYPE, "currency": currency},
+    )
+    return {partner_id: account_id for partner_id, account_id in rows}
+
+
+async def _commission_wallet_type(session: AsyncSession, currency: str) -> None:
+    """Commission wallets may go below zero (a clawback takes back what was paid); one below zero pays nothing out
+    until it is positive again (activities/payments.py)."""
+    row = (
+        await session.execute(
+            text("SELECT currencies FROM wallet_types WHERE code = :code"), {"code": COMMISSION_WALLET_TYPE}
+        )
+    ).one_or_none()
+    if row is not None and currency in row.currencies:
+        return
+    currencies = sorted({*(row.currencies if row else []), currency})
+    await wallet_store.put_wallet_type(session, wallet_store.WalletType(
+        COMMISSION_WALLET_TYPE, currencies, currencies[0], 0, None, Decimal(0), 0,
+        allow_negative=True, payouts_allowed=True, topups_allowed=False,
+    ))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LineRow:
+    event_id: int
+    line: CommissionLine
+    period: str  # the event's
+    kind: str  # commission | reversal | adjustment
+    posted_period: str  # the statement's that carries the money
+
+
+async def write_lines(session: Db, project_id: uuid.UUID, rows: Sequence[LineRow], *, entry_id: int | None,
+                      recalculation_id: int | None = None) -> None:  # fmt: skip
+    driver = await ledger.driver_of(session)
+    recalc = "\\N" if recalculation_id is None else str(recalculation_id)
+    entry = "\\N" if entry_id is None else str(entry_id)
+    head = f"{project_id}\t"
+    tail = f"\t{entry}\t"
+    async with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY commission_lines (project_id, event_id, partner_id, level, points, amount, period, posted_period,"
+            " entry_id, kind, recalculation_id) FROM STDIN"
+        ) as copy,
+    ):
+        step = 20_000
+        for start in range(0, len(rows), step):
+            await copy.write("".join(
+                f"{head}{r.event_id}\t{r.line.partner_id}\t{r.line.level}\t{r.line.points}\t{r.line.amount}"
+                f"\t{r.period}\t{r.posted_period}{tail}{r.kind}\t{recalc}\n"
+                for r in rows[start : start + step]
+            ))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PastEvent:
+    id: int
+    kind: str
+    amount: int
+    occurred_at: datetime
+    partner_id: uuid.UUID | None
+    reverses: int | None  # the id of the event a refund names
+
+
+async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate.Partner, levels: int,
+                          valid_from: datetime, valid_to: datetime | None) -> list[PastEvent]:  # fmt: skip
+    """Distributed events in the window whose referrer has the partner within `levels` of the line, and the refunds
+    that name them; in id order, so an original comes before its refunds."""
+    driver = await ledger.driver_of(session)
+    cursor = await driver.execute(
+        """
+        WITH referrers AS (
+            SELECT id FROM partners WHERE path @> ARRAY[%(partner)s::uuid] AND depth < %(depth)s + %(levels)s
+        ), touched AS (
+            SELECT e.id, e.kind, e.amount, e.occurred_at, e.partner_id, e.integration_id, e.client_event_id
+            FROM affiliate_events e JOIN referrers r ON e.partner_id = r.id
+            WHERE e.project_id = %(project)s AND e.distributed AND e.occurred_at >= %(from)s
+              AND (%(to)s::timestamptz IS NULL OR e.occurred_at < %(to)s)
+        )
+        SELECT id, kind, amount, occurred_at, partner_id, NULL::bigint FROM touched
+        UNION ALL
+        SELECT f.id, f.kind, f.amount, f.occurred_at, f.partner_id, t.id FROM touched t
+        JOIN affiliate_events f ON f.integration_id = t.integration_id AND f.reverses_client_event_id = t.client_event_id
+        WHERE f.distributed AND f.kind IN ('refund', 'chargeback')
+        ORDER BY 1
+        """,
+        {"partner": partner.id, "depth": partner.depth, "levels": levels, "project": project_id, "from": valid_from,
+         "to": valid_to},
+    )  # fmt: skip
+    found: dict[int, PastEvent] = {}
+    for row in await cursor.fetchall():
+        event = PastEvent(*row)
+        # A refund in the window that names an event in it comes twice: the row naming its original wins.
+        if event.id not in found or event.reverses is not None:
+            found[event.id] = event
+    return sorted(found.values(), key=lambda e: e.id)
+
+
+async def lines_of_events(session: Db, event_ids: Sequence[int]) -> dict[int, list[CommissionLine]]:
+    """Everything each event paid: its commission or reversal lines and every adjustment since."""
+    driver = await ledger.driver_of(session)
+    cursor = await driver.execute(
+        "SELECT event_id, partner_id, level, points, amount FROM commission_lines WHERE event_id = ANY(%s)",
+        (list(event_ids),),
+    )
+    found: dict[int, list[CommissionLine]] = {}
+    for event_id, partner_id, level, points, amount in await cursor.fetchall():
+        found.setdefault(event_id, []).append(CommissionLine(str(event_id), str(partner_id), level, points, amount))
+    return found
+
+
+# --- periods and statements ------------------------------------------------------------------------------------------
+
+
+async def frozen_periods(session: Db, project_id: uuid.UUID) -> set[str]:
+    """Periods closed or being closed: nothing is posted into them any more but their own close."""
+    rows = await session.execute(text("SELECT period FROM commission_periods WHERE project_id = :p"), {"p": project_id})
+    return {period for (period,) in rows}
+
+
+async def period_status(session: Db, project_id: uuid.UUID, period: str) -> str | None:
+    found = await session.scalar(
+        text("SELECT status FROM commission_periods WHERE project_id = :p AND period = :k FOR UPDATE"),
+        {"p": project_id, "k": period},
+    )
+    return str(found) if found else None
+
+
+async def begin_close(session: Db, project_id: uuid.UUID, period: str, starts_at: datetime, ends_at: datetime,
+                      closed_by: uuid.UUID | None) -> str:  # fmt: skip
+    """Freeze the period (status `closing`): from now on nothing is posted into it but its own close."""
+    await session.execute(
+        text(
+            "INSERT INTO commission_periods (project_id, period, starts_at, ends_at, status, closed_by)"
+            " VALUES (:p, :k, :s, :e, 'closing', :by) ON CONFLICT DO NOTHING"
+        ),
+        {"p": project_id, "k": period, "s": starts_at, "e": ends_at, "by": closed_by},
+    )
+    return await period_status(session, project_id, period) or "closing"
+
+
+async def write_statements(session: Db, project_id: uuid.UUID, period: str) -> int:
+    """One statement per partner with lines posted in the period (or a commission wallet to report), from the
+    lines: what the period carried, split by kind, and the wallet's balance when it closed."""
+    result = await session.execute(
+        text(
+            """
+            INSERT INTO commission_statements (project_id, period, partner_id, events, points, commissions,
+                                               reversals, adjustments, total, wallet_balance)
+            SELECT :p, :k, l.partner_id, count(DISTINCT l.event_id), sum(l.points),
+                   sum(l.amount) FILTER (WHERE l.kind = 'commission'),
+                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'reversal'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'adjustment'), 0), sum(l.amount),
+                   coalesce(max(a.balance), 0)
+            FROM commission_lines l JOIN partners p ON p.id = l.partner_id
+            JOIN projects pr ON pr.id = p.project_id
+            LEFT JOIN wallets w ON w.owner_id = p.user_id AND w.type_code = :type AND w.currency = pr.currency
+            LEFT JOIN accounts a ON a.id = w.account_id
+            WHERE l.project_id = :p AND l.posted_period = :k
+            GROUP BY l.partner_id
+            ON CONFLICT DO NOTHING
+            """
+        ),
+        {"p": project_id, "k": period, "type": COMMISSION_WALLET_TYPE},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def finish_close(session: Db, project_id: uuid.UUID, period: str) -> None:
+    await session.execute(
+        text(
+            "UPDATE commission_periods SET status = 'closed', closed_at = now() WHERE project_id = :p AND period = :k"
+        ),
+        {"p": project_id, "k": period},
+    )
+
+
+@dataclass(frozen=True)
+class Statement:
+    project: str
+    period: str
+    partner_id: uuid.UUID
+    status: str  # closed | open (the open period's statement is computed as it stands)
+    events: int
+    points: int
+    commissions: int
+    reversals: int
+    adjustments: int
+    total: int
+    currency: str
+
+
+async def statements_of(session: Db, partner_ids: Sequence[uuid.UUID]) -> list[Statement]:
+    """Closed periods from their statements, and every period with lines but no statement yet as it stands."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT pr.code, s.period, s.partner_id, 'closed' AS status, s.events, s.points, s.commissions,
+                   s.reversals, s.adjustments, s.total, pr.currency
+            FROM commission_statements s JOIN projects pr ON pr.id = s.project_id WHERE s.partner_id = ANY(:ids)
+            UNION ALL
+            SELECT pr.code, l.posted_period, l.partner_id, 'open', count(DISTINCT l.event_id), sum(l.points),
+                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'commission'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'reversal'), 0),
+                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'adjustment'), 0), sum(l.amount), pr.currency
+            FROM commission_lines l JOIN projects pr ON pr.id = l.project_id
+            WHERE l.partner_id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM commission_periods c
+                WHERE c.project_id = l.project_id AND c.period = l.posted_period AND c.status = 'closed')
+            GROUP BY pr.code, l.posted_period, l.partner_id, pr.currency
+            ORDER BY 2 DESC, 1
+            """
+        ),
+        {"ids": list(partner_ids)},
+    )
+    return [Statement(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]), int(r[8]), int(r[9]),
+                      r[10].strip()) for r in rows]  # fmt: skip
+
+
+async def statement_recipients(session: Db, project_id: uuid.UUID, period: str) -> list[tuple[uuid.UUID, int, str]]:
+    """(user, total, currency) of each partner with a statement for the period."""
+    rows = await session.execute(
+        text(
+            "SELECT p.user_id, s.total, pr.currency FROM commission_statements s JOIN partners p ON p.id = s.partner_id"
+            " JOIN projects pr ON pr.id = s.project_id WHERE s.project_id = :p AND s.period = :k ORDER BY p.user_id"
+        ),
+        {"p": project_id, "k": period},
+    )
+    return [(user_id, int(total), currency.strip()) for user_id, total, currency in rows]
+
+
+# --- recalculations ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recalculation:
+    id: int
+    project_id: uuid.UUID
+    partner_id: uuid.UUID
+    terms_id: int | None
+    valid_from: datetime
+    valid_to: datetime | None
+    status: str
+    events: int
+    total: int
+    requested_by: uuid.UUID | None
+    approved_by: uuid.UUID | None
+    entry_id: int | None
+    posted_period: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+_RECALC = ("id, project_id, partner_id, terms_id, valid_from, valid_to, status, events, total, requested_by,"
+           " approved_by, entry_id, posted_period, created_at, decided_at")  # fmt: skip
+
+
+async def add_recalculation(session: Db, *, project_id: uuid.UUID, partner_id: uuid.UUID, terms_id: int,
+                            valid_from: datetime, valid_to: datetime | None, requested_by: uuid.UUID | None) -> int:  # fmt: skip
+    found = await session.scalar(
+        text(
+            "INSERT INTO commission_recalculations (project_id, partner_id, terms_id, valid_from, valid_to, status,"
+            " requested_by) VALUES (:p, :partner, :terms, :from, :to, 'computing', :by) RETURNING id"
+        ),
+        {"p": project_id, "partner": partner_id, "terms": terms_id, "from": valid_from, "to": valid_to,
+         "by": requested_by},
+    )  # fmt: skip
+    return int(found or 0)
+
+
+async def recalculation(session: Db, recalculation_id: int, *, lock: bool = False) -> Recalculation | None:
+    row = (
+        await session.execute(
+            text(f"SELECT {_RECALC} FROM commission_recalculations WHERE id = :id" + (" FOR UPDATE" if lock else "")),
+            {"id": recalculation_id},
+        )
+    ).one_or_none()
+    return None if row is None else Recalculation(*row)
+
+
+async def save_preview(session: Db, recalculation_id: int, found: Sequence[Difference], *, events: int,
+                       status: str) -> None:  # fmt: skip
+    """The preview is what an approver sees; it is replaced when a later look finds the numbers moved."""
+    await session.execute(
+        text("DELETE FROM recalculation_differences WHERE recalculation_id = :id"), {"id": recalculation_id}
+    )
+    if found:
+        await session.execute(
+            text(
+                "INSERT INTO recalculation_differences (recalculation_id, partner_id, period, paid, should_be)"
+                " SELECT :id, * FROM unnest(CAST(:partners AS uuid[]), CAST(:periods AS text[]),"
+                " CAST(:paid AS bigint[]), CAST(:should AS bigint[]))"
+            ),
+            {"id": recalculation_id, "partners": [d.partner_id for d in found], "periods": [d.period for d in found],
+             "paid": [d.paid for d in found], "should": [d.should_be for d in found]},
+        )  # fmt: skip
+    await session.execute(
+        text("UPDATE commission_recalculations SET status = :status, events = :events, total = :total WHERE id = :id"),
+        {"id": recalculation_id, "status": status, "events": events, "total": sum(d.amount for d in found)},
+    )
+
+
+async def preview_of(session: Db, recalculation_id: int) -> list[Difference]:
+    rows = await session.execute(
+        text(
+            "SELECT partner_id, period, paid, should_be FROM recalculation_differences WHERE recalculation_id = :id"
+            " ORDER BY partner_id, period"
+        ),
+        {"id": recalculation_id},
+    )
+    return [Difference(str(partner), period, int(paid), int(should)) for partner, period, paid, should in rows]
+
+
+async def decide(session: Db, recalculation_id: int, *, status: str, approved_by: uuid.UUID | None = None,
+                 entry_id: int | None = None, posted_period: str | None = None) -> None:  # fmt: skip
+    await session.execute(
+        text(
+            "UPDATE commission_recalculations SET status = :status, approved_by = :by, entry_id = :entry,"
+            " posted_period = :period, decided_at = now() WHERE id = :id"
+        ),
+        {"id": recalculation_id, "status": status, "by": approved_by, "entry": entry_id, "period": posted_period},
+    )
+
+
+async def has_distributed_since(session: Db, project_id: uuid.UUID, since: datetime) -> bool:
+    """Whether anything at or after `since` was paid already (so new terms from then change what was paid)."""
+    found = await session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM affiliate_events WHERE project_id = :p AND distributed"
+            " AND occurred_at >= :since)"
+        ),
+        {"p": project_id, "since": since},
+    )
+    return bool(found)

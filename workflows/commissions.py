@@ -1,0 +1,204 @@
+"""Commission processes: the distributor of a real-time or daily project (`commission-distributor-<project>`), a
+period's close (`commission-period-<project>-<period>`, started by the project's Schedule through
+`CommissionCloseDue` or by staff), and a recalculation waiting for its approval
+(`commission-recalculation-<id>`). The maths is set-based in the activities; these only sequence and wait."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.commission_models import (
+        ApprovalRequest,
+        ApproveRecalculation,
+        CloseDueInput,
+        DistributeInput,
+        DistributeResult,
+        DistributorInput,
+        PeriodCloseBegun,
+        PeriodCloseInput,
+        PeriodCloseResult,
+        RecalculationInput,
+        RecalculationOutcome,
+        RecalculationPreview,
+        RecalculationRef,
+    )
+    from domain.affiliate.periods import period_of
+
+__all__ = [
+    "ApproveRecalculation",
+    "CloseDueInput",
+    "CommissionCloseDueWorkflow",
+    "CommissionDistributorWorkflow",
+    "CommissionPeriodWorkflow",
+    "CommissionRecalculationWorkflow",
+    "DistributorInput",
+    "PeriodCloseInput",
+    "PeriodCloseResult",
+    "RecalculationInput",
+    "RecalculationOutcome",
+    "distributor_workflow_id",
+    "period_workflow_id",
+    "recalculation_workflow_id",
+]
+
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
+                    non_retryable_error_types=["conflict", "validation_error", "not_found"])  # fmt: skip
+ROUNDS_BEFORE_NEW_RUN = 500
+
+
+def distributor_workflow_id(project: str) -> str:
+    return f"commission-distributor-{project}"
+
+
+def period_workflow_id(project: str, period: str) -> str:
+    return f"commission-period-{project}-{period}"
+
+
+def recalculation_workflow_id(recalculation_id: int) -> str:
+    return f"commission-recalculation-{recalculation_id}"
+
+
+async def _act(name: str, data: object, result_type: type | None = None, *, minutes: int = 10) -> object:
+    return await workflow.execute_activity(
+        name, data, result_type=result_type, start_to_close_timeout=timedelta(minutes=minutes), retry_policy=RETRY,
+        heartbeat_timeout=timedelta(minutes=2),
+    )  # fmt: skip
+
+
+@workflow.defn(name="CommissionDistributor")
+class CommissionDistributorWorkflow:
+    """Takes a project's new events in batches for as long as the project lives: a real-time project as soon as
+    ingestion nudges it (or after `wait_seconds` at the latest), a daily one after each UTC midnight."""
+
+    def __init__(self) -> None:
+        self._nudged = False
+
+    @workflow.signal(name="events_arrived")
+    def events_arrived(self) -> None:
+        self._nudged = True
+
+    @workflow.run
+    async def run(self, data: DistributorInput) -> None:
+        for _ in range(ROUNDS_BEFORE_NEW_RUN):
+            self._nudged = False
+            done = await _act("distribute_commissions", DistributeInput(project=data.project, limit=data.batch_size),
+                              DistributeResult)  # fmt: skip
+            assert isinstance(done, DistributeResult)
+            if done.more:
+                continue
+            if data.mode == "daily":
+                now = workflow.now()
+                midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
+                await workflow.sleep(midnight - now)
+            else:
+                await workflow.wait_condition(lambda: self._nudged, timeout=timedelta(seconds=data.wait_seconds))
+            if workflow.info().is_continue_as_new_suggested():
+                break
+        workflow.continue_as_new(data)
+
+
+@workflow.defn(name="CommissionPeriod")
+class CommissionPeriodWorkflow:
+    @workflow.run
+    async def run(self, data: PeriodCloseInput) -> PeriodCloseResult:
+        begun = await _act("begin_period_close", data, PeriodCloseBegun)
+        assert isinstance(begun, PeriodCloseBegun)
+        if begun.status == "closed":
+            return PeriodCloseResult(project=data.project, period=data.period, status="already_closed")
+        events = amount = 0
+        while True:  # what is still waiting for the period goes into it, in batches
+            done = await _act("distribute_commissions", DistributeInput(
+                project=data.project, limit=data.batch_size, before=begun.ends_at, posted_period=data.period,
+            ), DistributeResult)  # fmt: skip
+            assert isinstance(done, DistributeResult)
+            events, amount = events + done.events, amount + done.amount
+            if not done.more:
+                break
+        statements = await _act("finish_period_close", data, int)
+        notified = await _act("notify_statements", data, int, minutes=60)
+        assert isinstance(statements, int) and isinstance(notified, int)
+        return PeriodCloseResult(project=data.project, period=data.period, status="closed", events=events,
+                                 amount=amount, statements=statements, notified=notified)  # fmt: skip
+
+
+@workflow.defn(name="CommissionCloseDue")
+class CommissionCloseDueWorkflow:
+    """What a project's Schedule starts: the close of the period that just ended, under its own id."""
+
+    @workflow.run
+    async def run(self, data: CloseDueInput) -> PeriodCloseResult:
+        length = await _act("project_period_length", data, str)
+        assert isinstance(length, str)
+        current = period_of(workflow.now(), length)
+        ended = period_of(current.starts_at - timedelta(microseconds=1), length)
+        return await workflow.execute_child_workflow(
+            CommissionPeriodWorkflow.run, PeriodCloseInput(project=data.project, period=ended.key),
+            id=period_workflow_id(data.project, ended.key), id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )  # fmt: skip
+
+
+@workflow.defn(name="CommissionRecalculation")
+class CommissionRecalculationWorkflow:
+    """Computes the preview, then waits for an admin's or accountant's approval (an update that answers with what
+    was posted) until `approval_wait_seconds`, when it expires. Approved once, it ends: a second approval finds no
+    process to approve and changes nothing."""
+
+    def __init__(self) -> None:
+        self._outcome: RecalculationOutcome | None = None
+        self._approving = False
+        self._status = "computing"
+
+    @workflow.query(name="status")
+    def status(self) -> str:
+        return self._status
+
+    @workflow.run
+    async def run(self, data: RecalculationInput) -> RecalculationOutcome:
+        ref = RecalculationRef(recalculation_id=data.recalculation_id)
+        preview = await _act("compute_recalculation", ref, RecalculationPreview, minutes=30)
+        assert isinstance(preview, RecalculationPreview)
+        self._status = preview.status
+        if preview.status != "previewed":
+            return RecalculationOutcome(recalculation_id=data.recalculation_id, status=preview.status)
+        try:
+            await workflow.wait_condition(
+                lambda: self._outcome is not None and self._outcome.status in ("posted", "unchanged"),
+                timeout=timedelta(seconds=data.approval_wait_seconds),
+            )  # fmt: skip
+        except TimeoutError:
+            await workflow.wait_condition(lambda: not self._approving)
+            if self._outcome is None or self._outcome.status not in ("posted", "unchanged"):
+                await _act("expire_recalculation", ref)
+                self._status = "expired"
+                return RecalculationOutcome(recalculation_id=data.recalculation_id, status="expired")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self._outcome is not None
+        return self._outcome
+
+    @workflow.update(name="approve")
+    async def approve(self, data: ApproveRecalculation) -> RecalculationOutcome:
+        self._approving = True
+        try:
+            request = ApprovalRequest(recalculation_id=self._id(), staff_id=data.staff_id)
+            outcome = await _act("post_recalculation", request, RecalculationOutcome, minutes=30)
+        finally:
+            self._approving = False
+        assert isinstance(outcome, RecalculationOutcome)
+        self._outcome = outcome
+        self._status = "previewed" if outcome.status == "changed" else outcome.status
+        return outcome
+
+    @approve.validator
+    def _one_approval_at_a_time(self, data: ApproveRecalculation) -> None:
+        if self._status != "previewed" or self._approving:
+            raise ApplicationError(f"the recalculation is {self._status}, not waiting for approval", type="conflict")
+
+    @staticmethod
+    def _id() -> int:
+        """From the workflow id (`commission-recalculation-<id>`), known from the first activation on."""
+        return int(workflow.info().workflow_id.rsplit("-", 1)[1])

@@ -9,7 +9,7 @@ of unchanged terms finds exactly what distribution paid."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,6 +20,7 @@ from domain.affiliate.commissions import (
     RecordedEvent,
     ReversedEvent,
     SharingRules,
+    TermsOf,
     corrections,
     lines_for,
     terms_lookup,
@@ -32,7 +33,7 @@ from domain.affiliate.revenue import reverses
 from domain.ledger import EntryDraft, Posting
 from store import ledger
 from store.repositories import affiliate, commissions
-from store.repositories.commissions import LineRow
+from store.repositories.commissions import EventLines
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class BatchOutcome:
 class Recomputed:
     events: int
     differences: list[Difference]
-    adjustments: list[LineRow]
+    adjustments: list[EventLines]
 
 
 def sharing_rules(project: affiliate.Project) -> SharingRules:
@@ -86,123 +87,145 @@ class _Periods:
         return found
 
 
-async def distribute_batch(session: AsyncSession, project: affiliate.Project, *, limit: int,
-                           before: datetime | None = None, posted_period: str | None = None) -> BatchOutcome:  # fmt: skip
-    """Take up to `limit` waiting events (those before `before` when a period closes), pay their lines into the
-    partners' commission wallets, and mark them taken; an empty batch does nothing."""
-    await lock_project(session, project.id)
-    events = await commissions.take_pending(session, project.id, limit, before)
-    if not events:
-        return BatchOutcome(0, 0, 0, None)
-    now = datetime.now(UTC)
-    frozen = set() if posted_period else await commissions.frozen_periods(session, project.id)
-    open_now = (await open_period(session, project, now)).key if frozen else ""
-    upline_of, terms_of = await _network_view(session, {e.partner_id for e in events if e.partner_id}, now)
-    named = await commissions.originals(
-        session, [(e.integration_id, e.reverses_client_event_id) for e in events if e.reverses_client_event_id]
-    )
-    rules, periods = sharing_rules(project), _Periods(project.period)
-    rows: list[LineRow] = []
-    paid_now: dict[int, list[CommissionLine]] = {}  # an original distributed in this same batch
-    for e in events:
-        original = named.get((e.integration_id, e.reverses_client_event_id or "")) if reverses(e.kind) else None
-        reversed_event = None
-        if original is not None:
-            reversed_event = ReversedEvent(original.amount, original.lines or paid_now.get(original.event_id, []))
-        recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, str(e.partner_id) if e.partner_id else None)
-        lines = lines_for(recorded, rules, upline_of, terms_of, reversed_event)
-        if not lines:
-            continue
-        paid_now[e.id] = lines
-        kind, period = "reversal" if reverses(e.kind) else "commission", periods.key(e.occurred_at)
-        # A line goes on its event's statement, unless that period is frozen: then on the open one.
-        posted = posted_period or (open_now if period in frozen else period)
-        rows.extend(LineRow(e.id, line, period, kind, posted) for line in lines)
-    key = f"commissions:{project.code}:{events[0].id}-{events[-1].id}"
-    entry_id, amount = await _post(session, project, rows, key, "commission",
-                                   {"project": project.code, "events": len(events)})  # fmt: skip
-    if rows:
-        await commissions.write_lines(session, project.id, rows, entry_id=entry_id)
-    return BatchOutcome(len(events), len(rows), amount, entry_id)
+class CommissionBook:
+    """Keeps what never changes between batches (partners' uplines, their wallet accounts) so a batch reads only
+    its events and the project's terms. One per worker process."""
 
+    def __init__(self) -> None:
+        self._uplines: dict[str, list[str]] = {}
+        self._accounts: dict[tuple[str, str], int] = {}
 
-async def _network_view(session: AsyncSession, referrers: set[uuid.UUID], known_at: datetime):  # type: ignore[no-untyped-def]
-    """The upline of each referrer and the terms of everyone on those lines, as known at `known_at`."""
-    paths = await commissions.paths(session, referrers)
-    uplines = {str(partner): [str(p) for p in reversed(path)] for partner, path in paths.items()}
-    everyone = {p for path in paths.values() for p in path}
-    history = await affiliate.terms_history(session, list(everyone))
-    return (lambda referrer: uplines.get(referrer, [])), terms_lookup(history, known_at)
+    async def distribute_batch(self, session: AsyncSession, project: affiliate.Project, *, limit: int,
+                               before: datetime | None = None, posted_period: str | None = None) -> BatchOutcome:  # fmt: skip
+        """Take up to `limit` waiting events (those before `before` when a period closes), pay their lines into the
+        partners' commission wallets, and mark them taken; an empty batch does nothing."""
+        await lock_project(session, project.id)
+        events = await commissions.take_pending(session, project.id, limit, before)
+        if not events:
+            return BatchOutcome(0, 0, 0, None)
+        now = datetime.now(UTC)
+        frozen = set() if posted_period else await commissions.frozen_periods(session, project.id)
+        open_now = (await open_period(session, project, now)).key if frozen else ""
+        upline_of, terms_of = await self._network_view(
+            session, project, {e.partner_id for e in events if e.partner_id}, now
+        )
+        named = await commissions.originals(
+            session, [(e.integration_id, e.reverses_client_event_id) for e in events if e.reverses_client_event_id]
+        )
+        rules, periods = sharing_rules(project), _Periods(project.period)
+        rows: list[EventLines] = []
+        paid_now: dict[int, list[CommissionLine]] = {}  # an original distributed in this same batch
+        for e in events:
+            original = named.get((e.integration_id, e.reverses_client_event_id or "")) if reverses(e.kind) else None
+            reversed_event = None
+            if original is not None:
+                reversed_event = ReversedEvent(original.amount, original.lines or paid_now.get(original.event_id, []))
+            recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, e.partner_id)
+            lines = lines_for(recorded, rules, upline_of, terms_of, reversed_event)
+            if not lines:
+                continue
+            paid_now[e.id] = lines
+            kind, period = "reversal" if reverses(e.kind) else "commission", periods.key(e.occurred_at)
+            # A line goes on its event's statement, unless that period is frozen: then on the open one.
+            posted = posted_period or (open_now if period in frozen else period)
+            rows.append(EventLines(e.id, lines, period, kind, posted))
+        key = f"commissions:{project.code}:{events[0].id}-{events[-1].id}"
+        entry_id, amount = await self._post(session, project, rows, key, "commission",
+                                       {"project": project.code, "events": len(events)})  # fmt: skip
+        if rows:
+            await commissions.write_lines(session, project.id, rows, entry_id=entry_id)
+        return BatchOutcome(len(events), sum(len(g.lines) for g in rows), amount, entry_id)
 
+    async def _network_view(self, session: AsyncSession, project: affiliate.Project, referrers: set[str],
+                            known_at: datetime) -> tuple[Callable[[str], list[str]], TermsOf]:  # fmt: skip
+        """The upline of each referrer (paths never change, so they are kept between batches) and the terms of the
+        project's partners, as known at `known_at` (read afresh: terms may have been recorded since)."""
+        missing = [r for r in referrers if r not in self._uplines]
+        if missing:
+            self._uplines.update(await commissions.uplines(session, missing))
+        history = await commissions.project_terms(session, project.id)
+        uplines = self._uplines
+        return (lambda referrer: uplines.get(referrer, [])), terms_lookup(history, known_at)
 
-async def _post(session: AsyncSession, project: affiliate.Project, rows: Sequence[LineRow], key: str, kind: str,
-                metadata: dict[str, object]) -> tuple[int | None, int]:  # fmt: skip
-    """One entry: each partner's net for the rows into (or out of) their commission wallet, against the project
-    currency's commission expense. None when the rows net to nothing for everyone."""
-    nets: dict[str, int] = {}
-    for row in rows:
-        nets[row.line.partner_id] = nets.get(row.line.partner_id, 0) + row.line.amount
-    moving = {partner: amount for partner, amount in nets.items() if amount}
-    if not moving:
-        return None, 0
-    accounts = await commissions.commission_accounts(session, [uuid.UUID(p) for p in moving], project.currency)
-    expense = await ledger.house_account(session, "commission_expense", project.currency)
-    total = sum(moving.values())
-    postings = [Posting(accounts[uuid.UUID(partner)], amount, project.currency) for partner, amount in moving.items()]
-    if total:
-        postings.append(Posting(expense, -total, project.currency))
-    draft = EntryDraft(key, kind, datetime.now(UTC).date(), tuple(postings), metadata=metadata)
-    entry = await ledger.post(session, draft)
-    return entry.id, total
+    async def _post(self, session: AsyncSession, project: affiliate.Project, rows: Sequence[EventLines], key: str, kind: str,
+                    metadata: dict[str, object]) -> tuple[int | None, int]:  # fmt: skip
+        """One entry: each partner's net for the rows into (or out of) their commission wallet, against the project
+        currency's commission expense. None when the rows net to nothing for everyone."""
+        nets: dict[str, int] = {}
+        for group in rows:
+            for line in group.lines:
+                nets[line.partner_id] = nets.get(line.partner_id, 0) + line.amount
+        moving = {partner: amount for partner, amount in nets.items() if amount}
+        if not moving:
+            return None, 0
+        missing = [uuid.UUID(p) for p in moving if (p, project.currency) not in self._accounts]
+        if missing:
+            opened = await commissions.commission_accounts(session, missing, project.currency)
+            self._accounts.update({(str(p), project.currency): account for p, account in opened.items()})
+        expense = await ledger.house_account(session, "commission_expense", project.currency)
+        total = sum(moving.values())
+        postings = [
+            Posting(self._accounts[(partner, project.currency)], amount, project.currency)
+            for partner, amount in moving.items()
+        ]
+        if total:
+            postings.append(Posting(expense, -total, project.currency))
+        draft = EntryDraft(key, kind, datetime.now(UTC).date(), tuple(postings), metadata=metadata)
+        entry = await ledger.post(session, draft)
+        return entry.id, total
 
+    # --- recalculation ------------------------------------------------------------------------------------------------
 
-# --- recalculation ----------------------------------------------------------------------------------------------------
+    async def recompute(self, session: AsyncSession, project: affiliate.Project, partner: affiliate.Partner,
+                        valid_from: datetime, valid_to: datetime | None) -> Recomputed:  # fmt: skip
+        """Every event that touched the partner's levels in the window, as paid and as it should be with the terms
+        known now; the adjustments are per event, partner and level, so paying them makes a second run find nothing."""
+        levels = len(project.level_shares)
+        events = await commissions.affected_events(session, project.id, partner, levels, valid_from, valid_to)
+        if not events:
+            return Recomputed(0, [], [])
+        # A partner's terms change its own share and what is left for those above it: the lines of the partners
+        # below (nearer the referrer) are taken first and cannot change, so only the partner's path is compared.
+        scope = {str(p) for p in partner.path}
+        paid = await commissions.lines_of_events(session, [e.id for e in events], list(scope))
+        now = datetime.now(UTC)
+        upline_of, terms_of = await self._network_view(
+            session, project, {e.partner_id for e in events if e.partner_id}, now
+        )
+        rules, periods = sharing_rules(project), _Periods(project.period)
+        posted = (await open_period(session, project, now)).key  # adjustments are paid in the open period
+        should: dict[int, list[CommissionLine]] = {}
+        amounts = {e.id: e.amount for e in events}
+        was_paid: list[tuple[str, CommissionLine]] = []
+        should_be: list[tuple[str, CommissionLine]] = []
+        adjustments: list[EventLines] = []
+        for e in events:  # originals come before the refunds that name them (ids grow)
+            reversed_event = None
+            if e.reverses is not None:
+                if e.reverses not in should:
+                    continue  # a refund of an event outside the change: what it took back stands
+                reversed_event = ReversedEvent(amounts[e.reverses], should[e.reverses])
+            recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, e.partner_id)
+            should[e.id] = [line for line in lines_for(recorded, rules, upline_of, terms_of, reversed_event)
+                            if line.partner_id in scope]  # fmt: skip
+            period = periods.key(e.occurred_at)
+            event_paid = paid.get(e.id, [])
+            was_paid.extend((period, line) for line in event_paid)
+            should_be.extend((period, line) for line in should[e.id])
+            corrected = corrections(str(e.id), event_paid, should[e.id])
+            if corrected:
+                adjustments.append(EventLines(e.id, corrected, period, "adjustment", posted))
+        return Recomputed(len(events), differences(was_paid, should_be), adjustments)
 
-
-async def recompute(session: AsyncSession, project: affiliate.Project, partner: affiliate.Partner,
-                    valid_from: datetime, valid_to: datetime | None) -> Recomputed:  # fmt: skip
-    """Every event that touched the partner's levels in the window, as paid and as it should be with the terms
-    known now; the adjustments are per event, partner and level, so paying them makes a second run find nothing."""
-    levels = len(project.level_shares)
-    events = await commissions.affected_events(session, project.id, partner, levels, valid_from, valid_to)
-    if not events:
-        return Recomputed(0, [], [])
-    paid = await commissions.lines_of_events(session, [e.id for e in events])
-    now = datetime.now(UTC)
-    upline_of, terms_of = await _network_view(session, {e.partner_id for e in events if e.partner_id}, now)
-    rules, periods = sharing_rules(project), _Periods(project.period)
-    posted = (await open_period(session, project, now)).key  # adjustments are paid in the open period
-    should: dict[int, list[CommissionLine]] = {}
-    amounts = {e.id: e.amount for e in events}
-    was_paid: list[tuple[str, CommissionLine]] = []
-    should_be: list[tuple[str, CommissionLine]] = []
-    adjustments: list[LineRow] = []
-    for e in events:  # originals come before the refunds that name them (ids grow)
-        reversed_event = None
-        if e.reverses is not None:
-            if e.reverses not in should:
-                continue  # a refund of an event outside the change: what it took back stands
-            reversed_event = ReversedEvent(amounts[e.reverses], should[e.reverses])
-        recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, str(e.partner_id) if e.partner_id else None)
-        should[e.id] = lines_for(recorded, rules, upline_of, terms_of, reversed_event)
-        period = periods.key(e.occurred_at)
-        event_paid = paid.get(e.id, [])
-        was_paid.extend((period, line) for line in event_paid)
-        should_be.extend((period, line) for line in should[e.id])
-        adjustments.extend(LineRow(e.id, line, period, "adjustment", posted)
-                           for line in corrections(str(e.id), event_paid, should[e.id]))  # fmt: skip
-    return Recomputed(len(events), differences(was_paid, should_be), adjustments)
-
-
-async def post_adjustments(session: AsyncSession, project: affiliate.Project, recalculation_id: int,
-                           adjustments: Sequence[LineRow]) -> tuple[int | None, int, str]:  # fmt: skip
-    """Pay the adjustments (computed for the open period), linked to the recalculation; a clawback may take a
-    wallet below zero. Keyed by the recalculation, so a retried post is the first one."""
-    posted = adjustments[0].posted_period if adjustments else ""
-    entry_id, total = await _post(session, project, adjustments, f"recalculation:{recalculation_id}",
-                                  "commission_adjustment", {"project": project.code, "recalculation": recalculation_id,
-                                                            "period": posted})  # fmt: skip
-    if adjustments:
-        await commissions.write_lines(session, project.id, adjustments, entry_id=entry_id,
-                                      recalculation_id=recalculation_id)  # fmt: skip
-    return entry_id, total, posted
+    async def post_adjustments(self, session: AsyncSession, project: affiliate.Project, recalculation_id: int,
+                               adjustments: Sequence[EventLines]) -> tuple[int | None, int, str]:  # fmt: skip
+        """Pay the adjustments (computed for the open period), linked to the recalculation; a clawback may take a
+        wallet below zero. Keyed by the recalculation, so a retried post is the first one."""
+        posted = adjustments[0].posted_period if adjustments else ""
+        entry_id, total = await self._post(session, project, adjustments, f"recalculation:{recalculation_id}",
+                                      "commission_adjustment", {"project": project.code, "recalculation": recalculation_id,
+                                                                "period": posted})  # fmt: skip
+        if adjustments:
+            await commissions.write_lines(session, project.id, adjustments, entry_id=entry_id,
+                                          recalculation_id=recalculation_id)  # fmt: skip
+        return entry_id, total, posted

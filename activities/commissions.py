@@ -44,6 +44,7 @@ class CommissionActivities:
         self._sessions = session_factory
         self._cipher = cipher
         self._messaging = messaging
+        self._book = book.CommissionBook()
 
     @staticmethod
     async def _project(session: AsyncSession, code: str) -> affiliate.Project:
@@ -57,7 +58,7 @@ class CommissionActivities:
         async with self._sessions.begin() as session:
             project = await self._project(session, data.project)
             before = datetime.fromisoformat(data.before) if data.before else None
-            done = await book.distribute_batch(session, project, limit=data.limit, before=before,
+            done = await self._book.distribute_batch(session, project, limit=data.limit, before=before,
                                                posted_period=data.posted_period)  # fmt: skip
         return DistributeResult(events=done.events, lines=done.lines, amount=done.amount,
                                 more=done.events >= data.limit)  # fmt: skip
@@ -130,7 +131,7 @@ class CommissionActivities:
             if recalc.status != "computing":
                 return RecalculationPreview(recalculation_id=recalc.id, status=recalc.status, events=recalc.events,
                                             total=recalc.total)  # fmt: skip
-            found = await book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
+            found = await self._book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
             status = "previewed" if found.differences else "unchanged"
             await commissions.save_preview(session, recalc.id, found.differences, events=found.events, status=status)
             if status == "unchanged":
@@ -148,7 +149,7 @@ class CommissionActivities:
                 return RecalculationOutcome(recalculation_id=recalc.id, status=recalc.status, total=recalc.total,
                                             entry_id=recalc.entry_id)  # fmt: skip
             await book.lock_project(session, project.id)
-            found = await book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
+            found = await self._book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
             if found.differences != await commissions.preview_of(session, recalc.id):
                 status = "previewed" if found.differences else "unchanged"
                 await commissions.save_preview(session, recalc.id, found.differences, events=found.events,
@@ -157,7 +158,7 @@ class CommissionActivities:
                     await commissions.decide(session, recalc.id, status="unchanged")
                 return RecalculationOutcome(recalculation_id=recalc.id, status="changed" if found.differences
                                             else "unchanged")  # fmt: skip
-            entry_id, total, posted = await book.post_adjustments(session, project, recalc.id, found.adjustments)
+            entry_id, total, posted = await self._book.post_adjustments(session, project, recalc.id, found.adjustments)
             await commissions.decide(session, recalc.id, status="posted", approved_by=uuid.UUID(data.staff_id),
                                      entry_id=entry_id, posted_period=posted)  # fmt: skip
         return RecalculationOutcome(recalculation_id=recalc.id, status="posted", total=total, entry_id=entry_id)

@@ -5,7 +5,7 @@ as is one run after its differences were posted."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -66,6 +66,19 @@ def test_recalculating_unchanged_terms_is_empty_and_posting_the_differences_sett
     owed = differences(paid, lines(new))
     adjustments = [(d.period, CommissionLine("adj", d.partner_id, 0, 0, d.amount)) for d in owed]
     assert differences(paid + adjustments, lines(new)) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(plans, uplines, st.integers(1, 10**12))
+def test_each_line_is_the_stated_rounding_of_its_share(plan: CommissionPlan, upline: list[str], amount: int) -> None:
+    """Points are the commission rounded down, money is the points' value rounded down (Decimal as the reference:
+    the rules compute with exact fractions for speed)."""
+    lines = distribute(RevenueEvent("e1", amount, T0), upline, plan, lambda partner, at: None)
+    for line in lines:
+        share = plan.level_shares[line.level - 1]
+        points = (Decimal(amount) * share * plan.points_per_minor_unit).to_integral_value(rounding=ROUND_FLOOR)
+        assert line.points == int(points)
+        assert line.amount == int((points * plan.minor_units_per_point).to_integral_value(rounding=ROUND_FLOOR))
 
 
 @settings(max_examples=300, deadline=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute, reverse
 from domain.affiliate.plans import CommissionPlan
@@ -21,8 +22,7 @@ class SharingRules:
     registration_amount: int
 
 
-@dataclass(frozen=True)
-class RecordedEvent:
+class RecordedEvent(NamedTuple):
     id: int
     kind: str
     amount: int
@@ -61,16 +61,15 @@ def terms_lookup(history: Sequence[PartnerTerms], known_at: datetime) -> TermsOf
     """`terms_of` over a history, as known at `known_at`. Partners without records answer at once: most partners
     of a large network follow the plan, and distribution asks for every level of every event."""
     by_partner: dict[str, list[PartnerTerms]] = {}
-    for terms in history:
+    for terms in sorted(history, key=lambda t: t.recorded_at, reverse=True):  # the latest record first
         if terms.recorded_at <= known_at:
             by_partner.setdefault(terms.partner_id, []).append(terms)
 
     def terms_of(partner_id: str, at: datetime) -> PartnerTerms | None:
-        records = by_partner.get(partner_id)
-        if not records:
-            return None
-        covering = [t for t in records if t.valid_from <= at and (t.valid_to is None or at < t.valid_to)]
-        return max(covering, key=lambda t: t.recorded_at, default=None)
+        for terms in by_partner.get(partner_id, ()):
+            if terms.valid_from <= at and (terms.valid_to is None or at < terms.valid_to):
+                return terms
+        return None
 
     return terms_of
 
@@ -87,6 +86,8 @@ def per_partner_level(lines: Sequence[CommissionLine]) -> Mapping[tuple[str, int
 def corrections(event_key: str, paid: Sequence[CommissionLine], should_be: Sequence[CommissionLine]
                 ) -> list[CommissionLine]:  # fmt: skip
     """The adjustment lines that bring what an event paid to what it should have paid: none when they agree."""
+    if len(paid) == len(should_be) and sorted(paid) == sorted(should_be):
+        return []  # the common case, settled without building totals
     was, now = per_partner_level(paid), per_partner_level(should_be)
     out = []
     for partner, level in sorted(set(was) | set(now)):

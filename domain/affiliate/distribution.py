@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from fractions import Fraction
+from functools import cache
+from typing import NamedTuple
 
 from domain.affiliate.plans import CommissionPlan
 from domain.affiliate.terms import PartnerTerms
@@ -20,8 +22,7 @@ class RevenueEvent:
     occurred_at: datetime
 
 
-@dataclass(frozen=True)
-class CommissionLine:
+class CommissionLine(NamedTuple):
     event_id: str
     partner_id: str
     level: int
@@ -29,8 +30,11 @@ class CommissionLine:
     amount: int  # minor units
 
 
-def _floor(value: Decimal) -> int:
-    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+@cache
+def _ratio(value: Decimal) -> tuple[int, int]:
+    """A Decimal as an exact fraction: distribution computes millions of lines, and integer arithmetic on exact
+    fractions gives the same floors as Decimal (which is exact at these sizes) at a fraction of the cost."""
+    return value.as_integer_ratio()
 
 
 def distribute(
@@ -47,15 +51,16 @@ def distribute(
                 for line in distribute(positive, upline, plan, terms_of)]  # fmt: skip
     lines = []
     room = plan.total_share
+    (ppu_n, ppu_d), (value_n, value_d) = _ratio(plan.points_per_minor_unit), _ratio(plan.minor_units_per_point)
     for level, (partner_id, plan_share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
         terms = terms_of(partner_id, event.occurred_at)
         own = terms.level_shares if terms is not None else ()
         wanted = own[level - 1] if level <= len(own) else plan_share
-        share = min(wanted, room)
+        share = wanted if wanted <= room else room
         room -= share
-        commission = Decimal(event.amount) * share
-        points = _floor(commission * plan.points_per_minor_unit)
-        amount = _floor(points * plan.minor_units_per_point)
+        share_n, share_d = _ratio(share)
+        points = event.amount * share_n * ppu_n // (share_d * ppu_d)  # floor(amount x share x points per unit)
+        amount = points * value_n // value_d
         if points or amount:
             lines.append(CommissionLine(event.event_id, partner_id, level, points, amount))
     return lines

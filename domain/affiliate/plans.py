@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 MIN_LEVELS, MAX_LEVELS = 3, 7
 
@@ -21,7 +22,7 @@ class CommissionPlan:
     points_per_minor_unit: Decimal  # points earned per minor unit of commission
     minor_units_per_point: Decimal  # what a point is paid out as, in minor units of the project's currency
 
-    @property
+    @cached_property
     def total_share(self) -> Decimal:
         return sum(self.level_shares, Decimal(0))
 

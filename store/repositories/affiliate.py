@@ -227,13 +227,16 @@ async def referrer(session: AsyncSession, project_id: uuid.UUID, user_ref: str) 
 async def take_event(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID, event_id: str,
                      kind: str, user_ref: str, partner_id: uuid.UUID | None, amount: int, currency: str | None,
                      occurred_at: datetime, reverses: str | None = None) -> bool:  # fmt: skip
-    """True when taken now; False when the client sent this event id before (a duplicate changes nothing)."""
+    """True when taken now (and queued for distribution); False when the client sent this event id before (a
+    duplicate changes nothing)."""
     found = await session.scalar(
         text(
-            "INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref, partner_id,"
-            " amount, currency, occurred_at, reverses_client_event_id) VALUES (:p, :i, :e, :kind, :u, :partner,"
-            " :amount, :currency, :at, :reverses)"
-            " ON CONFLICT (integration_id, client_event_id) DO NOTHING RETURNING id"
+            "WITH taken AS (INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref,"
+            " partner_id, amount, currency, occurred_at, reverses_client_event_id) VALUES (:p, :i, :e, :kind, :u,"
+            " :partner, :amount, :currency, :at, :reverses) ON CONFLICT (integration_id, client_event_id) DO NOTHING"
+            " RETURNING id, project_id, occurred_at)"
+            " INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at)"
+            " SELECT project_id, id, occurred_at FROM taken RETURNING event_id"
         ),
         {"p": project_id, "i": integration_id, "e": event_id, "kind": kind, "u": user_ref, "partner": partner_id,
          "amount": amount, "currency": currency, "at": occurred_at, "reverses": reverses},

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.affiliate.distribution import CommissionLine
 from domain.affiliate.recalculation import Difference
+from domain.affiliate.terms import PartnerTerms
 from domain.ledger import AccountKind
 from store import ledger
 from store.ledger import Db
@@ -25,13 +27,12 @@ from store.repositories import wallets as wallet_store
 COMMISSION_WALLET_TYPE = "commissions"
 
 
-@dataclass(frozen=True)
-class PendingEvent:
+class PendingEvent(NamedTuple):
     id: int
     client_event_id: str
     integration_id: uuid.UUID
     kind: str
-    partner_id: uuid.UUID | None
+    partner_id: str | None  # the referrer
     amount: int
     occurred_at: datetime
     reverses_client_event_id: str | None
@@ -40,28 +41,39 @@ class PendingEvent:
 async def take_pending(session: Db, project_id: uuid.UUID, limit: int, before: datetime | None = None
                        ) -> list[PendingEvent]:  # fmt: skip
     """The oldest events not yet distributed (occurred before `before`, when given), locked so that two
-    distributors never take the same one; they are marked distributed in the same transaction."""
+    distributors never take the same one; they leave the queue in the caller's transaction."""
     driver = await ledger.driver_of(session)
     cursor = await driver.execute(
-        "SELECT id, client_event_id, integration_id, kind, partner_id, amount, occurred_at, reverses_client_event_id"
-        " FROM affiliate_events WHERE project_id = %s AND NOT distributed"
+        "WITH taken AS (DELETE FROM affiliate_event_queue WHERE (project_id, event_id) IN (SELECT project_id, event_id"
+        " FROM affiliate_event_queue WHERE project_id = %s"
         + (" AND occurred_at < %s" if before else "")
-        + " ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        + " ORDER BY event_id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING event_id)"
+        " SELECT e.id, e.client_event_id, e.integration_id, e.kind, e.partner_id::text, e.amount, e.occurred_at,"
+        " e.reverses_client_event_id FROM taken JOIN affiliate_events e ON e.id = taken.event_id",
         (project_id, *((before,) if before else ()), limit),
     )
-    rows = [PendingEvent(*row) for row in await cursor.fetchall()]
-    if rows:
-        await driver.execute(
-            "UPDATE affiliate_events SET distributed = true WHERE id = ANY(%s)", ([r.id for r in rows],)
-        )
-    return rows
+    return sorted((PendingEvent(*row) for row in await cursor.fetchall()), key=lambda e: e.id)
 
 
-async def paths(session: Db, partner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
-    """Each partner's path from the root (its upline is the path reversed)."""
+async def uplines(session: Db, partner_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each partner's upline (itself first, then its sponsor, up to the root): its path from the root, reversed."""
     driver = await ledger.driver_of(session)
-    cursor = await driver.execute("SELECT id, path FROM partners WHERE id = ANY(%s)", (list(partner_ids),))
-    return {partner_id: list(path) for partner_id, path in await cursor.fetchall()}
+    cursor = await driver.execute(
+        "SELECT id::text, path::text[] FROM partners WHERE id = ANY(%s::uuid[])", ([str(p) for p in partner_ids],)
+    )
+    return {partner_id: path[::-1] for partner_id, path in await cursor.fetchall()}
+
+
+async def project_terms(session: Db, project_id: uuid.UUID) -> list[PartnerTerms]:
+    """Every terms record of the project's partners: few (most partners follow the plan), read in one go."""
+    rows = await session.execute(
+        text(
+            "SELECT t.partner_id, t.level_shares, t.valid_from, t.valid_to, t.recorded_at FROM partner_terms t"
+            " JOIN partners p ON p.id = t.partner_id WHERE p.project_id = :p ORDER BY t.recorded_at, t.id"
+        ),
+        {"p": project_id},
+    )
+    return [PartnerTerms(str(p), tuple(shares), start, end, recorded) for p, shares, start, end, recorded in rows]
 
 
 @dataclass(frozen=True)
@@ -151,22 +163,22 @@ async def _commission_wallet_type(session: AsyncSession, currency: str) -> None:
     ))  # fmt: skip
 
 
-@dataclass(frozen=True)
-class LineRow:
+class EventLines(NamedTuple):
+    """The lines one event pays (or an adjustment of them), with where they belong."""
+
     event_id: int
-    line: CommissionLine
+    lines: Sequence[CommissionLine]
     period: str  # the event's
     kind: str  # commission | reversal | adjustment
     posted_period: str  # the statement's that carries the money
 
 
-async def write_lines(session: Db, project_id: uuid.UUID, rows: Sequence[LineRow], *, entry_id: int | None,
+async def write_lines(session: Db, project_id: uuid.UUID, groups: Sequence[EventLines], *, entry_id: int | None,
                       recalculation_id: int | None = None) -> None:  # fmt: skip
     driver = await ledger.driver_of(session)
     recalc = "\\N" if recalculation_id is None else str(recalculation_id)
     entry = "\\N" if entry_id is None else str(entry_id)
     head = f"{project_id}\t"
-    tail = f"\t{entry}\t"
     async with (
         driver.cursor() as cursor,
         cursor.copy(
@@ -174,22 +186,22 @@ async def write_lines(session: Db, project_id: uuid.UUID, rows: Sequence[LineRow
             " entry_id, kind, recalculation_id) FROM STDIN"
         ) as copy,
     ):
-        step = 20_000
-        for start in range(0, len(rows), step):
-            await copy.write("".join(
-                f"{head}{r.event_id}\t{r.line.partner_id}\t{r.line.level}\t{r.line.points}\t{r.line.amount}"
-                f"\t{r.period}\t{r.posted_period}{tail}{r.kind}\t{recalc}\n"
-                for r in rows[start : start + step]
-            ))  # fmt: skip
+        step = 5_000  # events per chunk: the server works on one while the next is formatted
+        for start in range(0, len(groups), step):
+            chunk = []
+            for g in groups[start : start + step]:
+                middle = f"\t{g.period}\t{g.posted_period}\t{entry}\t{g.kind}\t{recalc}\n"
+                prefix = f"{head}{g.event_id}\t"
+                chunk.extend(f"{prefix}{x.partner_id}\t{x.level}\t{x.points}\t{x.amount}{middle}" for x in g.lines)
+            await copy.write("".join(chunk))
 
 
-@dataclass(frozen=True)
-class PastEvent:
+class PastEvent(NamedTuple):
     id: int
     kind: str
     amount: int
     occurred_at: datetime
-    partner_id: uuid.UUID | None
+    partner_id: str | None
     reverses: int | None  # the id of the event a refund names
 
 
@@ -205,14 +217,16 @@ async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate
         ), touched AS (
             SELECT e.id, e.kind, e.amount, e.occurred_at, e.partner_id, e.integration_id, e.client_event_id
             FROM affiliate_events e JOIN referrers r ON e.partner_id = r.id
-            WHERE e.project_id = %(project)s AND e.distributed AND e.occurred_at >= %(from)s
+            WHERE e.project_id = %(project)s AND e.occurred_at >= %(from)s AND NOT EXISTS (SELECT 1
+                FROM affiliate_event_queue q WHERE q.project_id = e.project_id AND q.event_id = e.id)
               AND (%(to)s::timestamptz IS NULL OR e.occurred_at < %(to)s)
         )
-        SELECT id, kind, amount, occurred_at, partner_id, NULL::bigint FROM touched
+        SELECT id, kind, amount, occurred_at, partner_id::text, NULL::bigint FROM touched
         UNION ALL
-        SELECT f.id, f.kind, f.amount, f.occurred_at, f.partner_id, t.id FROM touched t
+        SELECT f.id, f.kind, f.amount, f.occurred_at, f.partner_id::text, t.id FROM touched t
         JOIN affiliate_events f ON f.integration_id = t.integration_id AND f.reverses_client_event_id = t.client_event_id
-        WHERE f.distributed AND f.kind IN ('refund', 'chargeback')
+        WHERE f.kind IN ('refund', 'chargeback') AND NOT EXISTS (SELECT 1 FROM affiliate_event_queue q
+            WHERE q.project_id = f.project_id AND q.event_id = f.id)
         ORDER BY 1
         """,
         {"partner": partner.id, "depth": partner.depth, "levels": levels, "project": project_id, "from": valid_from,
@@ -227,16 +241,19 @@ async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate
     return sorted(found.values(), key=lambda e: e.id)
 
 
-async def lines_of_events(session: Db, event_ids: Sequence[int]) -> dict[int, list[CommissionLine]]:
-    """Everything each event paid: its commission or reversal lines and every adjustment since."""
+async def lines_of_events(session: Db, event_ids: Sequence[int], partner_ids: Sequence[str]
+                          ) -> dict[int, list[CommissionLine]]:  # fmt: skip
+    """What each event paid the partners named, per partner and level: its commission or reversal lines and every
+    adjustment since, summed."""
     driver = await ledger.driver_of(session)
     cursor = await driver.execute(
-        "SELECT event_id, partner_id, level, points, amount FROM commission_lines WHERE event_id = ANY(%s)",
-        (list(event_ids),),
+        "SELECT event_id, partner_id::text, level, sum(points)::bigint, sum(amount)::bigint FROM commission_lines"
+        " WHERE event_id = ANY(%s) AND partner_id = ANY(%s::uuid[]) GROUP BY event_id, partner_id, level",
+        (list(event_ids), list(partner_ids)),
     )
     found: dict[int, list[CommissionLine]] = {}
     for event_id, partner_id, level, points, amount in await cursor.fetchall():
-        found.setdefault(event_id, []).append(CommissionLine(str(event_id), str(partner_id), level, points, amount))
+        found.setdefault(event_id, []).append(CommissionLine(str(event_id), partner_id, level, points, amount))
     return found
 
 
@@ -456,8 +473,9 @@ async def has_distributed_since(session: Db, project_id: uuid.UUID, since: datet
     """Whether anything at or after `since` was paid already (so new terms from then change what was paid)."""
     found = await session.scalar(
         text(
-            "SELECT EXISTS (SELECT 1 FROM affiliate_events WHERE project_id = :p AND distributed"
-            " AND occurred_at >= :since)"
+            "SELECT EXISTS (SELECT 1 FROM affiliate_events e WHERE e.project_id = :p AND e.occurred_at >= :since"
+            " AND NOT EXISTS (SELECT 1 FROM affiliate_event_queue q WHERE q.project_id = e.project_id"
+            " AND q.event_id = e.id))"
         ),
         {"p": project_id, "since": since},
     )

@@ -21,11 +21,20 @@ def upgrade() -> None:
         -- A refund or chargeback may name the client's id of the event it takes back; distribution then reverses
         -- that event's commissions up the same line.
         ALTER TABLE affiliate_events ADD COLUMN reverses_client_event_id text;
-        -- Events wait here until distribution takes them (in real time, daily, or at the period's close).
-        ALTER TABLE affiliate_events ADD COLUMN distributed boolean NOT NULL DEFAULT false;
-        CREATE INDEX ix_affiliate_events_pending ON affiliate_events (project_id, id) WHERE NOT distributed;
+        -- Events wait here until distribution takes them (in real time, daily, or at the period's close). A narrow
+        -- queue: taking a batch deletes its rows, where marking the wide, much-indexed events would rewrite them.
+        CREATE TABLE affiliate_event_queue (
+            project_id uuid NOT NULL,
+            event_id bigint NOT NULL REFERENCES affiliate_events (id),
+            occurred_at timestamptz NOT NULL,
+            PRIMARY KEY (project_id, event_id)
+        );
+        INSERT INTO affiliate_event_queue SELECT project_id, id, occurred_at FROM affiliate_events;
         -- A recalculation reads the events of a partner's network in a window.
         CREATE INDEX ix_affiliate_events_referrer ON affiliate_events (partner_id, occurred_at);
+        -- ... and the refunds that name those events.
+        CREATE INDEX ix_affiliate_events_reverses ON affiliate_events (integration_id, reverses_client_event_id)
+            WHERE reverses_client_event_id IS NOT NULL;
 
         CREATE TABLE commission_periods (
             project_id uuid NOT NULL REFERENCES projects (id),
@@ -112,6 +121,7 @@ def downgrade() -> None:
         """
         DROP TABLE recalculation_differences; DROP TABLE commission_recalculations; DROP TABLE commission_statements;
         DROP TABLE commission_lines; DROP TABLE commission_periods;
-        ALTER TABLE affiliate_events DROP COLUMN distributed, DROP COLUMN reverses_client_event_id;
+        DROP TABLE affiliate_event_queue;
+        ALTER TABLE affiliate_events DROP COLUMN reverses_client_event_id;
         """
     )

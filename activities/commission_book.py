@@ -9,11 +9,10 @@ of unchanged terms finds exactly what distribution paid."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.affiliate.commissions import (
@@ -21,9 +20,11 @@ from domain.affiliate.commissions import (
     ReversedEvent,
     SharingRules,
     TermsOf,
+    UplineOf,
     corrections,
     lines_for,
     terms_lookup,
+    upline_lookup,
 )
 from domain.affiliate.distribution import CommissionLine
 from domain.affiliate.periods import Period, period_of
@@ -56,10 +57,7 @@ def sharing_rules(project: affiliate.Project) -> SharingRules:
     return SharingRules(plan, project.revenue, project.registration_amount)
 
 
-async def lock_project(session: AsyncSession, project_id: uuid.UUID) -> None:
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"commissions:{project_id}"}
-    )
+lock_project = commissions.lock_project  # the one lock every commission process takes
 
 
 async def open_period(session: AsyncSession, project: affiliate.Project, at: datetime) -> Period:
@@ -92,7 +90,8 @@ class CommissionBook:
     its events and the project's terms. One per worker process."""
 
     def __init__(self) -> None:
-        self._uplines: dict[str, list[str]] = {}
+        self._uplines: dict[str, list[tuple[datetime, list[str]]]] = {}
+        self._network_versions: dict[uuid.UUID, int] = {}
         self._accounts: dict[tuple[str, str], int] = {}
 
     async def distribute_batch(self, session: AsyncSession, project: affiliate.Project, *, limit: int,
@@ -137,15 +136,18 @@ class CommissionBook:
         return BatchOutcome(len(events), sum(len(g.lines) for g in rows), amount, entry_id)
 
     async def _network_view(self, session: AsyncSession, project: affiliate.Project, referrers: set[str],
-                            known_at: datetime) -> tuple[Callable[[str], list[str]], TermsOf]:  # fmt: skip
-        """The upline of each referrer (paths never change, so they are kept between batches) and the terms of the
-        project's partners, as known at `known_at` (read afresh: terms may have been recorded since)."""
+                            known_at: datetime) -> tuple[UplineOf, TermsOf]:  # fmt: skip
+        """The uplines of each referrer over time (kept between batches until a move changes the project's network)
+        and the terms of the project's partners as known at `known_at` (read afresh: terms may have been recorded
+        since)."""
+        if self._network_versions.get(project.id) != project.network_version:
+            self._uplines.clear()
+            self._network_versions[project.id] = project.network_version
         missing = [r for r in referrers if r not in self._uplines]
         if missing:
-            self._uplines.update(await commissions.uplines(session, missing))
+            self._uplines.update(await commissions.upline_history(session, missing))
         history = await commissions.project_terms(session, project.id)
-        uplines = self._uplines
-        return (lambda referrer: uplines.get(referrer, [])), terms_lookup(history, known_at)
+        return upline_lookup(self._uplines), terms_lookup(history, known_at)
 
     async def _post(self, session: AsyncSession, project: affiliate.Project, rows: Sequence[EventLines], key: str, kind: str,
                     metadata: dict[str, object]) -> tuple[int | None, int]:  # fmt: skip
@@ -177,17 +179,19 @@ class CommissionBook:
     # --- recalculation ------------------------------------------------------------------------------------------------
 
     async def recompute(self, session: AsyncSession, project: affiliate.Project, partner: affiliate.Partner,
-                        valid_from: datetime, valid_to: datetime | None) -> Recomputed:  # fmt: skip
+                        valid_from: datetime, valid_to: datetime | None, scope: Sequence[str] | None = None
+                        ) -> Recomputed:  # fmt: skip
         """Every event that touched the partner's levels in the window, as paid and as it should be with the terms
-        known now; the adjustments are per event, partner and level, so paying them makes a second run find nothing."""
+        and lines known now; the adjustments are per event, partner and level, so paying them makes a second run
+        find nothing. `scope`: the partners whose lines can change (default: the partner and those above it)."""
         levels = len(project.level_shares)
         events = await commissions.affected_events(session, project.id, partner, levels, valid_from, valid_to)
         if not events:
             return Recomputed(0, [], [])
         # A partner's terms change its own share and what is left for those above it: the lines of the partners
         # below (nearer the referrer) are taken first and cannot change, so only the partner's path is compared.
-        scope = {str(p) for p in partner.path}
-        paid = await commissions.lines_of_events(session, [e.id for e in events], list(scope))
+        in_scope = set(scope) if scope is not None else {str(p) for p in partner.path}
+        paid = await commissions.lines_of_events(session, [e.id for e in events], list(in_scope))
         now = datetime.now(UTC)
         upline_of, terms_of = await self._network_view(
             session, project, {e.partner_id for e in events if e.partner_id}, now
@@ -207,7 +211,7 @@ class CommissionBook:
                 reversed_event = ReversedEvent(amounts[e.reverses], should[e.reverses])
             recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, e.partner_id)
             should[e.id] = [line for line in lines_for(recorded, rules, upline_of, terms_of, reversed_event)
-                            if line.partner_id in scope]  # fmt: skip
+                            if line.partner_id in in_scope]  # fmt: skip
             period = periods.key(e.occurred_at)
             event_paid = paid.get(e.id, [])
             was_paid.extend((period, line) for line in event_paid)

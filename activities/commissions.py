@@ -131,7 +131,9 @@ class CommissionActivities:
             if recalc.status != "computing":
                 return RecalculationPreview(recalculation_id=recalc.id, status=recalc.status, events=recalc.events,
                                             total=recalc.total)  # fmt: skip
-            found = await self._book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
+            found = await self._book.recompute(
+                session, project, partner, recalc.valid_from, recalc.valid_to, recalc.scope
+            )
             status = "previewed" if found.differences else "unchanged"
             await commissions.save_preview(session, recalc.id, found.differences, events=found.events, status=status)
             if status == "unchanged":
@@ -149,7 +151,9 @@ class CommissionActivities:
                 return RecalculationOutcome(recalculation_id=recalc.id, status=recalc.status, total=recalc.total,
                                             entry_id=recalc.entry_id)  # fmt: skip
             await book.lock_project(session, project.id)
-            found = await self._book.recompute(session, project, partner, recalc.valid_from, recalc.valid_to)
+            found = await self._book.recompute(
+                session, project, partner, recalc.valid_from, recalc.valid_to, recalc.scope
+            )
             if found.differences != await commissions.preview_of(session, recalc.id):
                 status = "previewed" if found.differences else "unchanged"
                 await commissions.save_preview(session, recalc.id, found.differences, events=found.events,

@@ -91,6 +91,8 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
                 {"project": project.id, "depth": depth, "lo": lo, "hi": hi, "fan": FAN_OUT},
             )
             first, last = lo, hi
+        await s.execute(text("INSERT INTO partner_paths (partner_id, valid_from, path)"
+                             " SELECT id, '1970-01-01 00:00:00+00', path FROM partners"))  # fmt: skip
         partner_ids = [r for (r,) in await s.execute(text("SELECT id FROM partners"))]
         await commissions.commission_accounts(s, partner_ids, "EUR")
         integration = await affiliate.add_integration(

@@ -173,3 +173,61 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     assert unchanged["differences"] == [] and unchanged["entry_id"] is None
     await balances_become(http, tokens, {"eve": 600, "dan": 480, "cat": 680, "bob": -120, "ann": 150, "root": 100})
     await ledger_is_whole(clean)
+
+
+async def test_a_partner_moved_to_another_sponsor_from_a_past_date(http: httpx.AsyncClient, clean: Stack) -> None:
+    """Events before the move stay with the old line; those after it, paid already, are recalculated, and new ones
+    go up the new line at once."""
+    staff = bearer(await admin_token(http, clean.settings))
+    project = PROJECT | {"code": "poker", "plan": {"levels": ["10", "5", "3"]}}
+    assert (await http.post("/v1/staff/projects", json=project, headers=staff)).status_code == 201
+    ids, codes = {}, {}
+    for n, (name, sponsor) in enumerate((("ann", None), ("bea", None), ("cal", "ann"), ("dot", "cal"))):
+        body = {"project": "poker", "name": name, "phone": f"+4477009403{n:02d}"}
+        if sponsor:
+            body["sponsor_id"] = ids[sponsor]
+        created = (await http.post("/v1/staff/partners", json=body, headers=staff)).json()
+        ids[name], codes[name] = created["id"], created["referral_code"]
+    tokens = {name: await borrower_token(http, f"+4477009403{n:02d}") for n, name in enumerate(ids)}
+    added = await http.post("/v1/staff/projects/poker/integrations", headers=staff,
+                            json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET})  # fmt: skip
+    assert added.status_code == 201
+
+    async def push(*events: dict[str, Any]) -> None:
+        body = json.dumps(list(events)).encode()
+        answer = await http.post("/v1/ingest/poker/acme", content=body,
+                                 headers={"X-Signature": signature_of(SECRET, body)})  # fmt: skip
+        assert answer.json()["accepted"] == len(events), answer.text
+
+    def deposit(event_id: str, when: str, value: str) -> dict[str, Any]:
+        return {"id": event_id, "type": "dep", "ts": when, "player": {"id": "p1"},
+                "money": {"value": value, "ccy": "EUR"}}  # fmt: skip
+
+    await push({"id": "r1", "type": "signup", "ts": "2026-09-01T00:00:00Z", "player": {"id": "p1", "ref": codes["dot"]}},
+               deposit("d1", "2026-10-10T00:00:00Z", "100.00"))  # fmt: skip
+    await balances_become(http, tokens, {"dot": 1_000, "cal": 500, "ann": 300, "bea": 0})
+
+    refused = await http.post(f"/v1/staff/partners/{ids['cal']}/sponsor", headers=staff,
+                              json={"project": "poker", "sponsor_id": ids["dot"], "valid_from": "2026-10-01T00:00:00Z"})  # fmt: skip
+    assert refused.status_code == 422  # not under its own network
+    moved = await http.post(f"/v1/staff/partners/{ids['cal']}/sponsor", headers=staff,
+                            json={"project": "poker", "sponsor_id": ids["bea"], "valid_from": "2026-10-01T00:00:00Z"})  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["moved"] == 2 and moved.json()["partner"]["upline"] == [ids["bea"]]
+    preview = await until(http, moved.json()["preview"], staff["Authorization"].split()[1], "previewed")
+    assert preview["cause"] == "move"
+    assert {(d["partner_id"], d["paid"], d["should_be"]) for d in preview["differences"]} == {
+        (ids["ann"], 300, 0), (ids["bea"], 0, 300)
+    }  # fmt: skip
+    earlier = await http.post(f"/v1/staff/partners/{ids['dot']}/sponsor", headers=staff,
+                              json={"project": "poker", "sponsor_id": ids["ann"], "valid_from": "2026-09-15T00:00:00Z"})  # fmt: skip
+    assert earlier.status_code == 422  # a move dated before the later one in its network
+
+    approved = await http.post(f"{moved.json()['preview']}/approve", headers=staff)
+    assert approved.json()["status"] == "posted", approved.text
+    await balances_become(http, tokens, {"dot": 1_000, "cal": 500, "ann": 0, "bea": 300})
+
+    # New events follow each one's own time: after the move up Bea's line, before it up Ann's.
+    await push(deposit("d2", "2026-11-02T00:00:00Z", "10.00"), deposit("d3", "2026-09-20T00:00:00Z", "10.00"))
+    await balances_become(http, tokens, {"dot": 1_200, "cal": 600, "ann": 30, "bea": 330})
+    await ledger_is_whole(clean)

@@ -72,6 +72,12 @@ async def ensure_project_processes(client: Client, *, project: str, accrual: str
         )  # fmt: skip
 
 
-async def nudge_distributor(client: Client, project: str) -> None:
-    """New events arrived: a real-time distributor takes them now instead of at its next look."""
-    await client.get_workflow_handle(distributor_workflow_id(project)).signal("events_arrived")
+async def nudge_distributor(client: Client, *, project: str, task_queue: str, batch_size: int,
+                            realtime_wait_seconds: float) -> None:  # fmt: skip
+    """New events arrived: a real-time distributor takes them now instead of at its next look (and is started if it
+    was not running: signal-with-start)."""
+    await client.start_workflow(
+        CommissionDistributorWorkflow.run,
+        DistributorInput(project=project, mode="realtime", batch_size=batch_size, wait_seconds=realtime_wait_seconds),
+        id=distributor_workflow_id(project), task_queue=task_queue, start_signal="events_arrived",
+    )  # fmt: skip

@@ -88,7 +88,11 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
     if result.accepted and project.accrual == "realtime":
         await db.commit()
         try:
-            await nudge_distributor(await resources.temporal(), project.code)
+            settings = resources.settings
+            await nudge_distributor(
+                await resources.temporal(), project=project.code, task_queue=settings.main_task_queue,
+                batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
+            )  # fmt: skip
         except RPCError:
             log.warning("the distributor of %s was not nudged; it looks on its own shortly", project.code)
     return result

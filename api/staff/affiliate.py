@@ -6,7 +6,7 @@ client integrations. Period close and recalculations are steered from api/staff/
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -203,6 +203,57 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
         preview = f"/v1/staff/recalculations/{recalculation_id}"
     return TermsView(id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels],
                      valid_from=body.valid_from, valid_to=body.valid_to, preview=preview)  # fmt: skip
+
+
+class MoveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project: str
+    sponsor_id: uuid.UUID
+    valid_from: datetime = Field(description="events from this time on are shared up the new line")
+
+
+class MoveView(BaseModel):
+    partner: PartnerView
+    moved: int = Field(description="partners whose line changed: the partner and everyone below it")
+    preview: str | None = Field(default=None, description="the recalculation, when events from valid_from were paid")
+
+
+@router.post("/partners/{partner_id}/sponsor", response_model=MoveView)
+async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWith("accountant"), db: Db,
+                       audit: StaffAudit, resources: Resources, temporal: Temporal) -> MoveView:  # fmt: skip
+    """Moves the partner, with everyone below it, under another sponsor from a date. Events before the date stay
+    with the old line; events already paid from the date are recalculated (named in `preview`) and posted after an
+    admin or accountant approves."""
+    moved = await affiliate.partner(db, partner_id)
+    sponsor = await affiliate.partner(db, body.sponsor_id)
+    project = await affiliate.project_by_code(db, body.project)
+    if moved is None or project is None or moved.project_id != project.id:
+        raise Problem(404, "not_found", "no such partner in this project")
+    if sponsor is None or sponsor.project_id != project.id:
+        raise Problem(422, "validation_error", "the sponsor is not a partner in this project")
+    if body.valid_from.tzinfo is None:
+        raise Problem(422, "validation_error", "valid_from needs a time zone")
+    if body.valid_from > datetime.now(UTC):
+        raise Problem(422, "validation_error", "a move takes effect now or from a past date")
+    await commissions.lock_project(db, project.id)
+    try:
+        old_path = await affiliate.move_partner(db, moved, sponsor, body.valid_from)
+    except affiliate.MoveRefused as refused:
+        raise Problem(422, "validation_error", str(refused)) from None
+    after = await affiliate.partner(db, partner_id)
+    assert after is not None
+    members = await affiliate.network(db, partner_id, max_depth=1_000)
+    await audit.record("partner.move", target_type="partner", target_id=str(partner_id),
+                       details=body.model_dump(mode="json") | {"old_sponsor_id": str(moved.sponsor_id or "")})  # fmt: skip
+    preview = None
+    if await commissions.has_distributed_since(db, project.id, body.valid_from):
+        recalculation_id = await start_recalculation(
+            db, resources, temporal, project=project, partner_id=partner_id, terms_id=None,
+            valid_from=body.valid_from, valid_to=None, staff_id=staff.id, cause="move",
+            scope=sorted({*old_path, *after.path}),
+        )  # fmt: skip
+        preview = f"/v1/staff/recalculations/{recalculation_id}"
+    return MoveView(partner=partner_view(after), moved=len(members) + 1, preview=preview)
 
 
 class IntegrationRequest(BaseModel):

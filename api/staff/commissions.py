@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.problems import Problem
@@ -57,6 +57,7 @@ class RecalculationView(BaseModel):
     id: int
     project: str
     partner_id: uuid.UUID
+    cause: str = Field(description="terms: the partner's terms changed; move: the partner moved to another sponsor")
     valid_from: datetime
     valid_to: datetime | None
     status: str
@@ -78,7 +79,7 @@ async def recalculation(recalculation_id: int, _: StaffWith("accountant", "suppo
     project = next(p for p in await affiliate.projects(db) if p.id == found.project_id)
     rows = await commissions.preview_of(db, recalculation_id)
     return RecalculationView(
-        id=found.id, project=project.code, partner_id=found.partner_id, valid_from=found.valid_from,
+        id=found.id, project=project.code, partner_id=found.partner_id, cause=found.cause, valid_from=found.valid_from,
         valid_to=found.valid_to, status=found.status, events=found.events, total=found.total,
         currency=project.currency, approved_by=found.approved_by, entry_id=found.entry_id,
         posted_period=found.posted_period,
@@ -107,12 +108,13 @@ async def approve(recalculation_id: int, staff: StaffWith("accountant"), db: Db,
 
 
 async def start_recalculation(db: Db, resources: Resources, temporal: Temporal, *, project: affiliate.Project,
-                              partner_id: uuid.UUID, terms_id: int, valid_from: datetime, valid_to: datetime | None,
-                              staff_id: uuid.UUID) -> int:  # fmt: skip
+                              partner_id: uuid.UUID, terms_id: int | None, valid_from: datetime,
+                              valid_to: datetime | None, staff_id: uuid.UUID, cause: str = "terms",
+                              scope: list[uuid.UUID] | None = None) -> int:  # fmt: skip
     """Record the recalculation, commit, and start its workflow (which computes the preview)."""
     recalculation_id = await commissions.add_recalculation(
         db, project_id=project.id, partner_id=partner_id, terms_id=terms_id, valid_from=valid_from,
-        valid_to=valid_to, requested_by=staff_id,
+        valid_to=valid_to, requested_by=staff_id, cause=cause, scope=scope,
     )  # fmt: skip
     await db.commit()
     await temporal.start_workflow(

@@ -42,7 +42,10 @@ class ReversedEvent:
 TermsOf = Callable[[str, datetime], PartnerTerms | None]
 
 
-def lines_for(event: RecordedEvent, project: SharingRules, upline_of: Callable[[str], Sequence[str]], terms_of: TermsOf,
+UplineOf = Callable[[str, datetime], Sequence[str]]  # (referrer, when) -> the referrer first, up to the root
+
+
+def lines_for(event: RecordedEvent, project: SharingRules, upline_of: UplineOf, terms_of: TermsOf,
               reversed_event: ReversedEvent | None = None) -> list[CommissionLine]:  # fmt: skip
     """The lines an event pays (negative ones take back). A refund naming an event takes back the refunded share of
     what that event paid; one naming none is negative revenue shared like any other event."""
@@ -54,7 +57,21 @@ def lines_for(event: RecordedEvent, project: SharingRules, upline_of: Callable[[
     revenue = revenue_of(project.revenue_rule, event.kind, event.amount, project.registration_amount)
     if revenue == 0:
         return []
-    return distribute(RevenueEvent(key, revenue, event.occurred_at), upline_of(event.referrer), project.plan, terms_of)
+    upline = upline_of(event.referrer, event.occurred_at)
+    return distribute(RevenueEvent(key, revenue, event.occurred_at), upline, project.plan, terms_of)
+
+
+def upline_lookup(histories: Mapping[str, Sequence[tuple[datetime, Sequence[str]]]]) -> UplineOf:
+    """`upline_of` over each referrer's uplines, latest first with the date each applies from: an event is shared
+    up the line as it stood when the event happened, whatever moves came later."""
+
+    def upline_of(referrer: str, at: datetime) -> Sequence[str]:
+        for valid_from, upline in histories.get(referrer, ()):
+            if valid_from <= at:
+                return upline
+        return ()
+
+    return upline_of
 
 
 def terms_lookup(history: Sequence[PartnerTerms], known_at: datetime) -> TermsOf:

@@ -30,10 +30,11 @@ class Project:
     point_value: Decimal
     accrual: str
     period: str
+    network_version: int = 0  # moves so far: a distributor's cached lines are stale when it changed
 
 
 _PROJECT = ("id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
-            " accrual, period")  # fmt: skip
+            " accrual, period, network_version")  # fmt: skip
 
 
 def _project(row: Any) -> Project:
@@ -47,7 +48,7 @@ async def add_project(session: AsyncSession, **values: Any) -> Project | None:
         await session.execute(
             text(
                 f"INSERT INTO projects ({_PROJECT}) VALUES (:id, :code, :name, :currency, :revenue,"
-                " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period)"
+                " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period, 0)"
                 f" ON CONFLICT (code) DO NOTHING RETURNING {_PROJECT}"
             ),
             {"id": uuid.uuid4(), **values},
@@ -103,7 +104,58 @@ async def add_partner(session: AsyncSession, *, project_id: uuid.UUID, user_id: 
              "depth": len(path) - 1, "path": path},
         )
     ).one_or_none()  # fmt: skip
-    return None if row is None else _partner(row)
+    if row is None:
+        return None
+    await session.execute(
+        text("INSERT INTO partner_paths (partner_id, valid_from, path) VALUES (:id, '1970-01-01 00:00:00+00', :path)"),
+        {"id": partner_id, "path": path},
+    )
+    return _partner(row)
+
+
+class MoveRefused(ValueError):
+    pass
+
+
+async def move_partner(
+    session: AsyncSession, moved: Partner, sponsor: Partner, valid_from: datetime
+) -> list[uuid.UUID]:
+    """The partner and everyone below it take new paths under `sponsor` from `valid_from` (events before keep the
+    old line). Refused under the partner's own network, and before a later move in that network (moves are
+    recorded in time order). Answers the partner's old path."""
+    if moved.id in sponsor.path:
+        raise MoveRefused("a partner cannot be moved under itself or its own network")
+    later = await session.scalar(
+        text(
+            "SELECT count(*) FROM partner_paths h JOIN partners m ON m.id = h.partner_id"
+            " WHERE m.path @> ARRAY[CAST(:p AS uuid)] AND h.valid_from >= :from"
+        ),
+        {"p": moved.id, "from": valid_from},
+    )
+    if later:
+        raise MoveRefused("this network has a move dated on or after that date; record moves in time order")
+    params = {"p": moved.id, "prefix": sponsor.path, "from": valid_from, "sponsor": sponsor.id,
+              "cut": len(moved.path), "shift": sponsor.depth + 1 - moved.depth}  # fmt: skip
+    await session.execute(
+        text(
+            "UPDATE partners m SET path = CAST(:prefix AS uuid[]) || m.path[CAST(:cut AS int):], depth = m.depth + :shift,"
+            " sponsor_id = CASE WHEN m.id = :p THEN :sponsor ELSE m.sponsor_id END"
+            " WHERE m.path @> ARRAY[CAST(:p AS uuid)]"
+        ),
+        params,
+    )
+    await session.execute(
+        text(
+            "INSERT INTO partner_paths (partner_id, valid_from, path) SELECT id, :from, path FROM partners"
+            " WHERE path @> ARRAY[CAST(:p AS uuid)]"
+        ),
+        params,
+    )
+    await session.execute(
+        text("UPDATE projects SET network_version = network_version + 1 WHERE id = :project"),
+        {"project": moved.project_id},
+    )
+    return moved.path
 
 
 async def partner(session: AsyncSession, partner_id: uuid.UUID) -> Partner | None:

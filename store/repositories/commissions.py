@@ -27,6 +27,14 @@ from store.repositories import wallets as wallet_store
 COMMISSION_WALLET_TYPE = "commissions"
 
 
+async def lock_project(session: Db, project_id: uuid.UUID) -> None:
+    """Held to the end of the transaction: distribution, a period's close, a move in the network and a
+    recalculation being posted never interleave on one project."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"commissions:{project_id}"}
+    )
+
+
 class PendingEvent(NamedTuple):
     id: int
     client_event_id: str
@@ -55,13 +63,19 @@ async def take_pending(session: Db, project_id: uuid.UUID, limit: int, before: d
     return sorted((PendingEvent(*row) for row in await cursor.fetchall()), key=lambda e: e.id)
 
 
-async def uplines(session: Db, partner_ids: Iterable[str]) -> dict[str, list[str]]:
-    """Each partner's upline (itself first, then its sponsor, up to the root): its path from the root, reversed."""
+async def upline_history(session: Db, partner_ids: Iterable[str]) -> dict[str, list[tuple[datetime, list[str]]]]:
+    """Each partner's uplines over time (itself first, then its sponsor, up to the root), the latest first: its
+    paths from the root, reversed, from the dates they apply (a move to another sponsor starts a new one)."""
     driver = await ledger.driver_of(session)
     cursor = await driver.execute(
-        "SELECT id::text, path::text[] FROM partners WHERE id = ANY(%s::uuid[])", ([str(p) for p in partner_ids],)
+        "SELECT partner_id::text, valid_from, path::text[] FROM partner_paths WHERE partner_id = ANY(%s::uuid[])"
+        " ORDER BY partner_id, valid_from DESC",
+        ([str(p) for p in partner_ids],),
     )
-    return {partner_id: path[::-1] for partner_id, path in await cursor.fetchall()}
+    found: dict[str, list[tuple[datetime, list[str]]]] = {}
+    for partner_id, valid_from, path in await cursor.fetchall():
+        found.setdefault(partner_id, []).append((valid_from, path[::-1]))
+    return found
 
 
 async def project_terms(session: Db, project_id: uuid.UUID) -> list[PartnerTerms]:
@@ -387,6 +401,8 @@ class Recalculation:
     terms_id: int | None
     valid_from: datetime
     valid_to: datetime | None
+    cause: str  # terms | move
+    scope: list[str] | None  # a move's old and new uplines
     status: str
     events: int
     total: int
@@ -398,19 +414,22 @@ class Recalculation:
     decided_at: datetime | None
 
 
-_RECALC = ("id, project_id, partner_id, terms_id, valid_from, valid_to, status, events, total, requested_by,"
+_RECALC = ("id, project_id, partner_id, terms_id, valid_from, valid_to, cause, scope::text[], status, events, total,"
+           " requested_by,"
            " approved_by, entry_id, posted_period, created_at, decided_at")  # fmt: skip
 
 
-async def add_recalculation(session: Db, *, project_id: uuid.UUID, partner_id: uuid.UUID, terms_id: int,
-                            valid_from: datetime, valid_to: datetime | None, requested_by: uuid.UUID | None) -> int:  # fmt: skip
+async def add_recalculation(session: Db, *, project_id: uuid.UUID, partner_id: uuid.UUID, terms_id: int | None,
+                            valid_from: datetime, valid_to: datetime | None, requested_by: uuid.UUID | None,
+                            cause: str = "terms", scope: list[uuid.UUID] | None = None) -> int:  # fmt: skip
     found = await session.scalar(
         text(
-            "INSERT INTO commission_recalculations (project_id, partner_id, terms_id, valid_from, valid_to, status,"
-            " requested_by) VALUES (:p, :partner, :terms, :from, :to, 'computing', :by) RETURNING id"
+            "INSERT INTO commission_recalculations (project_id, partner_id, terms_id, valid_from, valid_to, cause,"
+            " scope, status, requested_by) VALUES (:p, :partner, :terms, :from, :to, :cause, :scope, 'computing',"
+            " :by) RETURNING id"
         ),
         {"p": project_id, "partner": partner_id, "terms": terms_id, "from": valid_from, "to": valid_to,
-         "by": requested_by},
+         "by": requested_by, "cause": cause, "scope": scope},
     )  # fmt: skip
     return int(found or 0)
 

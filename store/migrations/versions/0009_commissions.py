@@ -36,6 +36,19 @@ def upgrade() -> None:
         CREATE INDEX ix_affiliate_events_reverses ON affiliate_events (integration_id, reverses_client_event_id)
             WHERE reverses_client_event_id IS NOT NULL;
 
+        -- Where each partner stood in the tree over time: a move to another sponsor from a date gives the partner and
+        -- everyone below it a new path from that date, and events are shared up the line of their own time.
+        -- `partners.path` stays the current one. `network_version` tells distributors their cached lines are stale.
+        CREATE TABLE partner_paths (
+            partner_id uuid NOT NULL REFERENCES partners (id),
+            valid_from timestamptz NOT NULL,
+            path uuid[] NOT NULL,
+            recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            PRIMARY KEY (partner_id, valid_from)
+        );
+        INSERT INTO partner_paths (partner_id, valid_from, path) SELECT id, '1970-01-01 00:00:00+00', path FROM partners;
+        ALTER TABLE projects ADD COLUMN network_version bigint NOT NULL DEFAULT 0;
+
         CREATE TABLE commission_periods (
             project_id uuid NOT NULL REFERENCES projects (id),
             period text NOT NULL,
@@ -93,6 +106,10 @@ def upgrade() -> None:
             terms_id bigint REFERENCES partner_terms (id),
             valid_from timestamptz NOT NULL,
             valid_to timestamptz,
+            -- terms: the partner's own terms changed; move: the partner moved to another sponsor (`scope` holds its
+            -- old and new uplines, whose lines the move changes).
+            cause text NOT NULL DEFAULT 'terms' CHECK (cause IN ('terms', 'move')),
+            scope uuid[],
             status text NOT NULL CHECK (status IN ('computing', 'previewed', 'posted', 'unchanged', 'expired')),
             events integer NOT NULL DEFAULT 0,
             total bigint NOT NULL DEFAULT 0,
@@ -120,7 +137,8 @@ def downgrade() -> None:
     op.execute(
         """
         DROP TABLE recalculation_differences; DROP TABLE commission_recalculations; DROP TABLE commission_statements;
-        DROP TABLE commission_lines; DROP TABLE commission_periods;
+        DROP TABLE commission_lines; DROP TABLE commission_periods; DROP TABLE partner_paths;
+        ALTER TABLE projects DROP COLUMN network_version;
         DROP TABLE affiliate_event_queue;
         ALTER TABLE affiliate_events DROP COLUMN reverses_client_event_id;
         """

@@ -72,19 +72,67 @@ async def ingest(project_code: str, integration_name: str, request: Request, db:
 
 async def take_events(db: Db, resources: Resources, project: affiliate.Project, integration: affiliate.Integration,
                       events: list[Any]) -> IngestResult:  # fmt: skip
-    """Each event answered on its own; a real-time project's distributor is nudged once they are committed."""
+    """Each event answered on its own, the whole batch in a few statements (codes, referrals, referrers, one
+    insert); a real-time project's distributor is nudged once they are committed."""
     mapping = EventMapping.from_stored(integration.mapping)
-    outcomes: list[EventOutcome] = []
+    outcomes: list[EventOutcome | None] = [None] * len(events)
+    mapped: list[tuple[int, MappedEvent]] = []
     for index, payload in enumerate(events):
-        mapped = map_event(payload, mapping) if isinstance(payload, dict) else "an event is an object"
-        if isinstance(mapped, str):
+        found = map_event(payload, mapping) if isinstance(payload, dict) else "an event is an object"
+        if isinstance(found, str):
             event_id = client_event_id(payload, mapping) if isinstance(payload, dict) else None
-            outcomes.append(EventOutcome(index=index, event_id=event_id, status="refused", reason=mapped))
-            continue
-        outcomes.append(await _take(db, project, integration, index, mapped))
-    result = IngestResult(accepted=sum(o.status == "accepted" for o in outcomes),
-                          duplicates=sum(o.status == "duplicate" for o in outcomes),
-                          refused=sum(o.status == "refused" for o in outcomes), events=outcomes)  # fmt: skip
+            outcomes[index] = EventOutcome(index=index, event_id=event_id, status="refused", reason=found)
+        elif found.currency is not None and found.currency != project.currency:
+            outcomes[index] = EventOutcome(index=index, event_id=found.event_id, status="refused",
+                                           reason=f"currency {found.currency} is not the project's {project.currency}")  # fmt: skip
+        else:
+            mapped.append((index, found))
+    # Sent before: duplicates, answered before anything of theirs (a referral code) is looked at.
+    before = await affiliate.taken_ids(db, integration.id, [e.event_id for _, e in mapped]) if mapped else set()
+    fresh = []
+    for index, event in mapped:
+        if event.event_id in before:
+            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="duplicate")
+        else:
+            fresh.append((index, event))
+    mapped = fresh
+    codes = sorted({e.referral_code for _, e in mapped if e.kind == "registration" and e.referral_code})
+    by_code = await affiliate.partners_by_codes(db, project.id, codes) if codes else {}
+    referred, kept = [], []
+    for index, event in mapped:
+        if event.kind == "registration" and event.referral_code:
+            if event.referral_code not in by_code:
+                outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="refused",
+                                               reason="unknown referral code")  # fmt: skip
+                continue
+            referred.append((event.user, by_code[event.referral_code]))
+        kept.append((index, event))
+    if referred:
+        await affiliate.refer(db, project.id, referred)
+    known = await affiliate.referrers(db, project.id, sorted({e.user for _, e in kept})) if kept else {}
+    incoming: list[tuple[int, affiliate.IncomingEvent]] = []
+    seen: set[str] = set()
+    for index, event in kept:
+        if event.kind != "registration" and event.user not in known:
+            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="refused",
+                                           reason="unknown user")  # fmt: skip
+        elif event.event_id in seen:  # twice in one request: the second is a duplicate
+            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="duplicate")
+        else:
+            seen.add(event.event_id)
+            incoming.append((index, affiliate.IncomingEvent(
+                event.event_id, event.kind, event.user, known.get(event.user), event.amount, event.currency,
+                event.occurred_at, event.reverses,
+            )))  # fmt: skip
+    taken = await affiliate.take_events(db, project_id=project.id, integration_id=integration.id,
+                                        events=[e for _, e in incoming])  # fmt: skip
+    for index, e in incoming:
+        outcomes[index] = EventOutcome(index=index, event_id=e.event_id,
+                                       status="accepted" if e.event_id in taken else "duplicate")  # fmt: skip
+    answered = [o for o in outcomes if o is not None]
+    result = IngestResult(accepted=sum(o.status == "accepted" for o in answered),
+                          duplicates=sum(o.status == "duplicate" for o in answered),
+                          refused=sum(o.status == "refused" for o in answered), events=answered)  # fmt: skip
     if result.accepted and project.accrual == "realtime":
         await db.commit()
         try:
@@ -96,24 +144,3 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
         except RPCError:
             log.warning("the distributor of %s was not nudged; it looks on its own shortly", project.code)
     return result
-
-
-async def _take(db: Db, project: affiliate.Project, integration: affiliate.Integration, index: int,
-                event: MappedEvent) -> EventOutcome:  # fmt: skip
-    if event.currency is not None and event.currency != project.currency:
-        return EventOutcome(index=index, event_id=event.event_id, status="refused",
-                            reason=f"currency {event.currency} is not the project's {project.currency}")  # fmt: skip
-    if event.kind == "registration" and event.referral_code:
-        partner = await affiliate.partner_by_code(db, project.id, event.referral_code)
-        if partner is None:
-            return EventOutcome(index=index, event_id=event.event_id, status="refused", reason="unknown referral code")
-        await affiliate.refer(db, project.id, event.user, partner.id)
-    partner_id = await affiliate.referrer(db, project.id, event.user)
-    if partner_id is None and event.kind != "registration":
-        return EventOutcome(index=index, event_id=event.event_id, status="refused", reason="unknown user")
-    taken = await affiliate.take_event(
-        db, project_id=project.id, integration_id=integration.id, event_id=event.event_id, kind=event.kind,
-        user_ref=event.user, partner_id=partner_id, amount=event.amount, currency=event.currency,
-        occurred_at=event.occurred_at, reverses=event.reverses,
-    )  # fmt: skip
-    return EventOutcome(index=index, event_id=event.event_id, status="accepted" if taken else "duplicate")

@@ -249,48 +249,88 @@ async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -
     return None if row is None else Integration(*row[:5], bytes(row[5]))
 
 
-async def partner_by_code(session: AsyncSession, project_id: uuid.UUID, code: str) -> Partner | None:
-    row = (
-        await session.execute(
-            text(f"SELECT {_PARTNER} FROM partners WHERE project_id = :p AND referral_code = :c"),
-            {"p": project_id, "c": code},
-        )
-    ).one_or_none()
-    return None if row is None else _partner(row)
-
-
-async def refer(session: AsyncSession, project_id: uuid.UUID, user_ref: str, partner_id: uuid.UUID) -> None:
-    """The first registration's referral counts; a user is not moved by a later one."""
-    await session.execute(
-        text("INSERT INTO referrals (project_id, user_ref, partner_id) VALUES (:p, :u, :partner)"
-             " ON CONFLICT DO NOTHING"),
-        {"p": project_id, "u": user_ref, "partner": partner_id},
-    )  # fmt: skip
-
-
-async def referrer(session: AsyncSession, project_id: uuid.UUID, user_ref: str) -> uuid.UUID | None:
-    found = await session.scalar(
-        text("SELECT partner_id FROM referrals WHERE project_id = :p AND user_ref = :u"),
-        {"p": project_id, "u": user_ref},
+async def partners_by_codes(session: AsyncSession, project_id: uuid.UUID, codes: list[str]) -> dict[str, uuid.UUID]:
+    rows = await session.execute(
+        text("SELECT referral_code, id FROM partners WHERE project_id = :p AND referral_code = ANY(:codes)"),
+        {"p": project_id, "codes": codes},
     )
-    return found if isinstance(found, uuid.UUID) else None
+    return {code: partner_id for code, partner_id in rows}
 
 
-async def take_event(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID, event_id: str,
-                     kind: str, user_ref: str, partner_id: uuid.UUID | None, amount: int, currency: str | None,
-                     occurred_at: datetime, reverses: str | None = None) -> bool:  # fmt: skip
-    """True when taken now (and queued for distribution); False when the client sent this event id before (a
-    duplicate changes nothing)."""
-    found = await session.scalar(
+async def refer(session: AsyncSession, project_id: uuid.UUID, referred: list[tuple[str, uuid.UUID]]) -> None:
+    """(user, partner) pairs: a user's first referral counts; a later one (in this call or after) moves nobody."""
+    first: dict[str, uuid.UUID] = {}
+    for user_ref, partner_id in referred:
+        first.setdefault(user_ref, partner_id)
+    await session.execute(
         text(
-            "WITH taken AS (INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref,"
-            " partner_id, amount, currency, occurred_at, reverses_client_event_id) VALUES (:p, :i, :e, :kind, :u,"
-            " :partner, :amount, :currency, :at, :reverses) ON CONFLICT (integration_id, client_event_id) DO NOTHING"
-            " RETURNING id, project_id, occurred_at)"
-            " INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at)"
-            " SELECT project_id, id, occurred_at FROM taken RETURNING event_id"
+            "INSERT INTO referrals (project_id, user_ref, partner_id) SELECT :p, u, partner FROM"
+            " unnest(CAST(:users AS text[]), CAST(:partners AS uuid[])) AS r(u, partner) ON CONFLICT DO NOTHING"
         ),
-        {"p": project_id, "i": integration_id, "e": event_id, "kind": kind, "u": user_ref, "partner": partner_id,
-         "amount": amount, "currency": currency, "at": occurred_at, "reverses": reverses},
+        {"p": project_id, "users": list(first), "partners": list(first.values())},
+    )
+
+
+async def referrers(session: AsyncSession, project_id: uuid.UUID, user_refs: list[str]) -> dict[str, uuid.UUID]:
+    rows = await session.execute(
+        text("SELECT user_ref, partner_id FROM referrals WHERE project_id = :p AND user_ref = ANY(:users)"),
+        {"p": project_id, "users": user_refs},
+    )
+    return {user_ref: partner_id for user_ref, partner_id in rows}
+
+
+async def taken_ids(session: AsyncSession, integration_id: uuid.UUID, event_ids: list[str]) -> set[str]:
+    """Which of these client ids the integration sent before."""
+    rows = await session.execute(
+        text("SELECT client_event_id FROM affiliate_events WHERE integration_id = :i AND client_event_id = ANY(:ids)"),
+        {"i": integration_id, "ids": event_ids},
+    )
+    return {event_id for (event_id,) in rows}
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    event_id: str  # the client's
+    kind: str
+    user_ref: str
+    partner_id: uuid.UUID | None
+    amount: int
+    currency: str | None
+    occurred_at: datetime
+    reverses: str | None
+
+
+async def take_events(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID,
+                      events: list[IncomingEvent]) -> set[str]:  # fmt: skip
+    """Records the events whose client id is new (and queues them for distribution), in one statement; answers
+    the client ids taken now. The others were sent before: a duplicate changes nothing."""
+    if not events:
+        return set()
+    rows = await session.execute(
+        text(
+            """
+            WITH taken AS (
+                INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref, partner_id,
+                                              amount, currency, occurred_at, reverses_client_event_id)
+                SELECT :p, :i, e.id, e.kind, e.u, e.partner, e.amount, e.currency, e.at, e.reverses
+                FROM unnest(CAST(:ids AS text[]), CAST(:kinds AS text[]), CAST(:users AS text[]),
+                            CAST(:partners AS uuid[]), CAST(:amounts AS bigint[]), CAST(:currencies AS text[]),
+                            CAST(:ats AS timestamptz[]), CAST(:reverses AS text[]))
+                     WITH ORDINALITY AS e(id, kind, u, partner, amount, currency, at, reverses, n)
+                ORDER BY e.n
+                ON CONFLICT (integration_id, client_event_id) DO NOTHING
+                RETURNING id, project_id, occurred_at, client_event_id
+            ), queued AS (
+                INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at)
+                SELECT project_id, id, occurred_at FROM taken
+            )
+            SELECT client_event_id FROM taken
+            """
+        ),
+        {"p": project_id, "i": integration_id, "ids": [e.event_id for e in events],
+         "kinds": [e.kind for e in events], "users": [e.user_ref for e in events],
+         "partners": [e.partner_id for e in events], "amounts": [e.amount for e in events],
+         "currencies": [e.currency for e in events], "ats": [e.occurred_at for e in events],
+         "reverses": [e.reverses for e in events]},
     )  # fmt: skip
-    return found is not None
+    return {event_id for (event_id,) in rows}

@@ -9,7 +9,7 @@ class DistributorInput(BaseModel):
     project: str
     mode: str  # realtime | daily
     wait_seconds: float = 2.0  # realtime: the longest a lone event waits when no ingestion nudges the distributor
-    batch_size: int = 5_000
+    batch_size: int = 20_000
 
 
 class DistributeInput(BaseModel):
@@ -30,7 +30,7 @@ class PeriodCloseInput(BaseModel):
     project: str
     period: str
     staff_id: str | None = None
-    batch_size: int = 5_000
+    batch_size: int = 20_000
 
 
 class PeriodCloseBegun(BaseModel):

@@ -300,7 +300,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--partners", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=20_000)
     parser.add_argument("--ingest", type=int, default=20_000)
     args = parser.parse_args()
     print(json.dumps(asyncio.run(main(args.events, args.partners, args.batch, args.ingest))))

@@ -128,7 +128,7 @@ class Settings(BaseSettings):
 
     # Affiliate commissions (docs/affiliate.md)
     commission_close_time: str = "01:00"  # UTC time each project's Schedule closes the period that just ended
-    commission_batch_size: int = 5_000  # events per distribution transaction
+    commission_batch_size: int = 20_000  # events per distribution transaction
     # Ingestion nudges a real-time distributor at once; this is its longest nap when a nudge was lost.
     commission_realtime_wait_seconds: float = 30.0
     recalculation_approval_wait_seconds: int = 30 * 86_400  # an unapproved recalculation expires after this

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from domain.affiliate.distribution import CommissionLine, RevenueEvent, distribute, reverse
+from domain.affiliate.distribution import (
+    CommissionLine,
+    LevelShare,
+    RevenueEvent,
+    distribute,
+    lines_from,
+    reverse,
+    shares_up,
+)
 from domain.affiliate.plans import CommissionPlan
 from domain.affiliate.revenue import revenue_of
 from domain.affiliate.terms import PartnerTerms
@@ -45,10 +53,16 @@ TermsOf = Callable[[str, datetime], PartnerTerms | None]
 UplineOf = Callable[[str, datetime], Sequence[str]]  # (referrer, when) -> the referrer first, up to the root
 
 
+SharesMemo = dict[int, tuple[Sequence[str], CommissionPlan, list[LevelShare]]]
+
+
 def lines_for(event: RecordedEvent, project: SharingRules, upline_of: UplineOf, terms_of: TermsOf,
-              reversed_event: ReversedEvent | None = None) -> list[CommissionLine]:  # fmt: skip
+              reversed_event: ReversedEvent | None = None, memo: SharesMemo | None = None) -> list[CommissionLine]:  # fmt: skip
     """The lines an event pays (negative ones take back). A refund naming an event takes back the refunded share of
-    what that event paid; one naming none is negative revenue shared like any other event."""
+    what that event paid; one naming none is negative revenue shared like any other event.
+
+    `memo` keeps the shares of lines whose partners have no terms of their own (they follow the plan whatever the
+    time), by the line's identity: the caller keeps each line object for as long as it holds."""
     key = str(event.id)
     if reversed_event is not None:
         return reverse(reversed_event.lines, key, event.amount, reversed_event.amount)
@@ -58,7 +72,12 @@ def lines_for(event: RecordedEvent, project: SharingRules, upline_of: UplineOf, 
     if revenue == 0:
         return []
     upline = upline_of(event.referrer, event.occurred_at)
-    return distribute(RevenueEvent(key, revenue, event.occurred_at), upline, project.plan, terms_of)
+    if memo is None or not isinstance(terms_of, TermsBook) or terms_of.any_for(upline):
+        return distribute(RevenueEvent(key, revenue, event.occurred_at), upline, project.plan, terms_of)
+    found = memo.get(id(upline))
+    if found is None or found[0] is not upline or found[1] != project.plan:
+        found = memo[id(upline)] = (upline, project.plan, shares_up(upline, project.plan, terms_of, event.occurred_at))
+    return lines_from(key, revenue, found[2], project.plan)
 
 
 def upline_lookup(histories: Mapping[str, Sequence[tuple[datetime, Sequence[str]]]]) -> UplineOf:
@@ -74,21 +93,29 @@ def upline_lookup(histories: Mapping[str, Sequence[tuple[datetime, Sequence[str]
     return upline_of
 
 
-def terms_lookup(history: Sequence[PartnerTerms], known_at: datetime) -> TermsOf:
+class TermsBook:
     """`terms_of` over a history, as known at `known_at`. Partners without records answer at once: most partners
     of a large network follow the plan, and distribution asks for every level of every event."""
-    by_partner: dict[str, list[PartnerTerms]] = {}
-    for terms in sorted(history, key=lambda t: t.recorded_at, reverse=True):  # the latest record first
-        if terms.recorded_at <= known_at:
-            by_partner.setdefault(terms.partner_id, []).append(terms)
 
-    def terms_of(partner_id: str, at: datetime) -> PartnerTerms | None:
-        for terms in by_partner.get(partner_id, ()):
+    def __init__(self, history: Sequence[PartnerTerms], known_at: datetime) -> None:
+        self._by_partner: dict[str, list[PartnerTerms]] = {}
+        for terms in sorted(history, key=lambda t: t.recorded_at, reverse=True):  # the latest record first
+            if terms.recorded_at <= known_at:
+                self._by_partner.setdefault(terms.partner_id, []).append(terms)
+
+    def __call__(self, partner_id: str, at: datetime) -> PartnerTerms | None:
+        for terms in self._by_partner.get(partner_id, ()):
             if terms.valid_from <= at and (terms.valid_to is None or at < terms.valid_to):
                 return terms
         return None
 
-    return terms_of
+    def any_for(self, partners: Sequence[str]) -> bool:
+        """Whether any of these partners has terms of its own (otherwise they all follow the plan, at any time)."""
+        return bool(self._by_partner) and not self._by_partner.keys().isdisjoint(partners)
+
+
+def terms_lookup(history: Sequence[PartnerTerms], known_at: datetime) -> TermsBook:
+    return TermsBook(history, known_at)
 
 
 def per_partner_level(lines: Sequence[CommissionLine]) -> Mapping[tuple[str, int], tuple[int, int]]:

@@ -37,32 +37,54 @@ def _ratio(value: Decimal) -> tuple[int, int]:
     return value.as_integer_ratio()
 
 
+class LevelShare(NamedTuple):
+    """What one partner of a line earns of an event's revenue: its level and its share, as an exact fraction."""
+
+    partner_id: str
+    level: int
+    numerator: int
+    denominator: int
+
+
 def distribute(
     event: RevenueEvent, upline: Sequence[str], plan: CommissionPlan,
     terms_of: Callable[[str, datetime], PartnerTerms | None],
 ) -> list[CommissionLine]:  # fmt: skip
     """`upline`: the referring partner first, then its sponsor, and so on. Each partner earns its own terms' share
-    for the level it stands at; the plan's share where no terms are in force or they name no share for the level. The lines together never take more than the plan's total share: a
-    partner's generous terms are paid out of what is left, the nearest levels first. A negative event (refund)
-    yields the exact negation of what the same positive event yields, so a reversal takes back what was paid."""
-    if event.amount < 0:
-        positive = RevenueEvent(event.event_id, -event.amount, event.occurred_at)
-        return [CommissionLine(line.event_id, line.partner_id, line.level, -line.points, -line.amount)
-                for line in distribute(positive, upline, plan, terms_of)]  # fmt: skip
-    lines = []
+    for the level it stands at; the plan's share where no terms are in force or they name no share for the level.
+    The lines together never take more than the plan's total share: a partner's generous terms are paid out of what
+    is left, the nearest levels first. A negative event (refund) yields the exact negation of what the same positive
+    event yields, so a reversal takes back what was paid."""
+    return lines_from(event.event_id, event.amount, shares_up(upline, plan, terms_of, event.occurred_at), plan)
+
+
+def shares_up(upline: Sequence[str], plan: CommissionPlan, terms_of: Callable[[str, datetime], PartnerTerms | None],
+              at: datetime) -> list[LevelShare]:  # fmt: skip
+    """The shares of the line's partners at time `at`: the first half of `distribute`, which depends on the line and
+    the terms but not on the amount (so a line whose partners have no terms of their own can be worked out once)."""
+    shares = []
     room = plan.total_share
-    (ppu_n, ppu_d), (value_n, value_d) = _ratio(plan.points_per_minor_unit), _ratio(plan.minor_units_per_point)
     for level, (partner_id, plan_share) in enumerate(zip(upline, plan.level_shares, strict=False), start=1):
-        terms = terms_of(partner_id, event.occurred_at)
+        terms = terms_of(partner_id, at)
         own = terms.level_shares if terms is not None else ()
         wanted = own[level - 1] if level <= len(own) else plan_share
         share = wanted if wanted <= room else room
         room -= share
-        share_n, share_d = _ratio(share)
-        points = event.amount * share_n * ppu_n // (share_d * ppu_d)  # floor(amount x share x points per unit)
-        amount = points * value_n // value_d
-        if points or amount:
-            lines.append(CommissionLine(event.event_id, partner_id, level, points, amount))
+        shares.append(LevelShare(partner_id, level, *_ratio(share)))
+    return shares
+
+
+def lines_from(event_id: str, amount: int, shares: Sequence[LevelShare], plan: CommissionPlan) -> list[CommissionLine]:
+    """The second half of `distribute`: points are the commission rounded down, money the points' value rounded
+    down; a negative amount gives the negation of the positive one's lines."""
+    sign, amount = (-1, -amount) if amount < 0 else (1, amount)
+    (ppu_n, ppu_d), (value_n, value_d) = _ratio(plan.points_per_minor_unit), _ratio(plan.minor_units_per_point)
+    lines = []
+    for partner_id, level, share_n, share_d in shares:
+        points = amount * share_n * ppu_n // (share_d * ppu_d)  # floor(amount x share x points per unit)
+        money = points * value_n // value_d
+        if points or money:
+            lines.append(CommissionLine(event_id, partner_id, level, sign * points, sign * money))
     return lines
 
 

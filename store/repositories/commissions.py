@@ -187,16 +187,17 @@ class EventLines(NamedTuple):
     posted_period: str  # the statement's that carries the money
 
 
-async def write_lines(session: Db, project_id: uuid.UUID, groups: Sequence[EventLines], *, entry_id: int | None,
+async def write_lines(session: Db, groups: Sequence[EventLines], *, entry_id: int | None,
                       recalculation_id: int | None = None) -> None:  # fmt: skip
+    """The lines, and their totals per partner, statement period and kind."""
     driver = await ledger.driver_of(session)
     recalc = "\\N" if recalculation_id is None else str(recalculation_id)
     entry = "\\N" if entry_id is None else str(entry_id)
-    head = f"{project_id}\t"
+    totals: dict[tuple[str, str, str], list[int]] = {}
     async with (
         driver.cursor() as cursor,
         cursor.copy(
-            "COPY commission_lines (project_id, event_id, partner_id, level, points, amount, period, posted_period,"
+            "COPY commission_lines (event_id, partner_id, level, points, amount, period, posted_period,"
             " entry_id, kind, recalculation_id) FROM STDIN"
         ) as copy,
     ):
@@ -205,9 +206,26 @@ async def write_lines(session: Db, project_id: uuid.UUID, groups: Sequence[Event
             chunk = []
             for g in groups[start : start + step]:
                 middle = f"\t{g.period}\t{g.posted_period}\t{entry}\t{g.kind}\t{recalc}\n"
-                prefix = f"{head}{g.event_id}\t"
+                prefix = f"{g.event_id}\t"
                 chunk.extend(f"{prefix}{x.partner_id}\t{x.level}\t{x.points}\t{x.amount}{middle}" for x in g.lines)
+                for x in g.lines:
+                    total = totals.get((x.partner_id, g.posted_period, g.kind))
+                    if total is None:
+                        total = totals[(x.partner_id, g.posted_period, g.kind)] = [0, 0, 0]
+                    total[0] += 1
+                    total[1] += x.points
+                    total[2] += x.amount
             await copy.write("".join(chunk))
+    async with (
+        driver.cursor() as cursor,
+        cursor.copy(
+            "COPY commission_totals (partner_id, posted_period, kind, events, points, amount, entry_id) FROM STDIN"
+        ) as copy,
+    ):
+        await copy.write("".join(
+            f"{partner}\t{period}\t{kind}\t{events}\t{points}\t{amount}\t{entry}\n"
+            for (partner, period, kind), (events, points, amount) in totals.items()
+        ))  # fmt: skip
 
 
 class PastEvent(NamedTuple):
@@ -302,24 +320,24 @@ async def begin_close(session: Db, project_id: uuid.UUID, period: str, starts_at
 
 
 async def write_statements(session: Db, project_id: uuid.UUID, period: str) -> int:
-    """One statement per partner with lines posted in the period (or a commission wallet to report), from the
-    lines: what the period carried, split by kind, and the wallet's balance when it closed."""
+    """One statement per partner with money in the period: what it carried, split by kind (`events`: those that
+    paid the partner a commission), and the wallet's balance when it closed."""
     result = await session.execute(
         text(
             """
             INSERT INTO commission_statements (project_id, period, partner_id, events, points, commissions,
                                                reversals, adjustments, total, wallet_balance)
-            SELECT :p, :k, l.partner_id, count(DISTINCT l.event_id), sum(l.points),
-                   sum(l.amount) FILTER (WHERE l.kind = 'commission'),
-                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'reversal'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'adjustment'), 0), sum(l.amount),
+            SELECT :p, :k, t.partner_id, coalesce(sum(t.events) FILTER (WHERE t.kind = 'commission'), 0),
+                   sum(t.points), coalesce(sum(t.amount) FILTER (WHERE t.kind = 'commission'), 0),
+                   coalesce(sum(t.amount) FILTER (WHERE t.kind = 'reversal'), 0),
+                   coalesce(sum(t.amount) FILTER (WHERE t.kind = 'adjustment'), 0), sum(t.amount),
                    coalesce(max(a.balance), 0)
-            FROM commission_lines l JOIN partners p ON p.id = l.partner_id
+            FROM commission_totals t JOIN partners p ON p.id = t.partner_id
             JOIN projects pr ON pr.id = p.project_id
             LEFT JOIN wallets w ON w.owner_id = p.user_id AND w.type_code = :type AND w.currency = pr.currency
             LEFT JOIN accounts a ON a.id = w.account_id
-            WHERE l.project_id = :p AND l.posted_period = :k
-            GROUP BY l.partner_id
+            WHERE p.project_id = :p AND t.posted_period = :k
+            GROUP BY t.partner_id
             ON CONFLICT DO NOTHING
             """
         ),
@@ -361,14 +379,15 @@ async def statements_of(session: Db, partner_ids: Sequence[uuid.UUID]) -> list[S
                    s.reversals, s.adjustments, s.total, pr.currency
             FROM commission_statements s JOIN projects pr ON pr.id = s.project_id WHERE s.partner_id = ANY(:ids)
             UNION ALL
-            SELECT pr.code, l.posted_period, l.partner_id, 'open', count(DISTINCT l.event_id), sum(l.points),
-                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'commission'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'reversal'), 0),
-                   coalesce(sum(l.amount) FILTER (WHERE l.kind = 'adjustment'), 0), sum(l.amount), pr.currency
-            FROM commission_lines l JOIN projects pr ON pr.id = l.project_id
-            WHERE l.partner_id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM commission_periods c
-                WHERE c.project_id = l.project_id AND c.period = l.posted_period AND c.status = 'closed')
-            GROUP BY pr.code, l.posted_period, l.partner_id, pr.currency
+            SELECT pr.code, t.posted_period, t.partner_id, 'open',
+                   coalesce(sum(t.events) FILTER (WHERE t.kind = 'commission'), 0), sum(t.points),
+                   coalesce(sum(t.amount) FILTER (WHERE t.kind = 'commission'), 0),
+                   coalesce(sum(t.amount) FILTER (WHERE t.kind = 'reversal'), 0),
+                   coalesce(sum(t.amount) FILTER (WHERE t.kind = 'adjustment'), 0), sum(t.amount), pr.currency
+            FROM commission_totals t JOIN partners p ON p.id = t.partner_id JOIN projects pr ON pr.id = p.project_id
+            WHERE t.partner_id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM commission_periods c
+                WHERE c.project_id = p.project_id AND c.period = t.posted_period AND c.status = 'closed')
+            GROUP BY pr.code, t.posted_period, t.partner_id, pr.currency
             ORDER BY 2 DESC, 1
             """
         ),

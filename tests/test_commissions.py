@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from api.ingest.routes import signature_of
+from domain.affiliate.periods import period_of
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 from tests.test_topups_and_payouts import settled
 from tests.test_wallets import ledger_is_whole
+from workflows.commission_processes import close_schedule_id
+from workflows.commissions import CloseDueInput, CommissionCloseDueWorkflow
 
 PROJECT = {"code": "casino-eu", "name": "Casino EU", "currency": "EUR", "points_per_unit": "1", "point_value": "1",
            "plan": {"levels": ["10", "5", "3", "2", "1"]}, "accrual": "realtime", "period": "month"}  # fmt: skip
@@ -231,3 +235,24 @@ async def test_a_partner_moved_to_another_sponsor_from_a_past_date(http: httpx.A
     await push(deposit("d2", "2026-11-02T00:00:00Z", "10.00"), deposit("d3", "2026-09-20T00:00:00Z", "10.00"))
     await balances_become(http, tokens, {"dot": 1_200, "cal": 600, "ann": 30, "bea": 330})
     await ledger_is_whole(clean)
+
+
+async def test_each_project_has_a_schedule_that_closes_the_period_just_ended(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    staff = bearer(await admin_token(http, clean.settings))
+    weekly = PROJECT | {"code": "bingo", "accrual": "period", "period": "week"}
+    assert (await http.post("/v1/staff/projects", json=weekly, headers=staff)).status_code == 201
+    schedule = await clean.temporal.get_schedule_handle(close_schedule_id("bingo")).describe()
+    [calendar] = schedule.schedule.spec.calendars
+    assert calendar.day_of_week[0].start == 1 and calendar.hour[0].start == 1  # Mondays, 01:00 UTC
+    # What the Schedule starts: the close of the week that just ended, under that period's own id.
+    ended = period_of(period_of(datetime.now(UTC), "week").starts_at - timedelta(seconds=1), "week").key
+    result = await clean.temporal.execute_workflow(
+        CommissionCloseDueWorkflow.run, CloseDueInput(project="bingo"), id="close-due-bingo",
+        task_queue=clean.settings.main_task_queue,
+    )  # fmt: skip
+    assert (result.period, result.status) == (ended, "closed")
+    again = await http.post(f"/v1/staff/projects/bingo/periods/{ended}/close", headers=staff)
+    assert again.json()["status"] == "closed"  # the same run, read again
+    await clean.temporal.get_schedule_handle(close_schedule_id("bingo")).delete()

@@ -169,7 +169,7 @@ class CommissionBook:
         missing = [r for r in referrers if r not in self._uplines]
         if missing:
             self._uplines.update(await commissions.upline_history(session, missing))
-        history = await commissions.project_terms(session, project.id)
+        history = await affiliate.terms_history(session, project_id=project.id)
         return upline_lookup(self._uplines), terms_lookup(history, known_at)
 
     async def _post(self, session: AsyncSession, project: affiliate.Project, rows: Sequence[EventLines], key: str, kind: str,

@@ -31,6 +31,11 @@ class PeriodCloseInput(BaseModel):
     period: str
     staff_id: str | None = None
     batch_size: int = 20_000
+    payout_confirm_wait_seconds: int = 600  # for the payouts a project makes at close
+
+
+class PayoutsToStart(BaseModel):
+    operation_ids: list[str]
 
 
 class PeriodCloseBegun(BaseModel):
@@ -46,10 +51,12 @@ class PeriodCloseResult(BaseModel):
     amount: int = 0
     statements: int = 0
     notified: int = 0
+    payouts: int = 0
 
 
 class CloseDueInput(BaseModel):
     project: str
+    payout_confirm_wait_seconds: int = 600
 
 
 class RecalculationRef(BaseModel):

@@ -18,6 +18,7 @@ from activities.commission_models import (
     CloseDueInput,
     DistributeInput,
     DistributeResult,
+    PayoutsToStart,
     PeriodCloseBegun,
     PeriodCloseInput,
     RecalculationOutcome,
@@ -30,6 +31,7 @@ from domain.affiliate.notices import statement_notice
 from domain.affiliate.periods import parse_period
 from store.pii import PiiCipher
 from store.repositories import affiliate, commissions, messages
+from store.repositories import wallet_operations as operations
 
 NOTICES_NAMESPACE = uuid.UUID("a4c2e7f0-3b1d-4f6a-9e8c-7d5b2a1c0f93")
 
@@ -121,6 +123,26 @@ class CommissionActivities:
             activity.heartbeat(n)
             await self._messaging.deliver_message(DeliverMessageInput(message_id=str(message_id)))
         return len(created)
+
+    @activity.defn(name="prepare_period_payouts")
+    async def prepare_period_payouts(self, data: PeriodCloseInput) -> PayoutsToStart:
+        """For a project that pays out at close: one payout operation per partner with a statement, a payout
+        destination and money in the wallet (all of it), keyed by period and wallet so a retry records nothing
+        new. A wallet below zero gets none."""
+        async with self._sessions.begin() as session:
+            project = await self._project(session, data.project)
+            if not project.payouts_at_close:
+                return PayoutsToStart(operation_ids=[])
+            found = await commissions.payable_at_close(session, project.id, data.period, project.currency)
+            ids = []
+            for user_id, wallet_id, available, destination in found:
+                op = await operations.record_operation(
+                    session, operation_id=uuid.uuid5(NOTICES_NAMESPACE, f"payout:{project.code}:{data.period}:{wallet_id}"),
+                    kind="payout", wallet_id=wallet_id, owner_id=user_id, amount=available, currency=project.currency,
+                    instrument=destination,
+                )  # fmt: skip
+                ids.append(str(op.id))
+        return PayoutsToStart(operation_ids=ids)
 
     # --- recalculation ----------------------------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
         bob = await affiliate.partner(session, uuid.UUID(ids[2]))
         assert bob is not None
         upline = [str(p) for p in affiliate.upline(bob)]
-        history = await affiliate.terms_history(session, [uuid.UUID(p) for p in ids])
+        history = await affiliate.terms_history(session, partner_ids=[uuid.UUID(p) for p in ids])
     plan = CommissionPlan(tuple(Decimal(s) / 100 for s in ("10", "5", "3", "2", "1")), Decimal(1), Decimal(1))
     now = datetime.now(UTC) + timedelta(days=1)
 

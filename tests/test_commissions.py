@@ -256,3 +256,37 @@ async def test_each_project_has_a_schedule_that_closes_the_period_just_ended(
     again = await http.post(f"/v1/staff/projects/bingo/periods/{ended}/close", headers=staff)
     assert again.json()["status"] == "closed"  # the same run, read again
     await clean.temporal.get_schedule_handle(close_schedule_id("bingo")).delete()
+
+
+async def test_a_project_that_pays_out_at_close(http: httpx.AsyncClient, clean: Stack) -> None:
+    """Partners who gave a payout destination are paid their whole commission wallet when the period closes."""
+    staff = bearer(await admin_token(http, clean.settings))
+    project = PROJECT | {"code": "slots", "plan": {"levels": ["10", "5", "3"]}, "payouts_at_close": True}
+    assert (await http.post("/v1/staff/projects", json=project, headers=staff)).json()["payouts_at_close"] is True
+    ann = (await http.post("/v1/staff/partners", headers=staff,
+                           json={"project": "slots", "name": "ann", "phone": "+447700940400"})).json()  # fmt: skip
+    bob = (await http.post("/v1/staff/partners", headers=staff, json={"project": "slots", "name": "bob",
+                                                                       "phone": "+447700940401",
+                                                                       "sponsor_id": ann["id"]})).json()  # fmt: skip
+    tokens = {"ann": await borrower_token(http, "+447700940400"), "bob": await borrower_token(http, "+447700940401")}
+    given = await http.put("/v1/partners/me/payout-destination", json={"destination": "ba_bob"},
+                           headers=bearer(tokens["bob"]))  # fmt: skip
+    assert given.status_code == 200, given.text
+    added = await http.post("/v1/staff/projects/slots/integrations", headers=staff,
+                            json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET})  # fmt: skip
+    assert added.status_code == 201
+    body = json.dumps([
+        {"id": "s1", "type": "signup", "ts": "2026-10-01T00:00:00Z", "player": {"id": "q1", "ref": bob["referral_code"]}},
+        {"id": "s2", "type": "dep", "ts": "2026-10-02T00:00:00Z", "player": {"id": "q1"},
+         "money": {"value": "100.00", "ccy": "EUR"}},
+    ]).encode()  # fmt: skip
+    assert (await http.post("/v1/ingest/slots/acme", content=body,
+                            headers={"X-Signature": signature_of(SECRET, body)})).json()["accepted"] == 2  # fmt: skip
+    await balances_become(http, tokens, {"bob": 1_000, "ann": 500})
+
+    closed = await http.post("/v1/staff/projects/slots/periods/2026-10/close", headers=staff)
+    assert (closed.json()["statements"], closed.json()["payouts"]) == (2, 1), closed.text
+    await balances_become(http, tokens, {"bob": 0, "ann": 500})  # Ann gave no destination: her money stays
+    [(_, paid)] = [call for call in clean.payments.calls if call[0] == "payout"]
+    assert (paid.amount, paid.currency, paid.destination) == (1_000, "EUR", "ba_bob")
+    await ledger_is_whole(clean)

@@ -117,6 +117,7 @@ def activity_functions(
         commission.begin_period_close,
         commission.finish_period_close,
         commission.notify_statements,
+        commission.prepare_period_payouts,
         commission.compute_recalculation,
         commission.post_recalculation,
         commission.expire_recalculation,

@@ -39,6 +39,7 @@ async def ensure_commission_processes(client, settings: Settings, collaborators:
             client, project=project.code, accrual=project.accrual, period=project.period,
             close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
             batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
+            payout_confirm_wait_seconds=settings.payout_confirm_wait_seconds,
         )  # fmt: skip
 
 

@@ -32,7 +32,7 @@ def close_schedule_id(project: str) -> str:
     return f"commission-close-{project}"
 
 
-def close_schedule(project: str, period: str, close_time: str, task_queue: str) -> Schedule:
+def close_schedule(project: str, period: str, close_time: str, task_queue: str, payout_wait_s: int) -> Schedule:
     hour, minute = (int(part) for part in close_time.split(":"))
     first_day = ScheduleRange(1)
     when = (
@@ -43,7 +43,7 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str) 
     return Schedule(
         action=ScheduleActionStartWorkflow(
             CommissionCloseDueWorkflow.run,
-            CloseDueInput(project=project),
+            CloseDueInput(project=project, payout_confirm_wait_seconds=payout_wait_s),
             id=f"commission-close-due-{project}",
             task_queue=task_queue,
         ),
@@ -53,8 +53,9 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str) 
 
 
 async def ensure_project_processes(client: Client, *, project: str, accrual: str, period: str, close_time: str,
-                                   task_queue: str, batch_size: int, realtime_wait_seconds: float) -> None:  # fmt: skip
-    schedule = close_schedule(project, period, close_time, task_queue)
+                                   task_queue: str, batch_size: int, realtime_wait_seconds: float,
+                                   payout_confirm_wait_seconds: int) -> None:  # fmt: skip
+    schedule = close_schedule(project, period, close_time, task_queue, payout_confirm_wait_seconds)
     try:
         await client.create_schedule(close_schedule_id(project), schedule)
     except ScheduleAlreadyRunningError:

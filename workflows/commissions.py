@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.commission_models import (
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         DistributeInput,
         DistributeResult,
         DistributorInput,
+        PayoutsToStart,
         PeriodCloseBegun,
         PeriodCloseInput,
         PeriodCloseResult,
@@ -27,7 +29,10 @@ with workflow.unsafe.imports_passed_through():
         RecalculationPreview,
         RecalculationRef,
     )
+    from activities.payment_models import PayoutInput
     from domain.affiliate.periods import period_of
+
+from workflows.payments import PayoutWorkflow, payout_workflow_id
 
 __all__ = [
     "ApproveRecalculation",
@@ -122,8 +127,17 @@ class CommissionPeriodWorkflow:
         statements = await _act("finish_period_close", data, int)
         notified = await _act("notify_statements", data, int, minutes=60)
         assert isinstance(statements, int) and isinstance(notified, int)
+        payouts = await _act("prepare_period_payouts", data, PayoutsToStart)
+        assert isinstance(payouts, PayoutsToStart)
+        for operation_id in payouts.operation_ids:  # each pays on its own, beyond the close
+            await workflow.start_child_workflow(
+                PayoutWorkflow.run,
+                PayoutInput(operation_id=operation_id, confirm_wait_seconds=data.payout_confirm_wait_seconds),
+                id=payout_workflow_id(operation_id), parent_close_policy=ParentClosePolicy.ABANDON,
+            )  # fmt: skip
         return PeriodCloseResult(project=data.project, period=data.period, status="closed", events=events,
-                                 amount=amount, statements=statements, notified=notified)  # fmt: skip
+                                 amount=amount, statements=statements, notified=notified,
+                                 payouts=len(payouts.operation_ids))  # fmt: skip
 
 
 @workflow.defn(name="CommissionCloseDue")
@@ -137,7 +151,9 @@ class CommissionCloseDueWorkflow:
         current = period_of(workflow.now(), length)
         ended = period_of(current.starts_at - timedelta(microseconds=1), length)
         return await workflow.execute_child_workflow(
-            CommissionPeriodWorkflow.run, PeriodCloseInput(project=data.project, period=ended.key),
+            CommissionPeriodWorkflow.run,
+            PeriodCloseInput(project=data.project, period=ended.key,
+                             payout_confirm_wait_seconds=data.payout_confirm_wait_seconds),
             id=period_workflow_id(data.project, ended.key), id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )  # fmt: skip
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.dependencies import CurrentUser, Db
 from api.problems import Problem
@@ -61,3 +61,16 @@ async def my_statements(user: CurrentUser, db: Db, project: str | None = None) -
         raise Problem(404, "not_found", "you are not a partner in any project")
     rows = await commissions.statements_of(db, [p.id for p in found])
     return [StatementView(**row.__dict__) for row in rows if project is None or row.project == project]
+
+
+class PayoutDestination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    destination: str = Field(min_length=3, max_length=200, description="the payment provider's token for an account")
+
+
+@router.put("/me/payout-destination", response_model=PayoutDestination)
+async def set_payout_destination(body: PayoutDestination, user: CurrentUser, db: Db) -> PayoutDestination:
+    """Where commissions are paid when a project pays out at its periods' close."""
+    if not await affiliate.set_payout_destination(db, user.id, body.destination):
+        raise Problem(404, "not_found", "you are not a partner in any project")
+    return body

@@ -46,6 +46,7 @@ class ProjectRequest(BaseModel):
     registration_amount: int = Field(default=0, ge=0)
     accrual: Literal["realtime", "daily", "period"] = "period"
     period: Literal["week", "month"] = "month"
+    payouts_at_close: bool = Field(default=False, description="pay partners out when a period closes")
 
 
 class ProjectView(BaseModel):
@@ -59,12 +60,14 @@ class ProjectView(BaseModel):
     point_value: str
     accrual: str
     period: str
+    payouts_at_close: bool
 
 
 def _project_view(p: affiliate.Project) -> ProjectView:
     return ProjectView(id=p.id, code=p.code, name=p.name, currency=p.currency, revenue=p.revenue,
                        levels=[f"{(s * HUNDRED).normalize():f}" for s in p.level_shares], points_per_unit=str(p.points_per_unit),
-                       point_value=str(p.point_value), accrual=p.accrual, period=p.period)  # fmt: skip
+                       point_value=str(p.point_value), accrual=p.accrual, period=p.period,
+                       payouts_at_close=p.payouts_at_close)  # fmt: skip
 
 
 @router.post("/projects", status_code=201, response_model=ProjectView)
@@ -81,7 +84,7 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
         db, code=body.code, name=body.name, currency=body.currency, revenue=body.revenue,
         registration_amount=body.registration_amount, level_shares=list(shares),
         points_per_unit=Decimal(body.points_per_unit), point_value=Decimal(body.point_value), accrual=body.accrual,
-        period=body.period,
+        period=body.period, payouts_at_close=body.payouts_at_close,
     )  # fmt: skip
     if project is None:
         raise Problem(409, "conflict", f"a project with code {body.code!r} exists")
@@ -93,6 +96,7 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
         temporal, project=project.code, accrual=project.accrual, period=project.period,
         close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
         batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
+        payout_confirm_wait_seconds=settings.payout_confirm_wait_seconds,
     )  # fmt: skip
     return _project_view(project)
 

@@ -38,7 +38,8 @@ async def close_period(code: str, period: str, staff: StaffWith("accountant"), d
     await audit.record("commission_period.close", target_type="project", target_id=code, details={"period": period})
     await db.commit()
     data = PeriodCloseInput(project=code, period=period, staff_id=str(staff.id),
-                            batch_size=resources.settings.commission_batch_size)  # fmt: skip
+                            batch_size=resources.settings.commission_batch_size,
+                            payout_confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds)  # fmt: skip
     result: PeriodCloseResult = await run_workflow(temporal, CommissionPeriodWorkflow.run, data,
                                                    workflow_id=period_workflow_id(code, period),
                                                    task_queue=resources.settings.main_task_queue)  # fmt: skip

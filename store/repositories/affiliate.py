@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.affiliate.terms import PartnerTerms
 
@@ -31,10 +31,11 @@ class Project:
     accrual: str
     period: str
     network_version: int = 0  # moves so far: a distributor's cached lines are stale when it changed
+    payouts_at_close: bool = False
 
 
 _PROJECT = ("id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
-            " accrual, period, network_version")  # fmt: skip
+            " accrual, period, network_version, payouts_at_close")  # fmt: skip
 
 
 def _project(row: Any) -> Project:
@@ -48,7 +49,8 @@ async def add_project(session: AsyncSession, **values: Any) -> Project | None:
         await session.execute(
             text(
                 f"INSERT INTO projects ({_PROJECT}) VALUES (:id, :code, :name, :currency, :revenue,"
-                " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period, 0)"
+                " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period, 0,"
+                " :payouts_at_close)"
                 f" ON CONFLICT (code) DO NOTHING RETURNING {_PROJECT}"
             ),
             {"id": uuid.uuid4(), **values},
@@ -111,6 +113,14 @@ async def add_partner(session: AsyncSession, *, project_id: uuid.UUID, user_id: 
         {"id": partner_id, "path": path},
     )
     return _partner(row)
+
+
+async def set_payout_destination(session: AsyncSession, user_id: uuid.UUID, destination: str) -> int:
+    """Where the user's commissions are paid at a period's close, in every project they partner in."""
+    result = await session.execute(
+        text("UPDATE partners SET payout_destination = :d WHERE user_id = :u"), {"d": destination, "u": user_id}
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class MoveRefused(ValueError):
@@ -201,13 +211,16 @@ async def add_terms(session: AsyncSession, *, partner_id: uuid.UUID, level_share
     return int(found or 0)
 
 
-async def terms_history(session: AsyncSession, partner_ids: list[uuid.UUID]) -> list[PartnerTerms]:
+async def terms_history(session: AsyncSession | AsyncConnection, *, project_id: uuid.UUID | None = None,
+                        partner_ids: list[uuid.UUID] | None = None) -> list[PartnerTerms]:  # fmt: skip
+    """Every terms record of these partners, or of all the project's partners (few: most follow the plan)."""
     rows = await session.execute(
         text(
-            "SELECT partner_id, level_shares, valid_from, valid_to, recorded_at FROM partner_terms"
-            " WHERE partner_id = ANY(:ids) ORDER BY recorded_at, id"
+            "SELECT t.partner_id, t.level_shares, t.valid_from, t.valid_to, t.recorded_at FROM partner_terms t"
+            " JOIN partners p ON p.id = t.partner_id WHERE (CAST(:project AS uuid) IS NULL OR p.project_id = :project)"
+            " AND (CAST(:ids AS uuid[]) IS NULL OR t.partner_id = ANY(:ids)) ORDER BY t.recorded_at, t.id"
         ),
-        {"ids": partner_ids},
+        {"project": project_id, "ids": partner_ids},
     )
     return [PartnerTerms(str(p), tuple(shares), start, end, recorded) for p, shares, start, end, recorded in rows]
 

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.affiliate.distribution import CommissionLine
 from domain.affiliate.recalculation import Difference
-from domain.affiliate.terms import PartnerTerms
 from domain.ledger import AccountKind
 from store import ledger
 from store.ledger import Db
@@ -76,18 +75,6 @@ async def upline_history(session: Db, partner_ids: Iterable[str]) -> dict[str, l
     for partner_id, valid_from, path in await cursor.fetchall():
         found.setdefault(partner_id, []).append((valid_from, path[::-1]))
     return found
-
-
-async def project_terms(session: Db, project_id: uuid.UUID) -> list[PartnerTerms]:
-    """Every terms record of the project's partners: few (most partners follow the plan), read in one go."""
-    rows = await session.execute(
-        text(
-            "SELECT t.partner_id, t.level_shares, t.valid_from, t.valid_to, t.recorded_at FROM partner_terms t"
-            " JOIN partners p ON p.id = t.partner_id WHERE p.project_id = :p ORDER BY t.recorded_at, t.id"
-        ),
-        {"p": project_id},
-    )
-    return [PartnerTerms(str(p), tuple(shares), start, end, recorded) for p, shares, start, end, recorded in rows]
 
 
 @dataclass(frozen=True)
@@ -344,6 +331,23 @@ async def write_statements(session: Db, project_id: uuid.UUID, period: str) -> i
         {"p": project_id, "k": period, "type": COMMISSION_WALLET_TYPE},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def payable_at_close(session: Db, project_id: uuid.UUID, period: str, currency: str
+                           ) -> list[tuple[uuid.UUID, uuid.UUID, int, str]]:  # fmt: skip
+    """(user, wallet, available, destination) of each partner with a statement for the period, a payout
+    destination, and money to pay in the commission wallet."""
+    rows = await session.execute(
+        text(
+            "SELECT p.user_id, w.id, a.balance - a.pending_debit, p.payout_destination FROM commission_statements s"
+            " JOIN partners p ON p.id = s.partner_id JOIN wallets w ON w.owner_id = p.user_id AND w.type_code = :type"
+            " AND w.currency = :currency JOIN accounts a ON a.id = w.account_id WHERE s.project_id = :p"
+            " AND s.period = :k AND p.payout_destination IS NOT NULL AND a.balance - a.pending_debit > 0"
+            " ORDER BY w.id"
+        ),
+        {"p": project_id, "k": period, "type": COMMISSION_WALLET_TYPE, "currency": currency},
+    )
+    return [(user_id, wallet_id, int(available), destination) for user_id, wallet_id, available, destination in rows]
 
 
 async def finish_close(session: Db, project_id: uuid.UUID, period: str) -> None:

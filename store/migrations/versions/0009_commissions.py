@@ -48,6 +48,9 @@ def upgrade() -> None:
         );
         INSERT INTO partner_paths (partner_id, valid_from, path) SELECT id, '1970-01-01 00:00:00+00', path FROM partners;
         ALTER TABLE projects ADD COLUMN network_version bigint NOT NULL DEFAULT 0;
+        -- A project may pay partners out when a period closes, to the destination each partner gave.
+        ALTER TABLE projects ADD COLUMN payouts_at_close boolean NOT NULL DEFAULT false;
+        ALTER TABLE partners ADD COLUMN payout_destination text;
 
         CREATE TABLE commission_periods (
             project_id uuid NOT NULL REFERENCES projects (id),
@@ -152,7 +155,8 @@ def downgrade() -> None:
         """
         DROP TABLE recalculation_differences; DROP TABLE commission_recalculations; DROP TABLE commission_statements;
         DROP TABLE commission_totals; DROP TABLE commission_lines; DROP TABLE commission_periods; DROP TABLE partner_paths;
-        ALTER TABLE projects DROP COLUMN network_version;
+        ALTER TABLE projects DROP COLUMN network_version, DROP COLUMN payouts_at_close;
+        ALTER TABLE partners DROP COLUMN payout_destination;
         DROP TABLE affiliate_event_queue;
         ALTER TABLE affiliate_events DROP COLUMN reverses_client_event_id;
         """

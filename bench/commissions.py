@@ -5,7 +5,8 @@ the fewest raw statements.
 
 The network: one project with a 7-level plan, `--partners` partners in a tree where each sponsors four (so the
 deepest lines are eight long and every event pays seven levels or fewer), every partner with a commission wallet.
-The events: `--events` deposits over one month, each by a user referred by a random partner, already ingested.
+The events: `--events` deposits over one month, each by a user referred by a random partner (200,000 of them inside
+one partner's network, the rest outside it), already ingested.
 
 - Distribution: the `distribute_commissions` activity exactly as the distributor workflow runs it (batches of
   `--batch` events: take and mark them, compute the lines with the domain rules, COPY the lines, post one ledger
@@ -13,8 +14,8 @@ The events: `--events` deposits over one month, each by a user referred by a ran
 - Baseline, in the same run: the same commission lines written as ledger postings with COPY (one posting per line
   and one balancing expense posting per batch-sized entry, so the ledger's balance check passes), then one UPDATE of
   the same wallet balances from their aggregate. `distribution_ratio` = ours / raw in events per second.
-- Recalculation: new terms from the first of the month for the partner whose network holds the number of that
-  month's events nearest 200,000; `recalc_s` is the `compute_recalculation` activity (recompute every touched event
+- Recalculation: new terms from the first of the month for a partner near the root whose network brought 200,000
+  of the month's events (a fifth of them when `--events` is under a million); `recalc_s` is the `compute_recalculation` activity (recompute every touched event
   under the terms known now, against what was paid, and store the preview), `recalc_post_s` the approval's
   `post_recalculation` (recompute under the project's lock, then post the adjustments). A second recompute after
   posting must find nothing (checked).
@@ -104,18 +105,28 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
         )  # fmt: skip
         assert integration is not None
         month_seconds = int(((MONTH + timedelta(days=31)) - MONTH).total_seconds())
+        # The first `touched` events come from users referred inside the network of partner p2 (a child of the
+        # root), the others from outside it: the recalculation of p2's terms touches exactly `touched` events.
+        touched = min(RECALC_TARGET, events // 5)
+        for side, test in (
+            ("inside", "p.path @> ARRAY[md5('p2')::uuid]"),
+            ("outside", "NOT p.path @> ARRAY[md5('p2')::uuid]"),
+        ):
+            await s.execute(text(f"CREATE TEMP TABLE {side} AS SELECT row_number() OVER (ORDER BY p.id) AS n, p.id"
+                                 f" FROM partners p WHERE {test}"))  # fmt: skip
         await s.execute(
             text(
                 "INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref,"
                 " partner_id, amount, currency, occurred_at)"
                 " SELECT :project, :integration, 'e' || g, 'deposit', 'user' || g,"
-                " md5('p' || (1 + (hashtext('r' || g)::bigint & 2147483647) % :partners))::uuid,"
+                " CASE WHEN g <= :touched THEN (SELECT id FROM inside WHERE n = 1 + r % (SELECT count(*) FROM inside))"
+                " ELSE (SELECT id FROM outside WHERE n = 1 + r % (SELECT count(*) FROM outside)) END,"
                 " 1000 + (hashtext('a' || g)::bigint & 2147483647) % 99000, 'EUR',"
                 " CAST(:month AS timestamptz) + ((hashtext('t' || g)::bigint & 2147483647) % :seconds) * interval '1 s'"
-                " FROM generate_series(1, :n) g"
+                " FROM generate_series(1, :n) g, LATERAL (SELECT hashtext('r' || g)::bigint & 2147483647 AS r) h"
             ),
-            {"project": project.id, "integration": integration.id, "partners": partners, "month": MONTH,
-             "seconds": month_seconds, "n": events},
+            {"project": project.id, "integration": integration.id, "month": MONTH, "seconds": month_seconds,
+             "n": events, "touched": touched},
         )  # fmt: skip
         await s.execute(
             text("INSERT INTO affiliate_event_queue SELECT project_id, id, occurred_at FROM affiliate_events")
@@ -201,11 +212,10 @@ async def recalculate(url: str, project: affiliate.Project) -> dict[str, float]:
     engine = make_engine(url, pool_size=2)
     sessions = make_session_factory(engine)
     async with sessions.begin() as s:
-        counts = (await s.execute(text(
-            "SELECT p.id, count(*) FROM partners p JOIN partners r ON r.path @> ARRAY[p.id]"
-            " AND r.depth < p.depth + :levels JOIN affiliate_events e ON e.partner_id = r.id"
-            " WHERE p.depth <= 2 GROUP BY p.id"), {"levels": len(LEVELS)})).all()  # fmt: skip
-        partner_id, touched = min(counts, key=lambda c: abs(c[1] - RECALC_TARGET))
+        partner_id = (await s.execute(text("SELECT md5('p2')::uuid"))).scalar_one()
+        touched = (await s.execute(text(
+            "SELECT count(*) FROM affiliate_events e JOIN partners r ON r.id = e.partner_id"
+            " WHERE r.path @> ARRAY[CAST(:p AS uuid)]"), {"p": partner_id})).scalar_one()  # fmt: skip
         partner = await affiliate.partner(s, partner_id)
         assert partner is not None
         # Levels 1 and 2 richer, the upper ones poorer, within the plan's total.

@@ -53,7 +53,7 @@ async def add_project(session: AsyncSession, **values: Any) -> Project | None:
                 " :payouts_at_close)"
                 f" ON CONFLICT (code) DO NOTHING RETURNING {_PROJECT}"
             ),
-            {"id": uuid.uuid4(), **values},
+            {"id": uuid.uuid4(), "payouts_at_close": False, **values},
         )
     ).one_or_none()
     return None if row is None else _project(row)

@@ -8,10 +8,8 @@ of unchanged terms finds exactly what distribution paid."""
 
 from __future__ import annotations
 
-import gc
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,7 +33,7 @@ from domain.affiliate.plans import CommissionPlan
 from domain.affiliate.recalculation import Difference, differences
 from domain.affiliate.revenue import reverses
 from domain.ledger import EntryDraft, Posting
-from store import ledger
+from store import cycle_collection, ledger
 from store.repositories import affiliate, commissions
 from store.repositories.commissions import EventLines
 
@@ -88,20 +86,6 @@ class _Periods:
         return found
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """For a synchronous loop that makes hundreds of thousands of small acyclic objects (lines): reference counting
-    frees them, and the cyclic collector, run every few hundred allocations over a large heap, cost a sixth of
-    distribution's time (bench/commissions.py). Nothing awaits inside, so nothing else runs meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class CommissionBook:
     """Keeps what never changes between batches (partners' uplines, their wallet accounts) so a batch reads only
     its events and the project's terms. One per worker process."""
@@ -133,7 +117,7 @@ class CommissionBook:
         memo = self._shares.setdefault(project.id, {})
         rows: list[EventLines] = []
         paid_now: dict[int, list[CommissionLine]] = {}  # an original distributed in this same batch
-        with _no_cycle_collection():
+        with cycle_collection.paused():
             for e in events:
                 original = named.get((e.integration_id, e.reverses_client_event_id or "")) if reverses(e.kind) else None
                 reversed_event = None
@@ -227,7 +211,7 @@ class CommissionBook:
         should_be: list[tuple[str, CommissionLine]] = []
         adjustments: list[EventLines] = []
         memo = self._shares.setdefault(project.id, {})
-        with _no_cycle_collection():
+        with cycle_collection.paused():
             for e in events:  # originals come before the refunds that name them (ids grow)
                 reversed_event = None
                 if e.reverses is not None:

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry, net_by_account
+from store import cycle_collection
 
 # House accounts are split in this many sub-accounts so concurrent transfers do not queue on one row (docs/ledger.md).
 HOUSE_SHARDS = 16
@@ -327,10 +328,11 @@ async def post_many(session: Poster, drafts: Sequence[EntryDraft]) -> BulkResult
     if not drafts:
         return BulkResult(0, 0)
     hashes: dict[str, bytes] = {}
-    for draft in drafts:
-        if draft.idempotency_key in hashes:
-            raise IdempotencyConflict("a batch names the same idempotency key twice")
-        hashes[draft.idempotency_key] = draft.content_hash()
+    with cycle_collection.paused():
+        for draft in drafts:
+            if draft.idempotency_key in hashes:
+                raise IdempotencyConflict("a batch names the same idempotency key twice")
+            hashes[draft.idempotency_key] = draft.content_hash()
     raw = await driver_of(session)
     try:
         async with raw.transaction():  # a savepoint inside the caller's transaction
@@ -361,10 +363,11 @@ async def _copy_batch(
     # few (a batch credits many accounts from a few), so checking them costs nothing per posting.
     deltas: dict[int, int] = {}
     pairs: set[tuple[int, str]] = set()
-    for draft in drafts:
-        for posting in draft.postings:
-            deltas[posting.account_id] = deltas.get(posting.account_id, 0) + posting.amount
-            pairs.add((posting.account_id, posting.currency))
+    with cycle_collection.paused():
+        for draft in drafts:
+            for posting in draft.postings:
+                deltas[posting.account_id] = deltas.get(posting.account_id, 0) + posting.amount
+                pairs.add((posting.account_id, posting.currency))
     cursor = await raw.execute("SELECT id, currency FROM accounts WHERE id = ANY(%s)", (list(deltas),))
     currencies = {account_id: currency.strip() for account_id, currency in await cursor.fetchall()}
     for account_id, currency in pairs:
@@ -391,28 +394,33 @@ async def _copy_batch(
         async with copy_cursor.copy(f"COPY journal_entries ({entry_columns}) FROM STDIN") as copy:
             for start in range(0, len(drafts), step):
                 lines = []
-                for entry_id, draft in zip(entry_ids[start : start + step], drafts[start : start + step], strict=True):
-                    day = days.get(draft.value_date) or days.setdefault(draft.value_date, draft.value_date.isoformat())
-                    kind = kinds.get(draft.kind) or kinds.setdefault(draft.kind, _copy_text(draft.kind))
-                    corrects = "\\N" if draft.corrects_entry_id is None else str(draft.corrects_entry_id)
-                    line = f"{entry_id}\t{_copy_text(draft.idempotency_key)}\t\\\\x{hashes[draft.idempotency_key].hex()}\t{kind}\t{day}\t{corrects}"
-                    if with_metadata:
-                        line += "\t" + _copy_text(json.dumps(draft.metadata))
-                    lines.append(line + "\n")
+                with cycle_collection.paused():
+                    for entry_id, draft in zip(
+                        entry_ids[start : start + step], drafts[start : start + step], strict=True
+                    ):
+                        day = days.get(draft.value_date) or days.setdefault(
+                            draft.value_date, draft.value_date.isoformat()
+                        )
+                        kind = kinds.get(draft.kind) or kinds.setdefault(draft.kind, _copy_text(draft.kind))
+                        corrects = "\\N" if draft.corrects_entry_id is None else str(draft.corrects_entry_id)
+                        line = f"{entry_id}\t{_copy_text(draft.idempotency_key)}\t\\\\x{hashes[draft.idempotency_key].hex()}\t{kind}\t{day}\t{corrects}"
+                        if with_metadata:
+                            line += "\t" + _copy_text(json.dumps(draft.metadata))
+                        lines.append(line + "\n")
                 await copy.write("".join(lines))
         async with copy_cursor.copy(
             "COPY postings (entry_id, account_id, amount, currency, value_date) FROM STDIN"
         ) as copy:
             for start in range(0, len(drafts), step):
-                await copy.write(
-                    "".join(
+                with cycle_collection.paused():
+                    chunk = "".join(
                         f"{entry_id}\t{p.account_id}\t{p.amount}\t{p.currency}\t{days[draft.value_date]}\n"
                         for entry_id, draft in zip(
                             entry_ids[start : start + step], drafts[start : start + step], strict=True
                         )
                         for p in draft.postings
                     )
-                )
+                await copy.write(chunk)
     moving = {account: delta for account, delta in deltas.items() if delta != 0}
     try:
         await raw.execute(

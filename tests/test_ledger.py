@@ -156,6 +156,10 @@ async def test_bulk_posting_keeps_the_rules_of_single_posting(clean: Stack) -> N
     with pytest.raises(ledger.IdempotencyConflict):
         async with clean.sessions.begin() as s:
             await ledger.post_many(s, changed)
+    async with clean.sessions.begin() as s:  # the single path recognises a bulk entry by its rows
+        assert (await ledger.post(s, drafts[7])).replayed
+        with pytest.raises(ledger.IdempotencyConflict):
+            await ledger.post(s, transfer("bonus:7", "bonus", TODAY, bank, wallets[7], 108, "USD"))
     overdraw = [transfer("claw:0", "clawback", TODAY, wallets[0], bank, 101, "USD")]
     with pytest.raises(ledger.InsufficientFunds):
         async with clean.sessions.begin() as s:

@@ -54,3 +54,7 @@ class BonusCreditResult(BaseModel):
     credited: int
     replayed: int
     total: MoneyModel
+
+
+class HoldSweep(BaseModel):
+    """A sweep of holds whose time ran out (the `holds-expiry` Schedule, every minute); fields may come later."""

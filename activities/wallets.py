@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.wallet_models import (
     BonusCreditInput,
     BonusCreditResult,
+    HoldSweep,
     MoneyModel,
     WalletTransferInput,
     WalletTransferResult,
@@ -171,3 +172,9 @@ class WalletActivities:
             batch_id=data.batch_id, credited=outcome.posted, replayed=outcome.replayed,
             total=MoneyModel(amount=total, currency=data.currency),
         )  # fmt: skip
+
+    @activity.defn(name="expire_holds")
+    async def expire_holds(self, data: HoldSweep) -> int:
+        """Voids the pending holds whose `expires_at` passed: the reserved amount becomes spendable again."""
+        async with self._sessions.begin() as session:
+            return await ledger.expire_holds(session, datetime.now(UTC))

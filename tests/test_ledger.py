@@ -12,6 +12,8 @@ from domain.ledger import Posting, UnbalancedEntry, transfer, validate_postings
 from store import ledger
 from tests.conftest import Stack
 from tests.ledger_fixtures import source, wallet
+from workers.schedules import HOLD_EXPIRY_SCHEDULE_ID, ensure_hold_expiry_schedule
+from workflows.hold_expiry import HoldExpiryWorkflow, HoldSweep
 
 TODAY = date(2026, 11, 22)
 
@@ -188,3 +190,22 @@ async def test_bulk_posting_keeps_awkward_keys_and_metadata_exactly(clean: Stack
         assert stored is not None and stored[1] == {"note": "tab\there \\ and\nnewline"}
         again = await ledger.post(s, draft)  # the single path finds the same entry by key and content
         assert again == ledger.PostedEntry(stored[0], replayed=True)
+
+
+async def test_the_expiry_schedule_releases_holds_whose_time_ran_out(clean: Stack) -> None:
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+        await ledger.post(s, transfer("fund", "fund", TODAY, bank, alice, 1_000, "USD"))
+        past, later = datetime.now(UTC) - timedelta(seconds=1), datetime.now(UTC) + timedelta(hours=1)
+        await ledger.place_hold(s, key="due", account_id=alice, amount=600, currency="USD", expires_at=past)
+        await ledger.place_hold(s, key="not-yet", account_id=alice, amount=300, currency="USD", expires_at=later)
+    await ensure_hold_expiry_schedule(clean.temporal, clean.settings)
+    described = await clean.temporal.get_schedule_handle(HOLD_EXPIRY_SCHEDULE_ID).describe()
+    assert described.schedule.spec.intervals[0].every == timedelta(minutes=1)
+    await clean.temporal.get_schedule_handle(HOLD_EXPIRY_SCHEDULE_ID).delete()
+    # What the Schedule starts each minute:
+    expired = await clean.temporal.execute_workflow(HoldExpiryWorkflow.run, HoldSweep(), id="sweep-test",
+                                                    task_queue=clean.settings.main_task_queue)  # fmt: skip
+    assert expired == 1
+    async with clean.sessions() as s:
+        assert (await ledger.balances(s, [alice]))[alice].available == 700  # only the hold not yet due remains

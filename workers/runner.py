@@ -31,6 +31,7 @@ from workflows.commissions import (
     CommissionPeriodWorkflow,
     CommissionRecalculationWorkflow,
 )
+from workflows.hold_expiry import HoldExpiryWorkflow
 from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkflow
 from workflows.loan_servicing import (
     CollectionsWorkflow,
@@ -61,6 +62,7 @@ WORKFLOWS: Sequence[type] = (
     CommissionPeriodWorkflow,
     CommissionCloseDueWorkflow,
     CommissionRecalculationWorkflow,
+    HoldExpiryWorkflow,
 )
 
 
@@ -143,6 +145,7 @@ def activity_functions(
         messaging.record_message_status,
         wallets.transfer_between_wallets,
         wallets.credit_bonuses,
+        wallets.expire_holds,
         payments.charge_for_topup,
         payments.credit_topup,
         payments.fail_operation,

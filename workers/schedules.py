@@ -1,9 +1,11 @@
-"""The Temporal Schedules the platform keeps: close of business daily at the market's local time. Created when a
-worker starts, updated when the configured time or time zone changed, so configuration stays the one truth."""
+"""The Temporal Schedules the platform keeps: close of business daily at the market's local time, and the sweep of
+expired holds every minute. Created when a worker starts, updated when the configured time or time zone changed,
+so configuration stays the one truth."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from temporalio.client import (
     Client,
@@ -11,6 +13,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
@@ -21,10 +24,12 @@ from temporalio.client import (
 
 from config import Settings
 from workflows.close_of_business import CobRunWorkflow, CobUntil
+from workflows.hold_expiry import HoldExpiryWorkflow, HoldSweep
 
 log = logging.getLogger("lendflow.schedules")
 
 COB_SCHEDULE_ID = "cob-daily"
+HOLD_EXPIRY_SCHEDULE_ID = "holds-expiry"
 
 
 def cob_schedule(settings: Settings) -> Schedule:
@@ -43,13 +48,31 @@ def cob_schedule(settings: Settings) -> Schedule:
 
 
 async def ensure_cob_schedule(client: Client, settings: Settings) -> None:
-    schedule = cob_schedule(settings)
+    await _ensure(client, COB_SCHEDULE_ID, cob_schedule(settings))
+    log.info("schedule %s at %s %s", COB_SCHEDULE_ID, settings.cob_time, settings.market_timezone)
+
+
+def hold_expiry_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            HoldExpiryWorkflow.run, HoldSweep(), id="holds-expiry-sweep", task_queue=settings.main_task_queue
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=1))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),  # a sweep still running covers the next
+    )
+
+
+async def ensure_hold_expiry_schedule(client: Client, settings: Settings) -> None:
+    await _ensure(client, HOLD_EXPIRY_SCHEDULE_ID, hold_expiry_schedule(settings))
+
+
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Created the first time, replaced after (a configuration change takes effect on the next worker start)."""
     try:
-        await client.create_schedule(COB_SCHEDULE_ID, schedule)
-        log.info("created schedule %s at %s %s", COB_SCHEDULE_ID, settings.cob_time, settings.market_timezone)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(COB_SCHEDULE_ID).update(replace)
+        await client.get_schedule_handle(schedule_id).update(replace)

@@ -12,7 +12,7 @@ from store.pii import PiiCipher
 from store.repositories import affiliate
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
-from workers.schedules import ensure_cob_schedule
+from workers.schedules import ensure_cob_schedule, ensure_hold_expiry_schedule
 from workflows.client import connect_temporal
 from workflows.commission_processes import ensure_project_processes
 
@@ -54,6 +54,7 @@ async def serve_workers(settings: Settings) -> None:
     workers = build_workers(client, settings, collaborators)
     if settings.cob_schedule_enabled:
         await ensure_cob_schedule(client, settings)
+        await ensure_hold_expiry_schedule(client, settings)
         await ensure_commission_processes(client, settings, collaborators)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,18 +11,16 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from config import Settings
+from workflows.client import ensure_schedule
 from workflows.close_of_business import CobRunWorkflow, CobUntil
 from workflows.hold_expiry import HoldExpiryWorkflow, HoldSweep
 
@@ -48,7 +46,7 @@ def cob_schedule(settings: Settings) -> Schedule:
 
 
 async def ensure_cob_schedule(client: Client, settings: Settings) -> None:
-    await _ensure(client, COB_SCHEDULE_ID, cob_schedule(settings))
+    await ensure_schedule(client, COB_SCHEDULE_ID, cob_schedule(settings))
     log.info("schedule %s at %s %s", COB_SCHEDULE_ID, settings.cob_time, settings.market_timezone)
 
 
@@ -63,16 +61,4 @@ def hold_expiry_schedule(settings: Settings) -> Schedule:
 
 
 async def ensure_hold_expiry_schedule(client: Client, settings: Settings) -> None:
-    await _ensure(client, HOLD_EXPIRY_SCHEDULE_ID, hold_expiry_schedule(settings))
-
-
-async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> None:
-    """Created the first time, replaced after (a configuration change takes effect on the next worker start)."""
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(schedule_id).update(replace)
+    await ensure_schedule(client, HOLD_EXPIRY_SCHEDULE_ID, hold_expiry_schedule(settings))

@@ -35,12 +35,8 @@ async def ensure_commission_processes(client, settings: Settings, collaborators:
     async with collaborators.session_factory() as session:
         found = await affiliate.projects(session)
     for project in found:
-        await ensure_project_processes(
-            client, project=project.code, accrual=project.accrual, period=project.period,
-            close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
-            batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
-            payout_confirm_wait_seconds=settings.payout_confirm_wait_seconds,
-        )  # fmt: skip
+        await ensure_project_processes(client, settings, project=project.code, accrual=project.accrual,
+                                       period=project.period)  # fmt: skip
 
 
 async def serve_workers(settings: Settings) -> None:

@@ -8,17 +8,16 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import WorkflowIDConflictPolicy
 
+from config import Settings
+from workflows.client import ensure_schedule
 from workflows.commissions import (
     CloseDueInput,
     CommissionCloseDueWorkflow,
@@ -52,33 +51,29 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str, 
     )
 
 
-async def ensure_project_processes(client: Client, *, project: str, accrual: str, period: str, close_time: str,
-                                   task_queue: str, batch_size: int, realtime_wait_seconds: float,
-                                   payout_confirm_wait_seconds: int) -> None:  # fmt: skip
-    schedule = close_schedule(project, period, close_time, task_queue, payout_confirm_wait_seconds)
-    try:
-        await client.create_schedule(close_schedule_id(project), schedule)
-    except ScheduleAlreadyRunningError:
-
-        async def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=schedule)
-
-        await client.get_schedule_handle(close_schedule_id(project)).update(replace)
+async def ensure_project_processes(client: Client, settings: Settings, *, project: str, accrual: str,
+                                   period: str) -> None:  # fmt: skip
+    task_queue = settings.main_task_queue
+    schedule = close_schedule(project, period, settings.commission_close_time, task_queue,
+                              settings.payout_confirm_wait_seconds)  # fmt: skip
+    await ensure_schedule(client, close_schedule_id(project), schedule)
     if accrual in ("realtime", "daily"):
         await client.start_workflow(
-            CommissionDistributorWorkflow.run,
-            DistributorInput(project=project, mode=accrual, batch_size=batch_size, wait_seconds=realtime_wait_seconds),
+            CommissionDistributorWorkflow.run, _distributor_input(settings, project, accrual),
             id=distributor_workflow_id(project), task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )  # fmt: skip
 
 
-async def nudge_distributor(client: Client, *, project: str, task_queue: str, batch_size: int,
-                            realtime_wait_seconds: float) -> None:  # fmt: skip
+async def nudge_distributor(client: Client, settings: Settings, project: str) -> None:
     """New events arrived: a real-time distributor takes them now instead of at its next look (and is started if it
     was not running: signal-with-start)."""
     await client.start_workflow(
-        CommissionDistributorWorkflow.run,
-        DistributorInput(project=project, mode="realtime", batch_size=batch_size, wait_seconds=realtime_wait_seconds),
-        id=distributor_workflow_id(project), task_queue=task_queue, start_signal="events_arrived",
+        CommissionDistributorWorkflow.run, _distributor_input(settings, project, "realtime"),
+        id=distributor_workflow_id(project), task_queue=settings.main_task_queue, start_signal="events_arrived",
     )  # fmt: skip
+
+
+def _distributor_input(settings: Settings, project: str, mode: str) -> DistributorInput:
+    return DistributorInput(project=project, mode=mode, batch_size=settings.commission_batch_size,
+                            wait_seconds=settings.commission_realtime_wait_seconds)  # fmt: skip

@@ -136,11 +136,7 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
     if result.accepted and project.accrual == "realtime":
         await db.commit()
         try:
-            settings = resources.settings
-            await nudge_distributor(
-                await resources.temporal(), project=project.code, task_queue=settings.main_task_queue,
-                batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
-            )  # fmt: skip
+            await nudge_distributor(await resources.temporal(), resources.settings, project.code)
         except RPCError:
             log.warning("the distributor of %s was not nudged; it looks on its own shortly", project.code)
     return result

@@ -91,13 +91,8 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
     await audit.record("project.add", target_type="project", target_id=str(project.id),
                        details=body.model_dump(mode="json"))  # fmt: skip
     await db.commit()
-    settings = resources.settings
-    await ensure_project_processes(
-        temporal, project=project.code, accrual=project.accrual, period=project.period,
-        close_time=settings.commission_close_time, task_queue=settings.main_task_queue,
-        batch_size=settings.commission_batch_size, realtime_wait_seconds=settings.commission_realtime_wait_seconds,
-        payout_confirm_wait_seconds=settings.payout_confirm_wait_seconds,
-    )  # fmt: skip
+    await ensure_project_processes(temporal, resources.settings, project=project.code, accrual=project.accrual,
+                                   period=project.period)  # fmt: skip
     return _project_view(project)
 
 

@@ -37,6 +37,7 @@ from activities.origination_models import (
     LinkCard,
     MessageRef,
     Notify,
+    PayoutCase,
     PostbackInput,
     RecordReview,
     SendCode,
@@ -236,7 +237,11 @@ class OriginationActivities:
             )  # fmt: skip
             decision = decide(terms, rules, facts)
             record = self._decision_record(decision, rules_version=None if rule_set is None else rule_set.version)
-            offer = self._offer(terms, decision.principal, app) if decision.outcome is Outcome.APPROVE else None
+            offer = (
+                await self._offer(session, terms, decision.principal, app)
+                if decision.outcome is Outcome.APPROVE
+                else None
+            )
             await applications.record_decision(session, app.id, decision=record, offer=offer)
             if decision.outcome is not Outcome.REJECT:  # a rejection is written by end_application
                 status = "offered" if decision.outcome is Outcome.APPROVE else "manual_review"
@@ -250,12 +255,16 @@ class OriginationActivities:
                 "rules_version": rules_version, "borrower_reasons": list(decision.borrower_reasons),
                 "staff_reasons": list(decision.staff_reasons)}  # fmt: skip
 
-    @staticmethod
-    def _offer(terms: ProductTerms, principal: int, app: applications.Application) -> dict[str, object]:
-        offer = quote(terms, principal, app.term_days, datetime.now(UTC).date())
+    async def _offer(
+        self, session: AsyncSession, terms: ProductTerms, principal: int, app: applications.Application
+    ) -> dict[str, object]:
+        """The offer as the loan would be booked now: from the market's open business date, as `book_loan` does."""
+        start = await open_business_date(session, self._book.timezone)
+        offer = quote(terms, principal, app.term_days, start)
         return {"principal": principal, "currency": app.currency, "term_days": app.term_days,
                 "interest": offer.interest, "fees": offer.fees, "total_due": offer.total_due,
-                "due_date": offer.due_date.isoformat(), "apr": format(offer.apr, "f")}  # fmt: skip
+                "start_date": start.isoformat(), "due_date": offer.due_date.isoformat(),
+                "apr": format(offer.apr, "f")}  # fmt: skip
 
     @staticmethod
     def _result(decision: Decision, app: applications.Application, terms: ProductTerms) -> DecisionResult:
@@ -289,7 +298,7 @@ class OriginationActivities:
             )  # fmt: skip
             record = self._decision_record(decision, rules_version=earlier.get("rules_version"),
                                            by=f"staff:{review.staff_id}")  # fmt: skip
-            offer = self._offer(terms, principal, app) if approve else None
+            offer = await self._offer(session, terms, principal, app) if approve else None
             await applications.record_decision(session, app.id, decision=record, offer=offer)
             if approve:
                 await applications.set_status(session, app.id, "offered")
@@ -307,7 +316,7 @@ class OriginationActivities:
             assert product is not None and app.offer is not None
             document = render_agreement(AgreementFacts(
                 data.application_id, person.full_name, product.name, version, terms, int(app.offer["principal"]),
-                app.term_days, datetime.now(UTC).date(),
+                app.term_days, await open_business_date(session, self._book.timezone),
             ))  # fmt: skip
             await agreements.create_agreement(session, app.id, document, document_hash(document))
 
@@ -389,6 +398,9 @@ class OriginationActivities:
 
     @activity.defn(name="request_disbursement")
     async def request_disbursement(self, data: DisbursementRequest) -> DisbursementOutcome:
+        """Asks the provider to pay under the attempt's idempotency key: asked again (a retry, or reconciling a
+        payout the provider has no record of), the provider answers with the same payout or makes the one it never
+        received. The reference it gives is recorded, so callbacks are matched to it and staff see it."""
         async with self._sessions.begin() as session:
             app = await self._application(session, data.application_id)
             card = await loans.card(session, uuid.UUID(data.card_id))
@@ -403,14 +415,19 @@ class OriginationActivities:
             return DisbursementOutcome(status="failed", failure_code=declined.code)
         except PaymentProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
+        async with self._sessions.begin() as session:
+            await applications.record_payout_request(session, app.id, data.attempt, paid.reference)
         return DisbursementOutcome(status="processing", reference=paid.reference)
 
     @activity.defn(name="disbursement_status")
     async def disbursement_status(self, data: DisbursementOutcome) -> DisbursementOutcome:
-        """Asked when the provider's callback is late: its own record of the payout decides."""
+        """Asked when the provider's callback is late: its own record of the payout decides. A payout the provider
+        has no record of is `unknown`: the workflow resolves it, it is not an error to retry."""
         assert data.reference is not None
         try:
             found = await self._payments.payout_status(data.reference)
+        except PaymentDeclined:
+            return DisbursementOutcome(status="unknown", reference=data.reference)
         except PaymentProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
         status = {"paid": "paid", "failed": "failed", "canceled": "failed"}.get(found.status, "pending")
@@ -419,15 +436,28 @@ class OriginationActivities:
 
     @activity.defn(name="cancel_disbursement")
     async def cancel_disbursement(self, data: DisbursementOutcome) -> DisbursementOutcome:
-        """The last resort for a payout nobody confirms: cancel it at the provider, so it cannot land after the
-        application has ended. A payout that was paid meanwhile cannot be cancelled and says so."""
+        """Cancels a payout nobody confirms at the provider, so it cannot land after the application has ended. A
+        payout that was paid meanwhile cannot be cancelled and says so; one the provider does not know is `unknown`."""
         assert data.reference is not None
         try:
             found = await self._payments.cancel_payout(data.reference)
+        except PaymentDeclined:
+            return DisbursementOutcome(status="unknown", reference=data.reference)
         except PaymentProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
         status = {"paid": "paid", "failed": "failed", "canceled": "canceled"}.get(found.status, "pending")
         return DisbursementOutcome(status=status, reference=data.reference)
+
+    @activity.defn(name="set_payout_case")
+    async def set_payout_case(self, data: PayoutCase) -> None:
+        """Opens (or closes) a case for staff on a payout the workflow cannot settle by itself; audited."""
+        async with self._sessions.begin() as session:
+            await applications.set_payout_case(session, uuid.UUID(data.application_id), data.case)
+            action = "application.payout_case_opened" if data.case else "application.payout_case_closed"
+            await record_audit(session, Actor("system", label="origination"),
+                               AuditEntry(action, "application", data.application_id,
+                                          details={"case": data.case, "reference": data.reference}),
+                               AuditContext())  # fmt: skip
 
     @activity.defn(name="book_loan")
     async def book_loan(self, data: BookLoan) -> BookedLoan:
@@ -511,7 +541,10 @@ class OriginationActivities:
             person = await applications.applicant(session, self._cipher, app.id)
             offer = app.offer or {}
             amount = _money(int(offer.get("principal", app.principal)), app.currency)
-            body = TEMPLATES[data.template].format(amount=amount, due_date=offer.get("due_date", ""))
+            # Once funded, the loan's own due date (its schedule starts on the business date it was booked on).
+            loan = await loans.loan_for_application(session, app.id) if data.template == "funded" else None
+            due_date = loan.due_date.isoformat() if loan is not None else offer.get("due_date", "")
+            body = TEMPLATES[data.template].format(amount=amount, due_date=due_date)
             key = f"{data.application_id}:{data.template}"
             ids = [await messages.create_message(session, self._cipher, channel="sms", to=person.phone, body=body,
                                                  purpose=f"application_{data.template}",

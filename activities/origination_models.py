@@ -25,6 +25,10 @@ class OriginationTimings(BaseModel):
     card_wait_seconds: int = 86400
     disbursement_wait_seconds: int = 3600
     disbursement_attempts: int = 3
+    # After the first wait for the provider's callback, its record is polled this many times, the wait doubling up
+    # to `payout_poll_max_seconds`, before the payout is cancelled or handed to staff.
+    payout_status_polls: int = 6
+    payout_poll_max_seconds: int = 6 * 3600
     provider_attempts: int = 3  # tries of one bureau or scoring call before falling back
     postback_retry_seconds: int = 60  # first retry of a refused CPA postback; it doubles up to an hour
     message_send_attempts: int = 5
@@ -141,9 +145,34 @@ class DisbursementRequest(BaseModel):
 
 
 class DisbursementOutcome(BaseModel):
-    status: str  # processing | paid | failed | pending
+    # processing | paid | failed | pending | canceled | unknown (the provider has no record of the payout)
+    status: str
     reference: str | None = None
     failure_code: str | None = None
+
+
+class PayoutCase(BaseModel):
+    """Staff's view of a payout the workflow could not settle by itself (`case` None closes it)."""
+
+    application_id: str
+    case: str | None  # unknown_at_provider | unconfirmed
+    reference: str | None = None
+
+
+class PayoutResolution(BaseModel):
+    """A staff member's command for a payout in flight: ask the provider again (`reconcile`), ask it to pay again
+    under the same idempotency key (`retry`), or cancel it at the provider (`cancel`)."""
+
+    action: str  # reconcile | retry | cancel
+    staff_id: str
+    reason: str
+
+
+class PayoutResolutionResult(BaseModel):
+    action: str
+    status: str  # what the provider says now: paid | failed | pending | canceled | unknown | processing
+    reference: str | None = None
+    application_status: str
 
 
 class DisbursementSignal(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from api import health
 from api.applications import borrower as borrower_applications
+from api.applications import payouts as staff_payouts
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.dev import outbox
@@ -86,6 +87,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(bureau_webhooks.router)
     app.include_router(borrower_applications.router)
     app.include_router(staff_applications.router)
+    app.include_router(staff_payouts.router)
     app.include_router(staff_underwriting.router)
     app.include_router(staff_customers.router)
     app.include_router(borrower_loans.router)

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     card_wait_seconds: int = 86400
     disbursement_wait_seconds: int = 3600
     disbursement_attempts: int = 3
+    payout_status_polls: int = 6  # polls of the provider's record (the wait doubling) before cancel or a staff case
+    payout_poll_max_seconds: int = 6 * 3600
     provider_attempts: int = 3  # tries of one bureau or scoring call before the fallback
     postback_retry_seconds: int = 60  # first retry of a refused CPA postback (doubling up to an hour)
 

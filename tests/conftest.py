@@ -88,6 +88,8 @@ def settings(database_url: str) -> Settings:
         card_wait_seconds=120,
         disbursement_wait_seconds=5,
         disbursement_attempts=2,
+        payout_status_polls=2,
+        payout_poll_max_seconds=5,
         provider_attempts=2,
         postback_retry_seconds=1,
         data_dir=Path("/nonexistent"),

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from domain.lending.engine import (
@@ -20,7 +20,8 @@ from domain.lending.engine import (
     project_nights,
     state_as_of,
 )
-from domain.lending.products import AfterDue, Caps, Fine, ProductTerms
+from domain.lending.products import AfterDue, Caps, Fine, Frequency, ProductInvalid, ProductTerms, RepaymentKind
+from domain.lending.profiles import PROFILES, hold_to_profile
 from domain.lending.schedule import quote, rounded
 
 START = date(2026, 1, 5)
@@ -130,3 +131,64 @@ def test_projected_nights_are_the_engine_each_morning(
         assert {c: posted[c] for c in ACCRUING} == {c: morning.accrued[c] for c in ACCRUING}
         assert (night.status, night.days_past_due, night.next_due_date) == (
             morning.status, morning.days_past_due, morning.next_due_date)  # fmt: skip
+
+
+def _profile_terms(draw: st.DrawFn, profile: str) -> ProductTerms:
+    """A product a lender could configure under `profile` (held to it, so its caps are the profile's)."""
+    repayment = draw(st.sampled_from(list(RepaymentKind)))
+    frequency = None if repayment is RepaymentKind.SINGLE else draw(st.sampled_from(list(Frequency)))
+    ceiling = Decimal("0.008") if profile == "uk_fca_hcstc" else Decimal("0.01")
+    rate = draw(st.decimals(min_value=Decimal("0.0001"), max_value=ceiling, places=4))
+    fee_percent = draw(st.sampled_from([Decimal(0), Decimal(1), Decimal(5)]))
+    term_min = draw(st.integers(7, 60))
+    terms = ProductTerms(
+        "GBP", 5_000, 200_000, 100, term_min, draw(st.integers(term_min, 365)), rate, repayment=repayment,
+        frequency=frequency, origination_fee_percent=fee_percent,
+    )  # fmt: skip
+    try:
+        return hold_to_profile(terms, profile, date(2026, 1, 1))
+    except ProductInvalid:
+        assume(False)
+        raise
+
+
+@st.composite
+def profile_loans(draw: st.DrawFn) -> tuple[ProductTerms, int, int]:
+    terms = _profile_terms(draw, draw(st.sampled_from(sorted(PROFILES))))
+    principal = draw(st.integers(0, (terms.principal_max - terms.principal_min) // 100)) * 100 + terms.principal_min
+    return terms, principal, draw(st.integers(terms.term_min_days, terms.term_max_days))
+
+
+@settings(max_examples=120, deadline=None)
+@given(profile_loans())
+def test_a_quote_within_a_profile_stays_within_its_caps_and_is_the_loan_repaid_on_schedule(
+    loan_terms: tuple[ProductTerms, int, int],
+) -> None:
+    terms, principal, term = loan_terms
+    offer = quote(terms, principal, term, START)
+    caps = terms.caps
+    cost = offer.interest + offer.fees
+    if caps.total_cost_share is not None:
+        assert cost <= caps.total_cost_share * principal
+    assert caps.daily_cost_share is not None
+    assert offer.interest <= rounded(caps.daily_cost_share * principal * term)
+    loan = SignedLoan(terms, principal, START, offer.schedule)
+    payments = [Repayment(i.due_date, i.total, seq=n) for n, i in enumerate(offer.schedule)]
+    cumulative = {"interest": 0, "fees": 0}
+    previous = START
+    for instalment in offer.schedule:
+        cumulative["interest"] += instalment.interest
+        cumulative["fees"] += instalment.fees
+        # Every morning up to a due date, the loan owes what the schedule says it will have accrued by then at most.
+        for day in sorted({previous, previous + (instalment.due_date - previous) // 2, instalment.due_date}):
+            state = state_as_of(loan, payments, day)
+            assert state.accrued[Component.INTEREST] <= cumulative["interest"]
+            assert state.status in ("active", "repaid")
+        state = state_as_of(loan, payments, instalment.due_date)
+        assert state.accrued[Component.INTEREST] == cumulative["interest"]
+        assert state.accrued[Component.FEES] == cumulative["fees"]
+        assert state.days_past_due == 0
+        previous = instalment.due_date
+    final = state_as_of(loan, payments, offer.due_date)
+    assert final.status == "repaid" and final.overpayment == 0
+    assert sum(final.paid.values()) == offer.total_due

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.products.schemas import TermsBody
 from domain.fx import FxRate
-from domain.lending.profiles import hold_to_profile
+from services import products as product_service
+from services.products import VersionDraft
 from store.repositories import products as product_store
 from store.repositories import wallets as wallet_store
 
@@ -39,10 +40,9 @@ async def ensure_demo_data(session_factory: async_sessionmaker[AsyncSession]) ->
         if not any(p.code == "payday-gb" for p in await product_store.products(session)):
             product = await product_store.add_product(session, code="payday-gb", name="Payday (UK)", currency="GBP")
             assert product is not None
-            hold_to_profile(DEMO_PAYDAY.to_terms("GBP"), "uk_fca_hcstc", SINCE.date())
-            await product_store.add_version(
-                session, product_id=product.id, valid_from=SINCE, terms=DEMO_PAYDAY.model_dump(mode="json"),
-                profile="uk_fca_hcstc", min_repaid_loans=0, max_repaid_loans=None,
-            )  # fmt: skip
+            # Through the same service as staff's versions: checked, and stored with the profile's caps.
+            await product_service.add_version(session, product.id, VersionDraft(
+                valid_from=SINCE, terms=DEMO_PAYDAY.model_dump(mode="json"), profile="uk_fca_hcstc",
+            ))  # fmt: skip
             created.append("credit product 'payday-gb' (0.8% a day, FCA profile)")
     return created

@@ -162,7 +162,8 @@ def origination_activities(origination: OriginationActivities) -> list[Any]:
         origination.request_score, origination.decide_application, origination.escalate_review,
         origination.record_review, origination.prepare_agreement, origination.send_signing_code,
         origination.verify_signing_code, origination.link_card, origination.request_disbursement,
-        origination.disbursement_status, origination.cancel_disbursement, origination.book_loan,
+        origination.disbursement_status, origination.cancel_disbursement, origination.set_payout_case,
+        origination.book_loan,
         origination.end_application, origination.notify_borrower, origination.send_cpa_postback,
     ]  # fmt: skip
 

@@ -7,6 +7,7 @@ import logging
 import signal
 
 from config import Settings
+from providers.payments.fake_payments import FakePayments
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
 from store.repositories import affiliate
@@ -48,6 +49,10 @@ async def serve_workers(settings: Settings) -> None:
         make_session_factory(engine), PiiCipher(settings.pii_key), build_providers(settings)
     )
     workers = build_workers(client, settings, collaborators)
+    if isinstance(collaborators.providers.payments, FakePayments):
+        owed = await collaborators.providers.payments.resume_deliveries()
+        if owed:
+            log.info("fake payments: delivering %d callbacks owed from before the restart", owed)
     if settings.cob_schedule_enabled:
         await ensure_cob_schedule(client, settings)
         await ensure_hold_expiry_schedule(client, settings)

@@ -10,6 +10,7 @@ defined end, and staff can cancel at any step before money is in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -42,6 +43,9 @@ with workflow.unsafe.imports_passed_through():
         MessageRef,
         Notify,
         OriginationTimings,
+        PayoutCase,
+        PayoutResolution,
+        PayoutResolutionResult,
         PostbackInput,
         RecordReview,
         ReviewDecision,
@@ -62,6 +66,8 @@ __all__ = [
     "LoanApplicationInput",
     "LoanApplicationWorkflow",
     "OriginationTimings",
+    "PayoutResolution",
+    "PayoutResolutionResult",
     "ReviewDecision",
     "ScoreSignal",
     "SignAttempt",
@@ -76,6 +82,7 @@ PROVIDER_RETRY = RetryPolicy(
 )  # fmt: skip
 # A payout failure these codes name may pass with a fresh attempt; any other (account closed, ...) will not.
 RETRYABLE_PAYOUT_FAILURES = frozenset({"could_not_process", "insufficient_funds", "provider_unavailable"})
+PAYOUT_ACTIONS = frozenset({"reconcile", "retry", "cancel"})
 # Before the payout is asked for, a cancellation compensates cleanly; once asked, money may be in flight.
 CANCELLABLE = frozenset({"received", "checking", "manual_review", "offered", "awaiting_signature", "awaiting_card"})
 
@@ -127,6 +134,11 @@ class LoanApplicationWorkflow:
         self._cancel: CancelRequest | None = None
         self._data = LoanApplicationInput(application_id="")
         self._lock = asyncio.Lock()  # one sign attempt or card link at a time
+        # Staff commands for the payout in flight: taken by the process loop, answered back to the update.
+        self._payout_in_flight = False
+        self._payout_command: PayoutResolution | None = None
+        self._payout_answer: PayoutResolutionResult | None = None
+        self._payout_lock = asyncio.Lock()
 
     # --- what callers see and say ---------------------------------------------------------------------------------
 
@@ -254,6 +266,25 @@ class LoanApplicationWorkflow:
     @link_card.validator
     def _validate_link_card(self, card: CardLink) -> None:
         self._require("awaiting_card")
+
+    @workflow.update(name="resolve_payout")
+    async def resolve_payout(self, command: PayoutResolution) -> PayoutResolutionResult:
+        """A staff member reconciles, retries or cancels the payout in flight; answers what the provider says now."""
+        async with self._payout_lock:
+            self._payout_command = command
+            await workflow.wait_condition(lambda: self._payout_answer is not None or not self._payout_in_flight)
+            answer = self._payout_answer or PayoutResolutionResult(
+                action=command.action, status="settled", application_status=self._status
+            )
+            self._payout_answer, self._payout_command = None, None
+            return answer
+
+    @resolve_payout.validator
+    def _validate_resolve_payout(self, command: PayoutResolution) -> None:
+        if command.action not in PAYOUT_ACTIONS:
+            raise ApplicationError(f"action must be one of {sorted(PAYOUT_ACTIONS)}", type="validation_error")
+        if not self._payout_in_flight:
+            raise ApplicationError(f"the application is {self._status}: no payout is in flight", type="conflict")
 
     @workflow.update(name="cancel")
     async def cancel(self, request: CancelRequest) -> ApplicationState:
@@ -405,6 +436,14 @@ class LoanApplicationWorkflow:
             workflow.logger.warning("could not send %s to the borrower of %s", template, self._data.application_id)
 
     async def _disburse(self, timings: OriginationTimings) -> ApplicationState:
+        # Staff commands on the payout are taken from here until the loan is booked or the application ends.
+        self._payout_in_flight = True
+        try:
+            return await self._disburse_attempts(timings)
+        finally:
+            self._payout_in_flight = False
+
+    async def _disburse_attempts(self, timings: OriginationTimings) -> ApplicationState:
         assert self._card is not None and self._card.card_id is not None
         failure = "not_confirmed"
         for attempt in range(1, timings.disbursement_attempts + 1):
@@ -416,7 +455,7 @@ class LoanApplicationWorkflow:
                 failure = "provider_unavailable"
                 continue
             assert isinstance(asked, DisbursementOutcome)
-            outcome = asked if asked.status == "failed" else await self._payout_outcome(asked, timings)
+            outcome = asked if asked.status == "failed" else await self._payout_outcome(asked, timings, attempt)
             if outcome.status == "paid":
                 return await self._book(outcome)
             failure = outcome.failure_code or "not_confirmed"
@@ -426,9 +465,140 @@ class LoanApplicationWorkflow:
         await self._notify("failed")
         return self.state()
 
-    async def _payout_outcome(self, asked: DisbursementOutcome, timings: OriginationTimings) -> DisbursementOutcome:
-        """The provider's callback; if it is late, the provider's own record; if that is still pending after a
-        second wait, the payout is cancelled so it cannot land once the application has ended."""
+    async def _payout_outcome(
+        self, asked: DisbursementOutcome, timings: OriginationTimings, attempt: int
+    ) -> DisbursementOutcome:
+        if not workflow.patched("payout-reconciliation"):
+            return await self._payout_outcome_before_reconciliation(asked, timings)
+        return await self._reconciled_payout(asked, timings, attempt)
+
+    async def _reconciled_payout(
+        self, asked: DisbursementOutcome, timings: OriginationTimings, attempt: int
+    ) -> DisbursementOutcome:
+        """The provider's callback; while it is late, the provider's record, polled with a doubling wait. A payout
+        the provider has no record of is asked for again under the same idempotency key (it pays once). When the
+        polls run out the payout is cancelled at the provider; if even that cannot settle it, staff get a case and
+        the payout waits for them (reconcile, retry, cancel) or for the provider's word, never failing silently."""
+        wait, polls, case = timings.disbursement_wait_seconds, 0, None
+        while True:
+            reference = asked.reference or ""
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda ref=reference: ref in self._payout_words or self._payout_command is not None,  # type: ignore[misc]
+                    timeout=None if case else timedelta(seconds=wait),
+                )
+            if reference in self._payout_words:
+                word = self._payout_words[reference]
+                await self._payout_case(None, reference, case)
+                return DisbursementOutcome(status="paid" if word.status in ("paid", "succeeded") else "failed",
+                                           reference=reference, failure_code=word.failure_code)  # fmt: skip
+            command, self._payout_command = self._payout_command, None
+            if command is not None:
+                settled, asked, case = await self._staff_payout_command(command, asked, attempt, case)
+                if settled is not None:
+                    return settled
+                if command.action == "retry":
+                    wait, polls = timings.disbursement_wait_seconds, 0
+                continue
+            polls += 1
+            found = await self._payout_status(asked)
+            if found.status in ("paid", "failed"):
+                return found
+            if found.status == "unknown" and polls < timings.payout_status_polls:
+                asked = await self._ask_payout_again(asked, attempt)
+                if asked.status == "failed":
+                    return asked
+                continue
+            if polls < timings.payout_status_polls:
+                wait = min(wait * 2, timings.payout_poll_max_seconds)
+                continue
+            cancelled = await self._cancel_payout(asked)
+            if cancelled.status == "paid":
+                return cancelled
+            if cancelled.status in ("canceled", "failed"):
+                return DisbursementOutcome(status="failed", reference=reference, failure_code="not_confirmed")
+            case = "unknown_at_provider" if cancelled.status == "unknown" else "unconfirmed"
+            await self._payout_case(case, reference, None)
+
+    async def _staff_payout_command(
+        self, command: PayoutResolution, asked: DisbursementOutcome, attempt: int, case: str | None
+    ) -> tuple[DisbursementOutcome | None, DisbursementOutcome, str | None]:
+        """(the payout's end if the command settled it, the payout now in flight, the open case)."""
+        reference = asked.reference or ""
+        settled: DisbursementOutcome | None = None
+        if command.action == "reconcile":
+            found = await self._payout_status(asked)
+            status = found.status
+            if found.status in ("paid", "failed"):
+                settled = found
+            elif found.status == "unknown" and case != "unknown_at_provider":
+                case = "unknown_at_provider"
+                await self._payout_case(case, reference, None)
+        elif command.action == "retry":
+            asked = await self._ask_payout_again(asked, attempt)
+            status = asked.status
+            if asked.status == "failed":
+                settled = asked
+            else:
+                await self._payout_case(None, asked.reference, case)
+                case = None
+        else:
+            cancelled = await self._cancel_payout(asked)
+            status = cancelled.status
+            if cancelled.status == "paid":
+                settled = cancelled
+            elif cancelled.status != "pending":
+                settled = DisbursementOutcome(status="failed", reference=reference, failure_code="cancelled_by_staff")
+        if settled is not None:
+            await self._payout_case(None, reference, case)
+        self._payout_answer = PayoutResolutionResult(
+            action=command.action, status=status, reference=asked.reference,
+            application_status="disbursing" if settled is None else ("disbursed" if settled.status == "paid" else
+                                                                     "failed"),
+        )  # fmt: skip
+        return settled, asked, case
+
+    async def _payout_status(self, asked: DisbursementOutcome) -> DisbursementOutcome:
+        try:
+            found = await _act("disbursement_status", asked, DisbursementOutcome, PROVIDER_RETRY)
+        except ActivityError:
+            return asked.model_copy(update={"status": "pending"})
+        assert isinstance(found, DisbursementOutcome)
+        return found
+
+    async def _ask_payout_again(self, asked: DisbursementOutcome, attempt: int) -> DisbursementOutcome:
+        """The same attempt, so the same idempotency key: the provider pays at most once whatever it remembers."""
+        assert self._card is not None and self._card.card_id is not None
+        try:
+            again = await _act("request_disbursement", DisbursementRequest(
+                application_id=self._data.application_id, card_id=self._card.card_id, attempt=attempt,
+            ), DisbursementOutcome, PROVIDER_RETRY)  # fmt: skip
+        except ActivityError:
+            return asked
+        assert isinstance(again, DisbursementOutcome)
+        return again
+
+    async def _cancel_payout(self, asked: DisbursementOutcome) -> DisbursementOutcome:
+        try:
+            cancelled = await _act("cancel_disbursement", asked, DisbursementOutcome, PROVIDER_RETRY)
+        except ActivityError:
+            return asked.model_copy(update={"status": "pending"})
+        assert isinstance(cancelled, DisbursementOutcome)
+        return cancelled
+
+    async def _payout_case(self, case: str | None, reference: str | None, open_case: str | None) -> None:
+        """Opens a case (or closes the open one; closing when none is open writes nothing)."""
+        if case is None and open_case is None:
+            return
+        await _act("set_payout_case", PayoutCase(application_id=self._data.application_id, case=case,
+                                                 reference=reference))  # fmt: skip
+
+    async def _payout_outcome_before_reconciliation(
+        self, asked: DisbursementOutcome, timings: OriginationTimings
+    ) -> DisbursementOutcome:
+        """Workflows started before payout reconciliation (`workflow.patched("payout-reconciliation")`): the
+        callback; if late, the provider's record; if still pending after a second wait, the payout is cancelled.
+        Remove once no application that started before 2026-11-29 is still disbursing (docs/origination.md)."""
         reference = asked.reference or ""
         for _ in range(2):
             try:

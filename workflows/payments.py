@@ -49,21 +49,23 @@ async def _step(name: str, data: object, result_type: type, retry: RetryPolicy =
 
 class _AwaitsProvider:
     """Shared by both workflows: the provider's callback arrives as a signal, possibly more than once. (Each
-    workflow declares the signal itself; this holds what it received.)"""
+    workflow declares the signal itself; this holds what it received, per provider reference: only the word about
+    the operation's own reference counts, whatever else reaches the workflow.)"""
 
     def __init__(self) -> None:
-        self._word: ProviderSignal | None = None
+        self._words: dict[str, ProviderSignal] = {}
 
     def _hear(self, event: ProviderSignal) -> None:
-        if self._word is None:  # the first final word wins; duplicates and late ones change nothing
-            self._word = event
+        # The first final word about a reference wins; duplicates and late ones change nothing.
+        self._words.setdefault(event.reference, event)
 
-    async def _await_word(self, seconds: int) -> ProviderSignal | None:
+    async def _await_word(self, seconds: int, reference: str | None) -> ProviderSignal | None:
+        key = reference or ""
         try:
-            await workflow.wait_condition(lambda: self._word is not None, timeout=timedelta(seconds=seconds))
+            await workflow.wait_condition(lambda: key in self._words, timeout=timedelta(seconds=seconds))
         except TimeoutError:
             return None
-        return self._word
+        return self._words[key]
 
 
 @workflow.defn(name="Topup")
@@ -82,7 +84,7 @@ class TopupWorkflow(_AwaitsProvider):
         assert isinstance(charged, ProviderOutcome)
         if charged.status == "failed":
             return await self._fail(data.operation_id, charged.failure_code or "declined")
-        word = await self._await_word(data.confirm_wait_seconds)
+        word = await self._await_word(data.confirm_wait_seconds, charged.reference)
         # No callback in time: the charge's own answer decides (a webhook endpoint may be misconfigured).
         confirmed = (word.status if word is not None else charged.status) in CONFIRMED
         if not confirmed:
@@ -132,7 +134,7 @@ class PayoutWorkflow(_AwaitsProvider):
         assert isinstance(requested, ProviderOutcome)
         if requested.status == "failed":
             return await self._release(data.operation_id, requested.failure_code or "declined")
-        word = await self._await_word(data.confirm_wait_seconds)
+        word = await self._await_word(data.confirm_wait_seconds, requested.reference)
         if word is None:
             # No callback in time: ask the provider (and cancel a payout still pending) before releasing the hold,
             # so a payout that did go out is never left with its money back in the wallet.

@@ -46,6 +46,7 @@ class OfferView(BaseModel):
     interest: int
     fees: int
     total_due: int
+    start_date: date | None = None  # the business date the loan starts on if paid out today (older offers lack it)
     due_date: date
     apr: str
 

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from api.dependencies import CurrentUser, Db
+from api.dependencies import CurrentUser, Db, Resources
 from api.money import Amount
 from api.problems import Problem
 from api.products.schemas import InstalmentView, OfferList, OfferView, QuoteRequest, QuoteView, TermsBody
 from domain.lending.products import ProductInvalid, SegmentRule
 from domain.lending.schedule import quote
 from store.repositories import products as product_store
+from store.repositories.servicing import open_business_date
 
 router = APIRouter(prefix="/v1", tags=["products and quotes"])
 
@@ -40,15 +41,17 @@ async def offers(user: CurrentUser, db: Db) -> OfferList:
 
 
 @router.post("/quotes", response_model=QuoteView)
-async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db) -> QuoteView:
+async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db, resources: Resources) -> QuoteView:
+    """The loan as it would start on the market's open business date (the date `book_loan` gives it)."""
     now = datetime.now(UTC)
     product = await product_store.product(db, body.product_id)
     version = None if product is None else await product_store.version_in_force(db, body.product_id, now)
     if product is None or version is None:
         raise Problem(404, "not_found", "no such product on offer")
     terms = TermsBody.model_validate(version.terms).to_terms(product.currency)
+    start = await open_business_date(db, resources.settings.market_timezone)
     try:
-        offer = quote(terms, body.principal, body.term_days, now.date())
+        offer = quote(terms, body.principal, body.term_days, start)
     except ProductInvalid as invalid:
         raise Problem(
             422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
@@ -58,7 +61,7 @@ async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db) -> QuoteView
         product_id=product.id, product_version=version.version,
         principal=Amount(amount=offer.principal, currency=currency), interest=Amount(amount=offer.interest, currency=currency),
         fees=Amount(amount=offer.fees, currency=currency), total_due=Amount(amount=offer.total_due, currency=currency),
-        due_date=offer.due_date, apr=format(offer.apr, "f"), daily_rate=format(offer.daily_rate, "f"),
+        start_date=offer.start, due_date=offer.due_date, apr=format(offer.apr, "f"), daily_rate=format(offer.daily_rate, "f"),
         schedule=[InstalmentView(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
                   for i in offer.schedule],
     )  # fmt: skip

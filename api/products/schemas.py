@@ -137,6 +137,7 @@ class QuoteView(BaseModel):
     interest: Amount
     fees: Amount
     total_due: Amount
+    start_date: date
     due_date: date
     apr: str
     daily_rate: str

@@ -9,8 +9,9 @@ from fastapi import APIRouter
 from api.dependencies import Db, StaffAudit, StaffWith
 from api.problems import Problem
 from api.products.schemas import NewProduct, NewVersion, ProductView, Segment, VersionView
-from domain.lending.products import ProductInvalid, caps_to_stored, check_terms
-from domain.lending.profiles import hold_to_profile
+from domain.lending.products import ProductInvalid
+from services import products as product_service
+from services.products import VersionDraft
 from store.repositories import products as product_store
 
 router = APIRouter(prefix="/v1/staff/products", tags=["staff: credit products"])
@@ -38,32 +39,19 @@ async def add_version(
     product_id: uuid.UUID, body: NewVersion, _: StaffWith("admin"), db: Db, audit: StaffAudit
 ) -> VersionView:
     """A new version applies to loans started from `valid_from`; running loans keep the terms they signed."""
-    product = await product_store.product(db, product_id)
-    if product is None:
-        raise Problem(404, "not_found", "no such product")
-    if body.valid_from.tzinfo is None:
-        raise Problem(422, "validation_error", "valid_from needs a time zone")
-    if body.segment.max_repaid_loans is not None and body.segment.max_repaid_loans < body.segment.min_repaid_loans:
-        raise Problem(422, "validation_error", "segment: max_repaid_loans is below min_repaid_loans")
-    terms = body.terms.to_terms(product.currency)
-    stored_terms = body.terms.model_dump(mode="json")
+    draft = VersionDraft(
+        valid_from=body.valid_from, terms=body.terms.model_dump(mode="json"), profile=body.profile,
+        min_repaid_loans=body.segment.min_repaid_loans, max_repaid_loans=body.segment.max_repaid_loans,
+    )  # fmt: skip
     try:
-        if body.profile is None:
-            check_terms(terms)
-        else:
-            # The version keeps the profile's caps with its terms: every loan signed under it is held to them.
-            held = hold_to_profile(terms, body.profile, body.valid_from.date())
-            stored_terms["caps"] = caps_to_stored(held.caps)
+        version = await product_service.add_version(db, product_id, draft)
+    except product_service.ProductNotFound:
+        raise Problem(404, "not_found", "no such product") from None
     except ProductInvalid as invalid:
         raise Problem(
             422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
         ) from None
-    version = await product_store.add_version(
-        db, product_id=product.id, valid_from=body.valid_from, terms=stored_terms,
-        profile=body.profile, min_repaid_loans=body.segment.min_repaid_loans,
-        max_repaid_loans=body.segment.max_repaid_loans,
-    )  # fmt: skip
-    await audit.record("product.version_add", target_type="product", target_id=str(product.id),
+    await audit.record("product.version_add", target_type="product", target_id=str(product_id),
                        details={"version": version.version, **body.model_dump(mode="json")})  # fmt: skip
     return version_view(version)
 

@@ -4,6 +4,7 @@ handed to the top-up, payout, loan application or loan payment workflow the even
 from __future__ import annotations
 
 import contextlib
+import logging
 
 from fastapi import APIRouter, Request, Response
 from temporalio.service import RPCError
@@ -12,11 +13,13 @@ from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
 from providers.payments.protocol import InvalidSignature
 from providers.payments.stripe_webhooks import StripeWebhookVerifier
+from services.payment_callbacks import CallbackMismatch, check_callback
 from store.repositories.webhooks import store_event_once
 from workflows.loan_application import DisbursementSignal, application_workflow_id
 from workflows.loan_servicing import PaymentWord, loan_payment_workflow_id
 from workflows.payments import ProviderSignal, payout_workflow_id, topup_workflow_id
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])
 
 OUTCOMES = {
@@ -36,6 +39,12 @@ async def stripe_event(request: Request, db: Db, resources: Resources, temporal:
         )
     except InvalidSignature as err:
         raise Problem(400, "invalid_signature", "the Stripe-Signature header does not match the payload") from err
+    if event.type in OUTCOMES:
+        try:
+            await check_callback(db, event)
+        except CallbackMismatch as mismatch:
+            log.warning("stripe event %s refused: %s", event.id, mismatch)
+            raise Problem(422, "callback_mismatch", str(mismatch)) from None
     is_new = await store_event_once(
         db, provider="stripe", event_id=event.id, event_type=event.type, payload=event.payload
     )

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.lending.products import AfterDue, ProductTerms
+from domain.lending.products import AfterDue, ProductTerms, total_cost_room
 from domain.lending.schedule import Instalment, rounded
 
 ZERO = Decimal(0)
@@ -360,10 +360,7 @@ def _days_past_due(book: _Book, due: _ScheduleIndex, as_of: date) -> int:
 
 
 def _room_total(book: _Book, loan: SignedLoan) -> Decimal | None:
-    share = loan.terms.caps.total_cost_share
-    if share is None:
-        return None
-    return max(ZERO, share * loan.principal - book.total_charges_exact())
+    return total_cost_room(loan.terms.caps, loan.principal, book.total_charges_exact())
 
 
 def _within_total_cap(book: _Book, loan: SignedLoan, amount: int) -> int:

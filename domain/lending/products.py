@@ -123,6 +123,14 @@ def check_terms(terms: ProductTerms) -> ProductTerms:
             > caps.daily_cost_share
         ):
             problems.append("interest after the due date exceeds the daily cost cap")
+    if caps.total_cost_share is not None:
+        for principal in (terms.principal_min, terms.principal_max):
+            if origination_fee(terms, principal) > caps.total_cost_share * principal:
+                problems.append(
+                    f"the origination fee on {principal} alone is above the total cost cap "
+                    f"({caps.total_cost_share} of principal): no term could be quoted within it"
+                )
+                break
     if caps.max_extensions is not None and terms.max_extensions > caps.max_extensions:
         problems.append(f"at most {caps.max_extensions} extensions are allowed")
     if caps.default_fees_total is not None and sum(f.amount for f in terms.fines) > caps.default_fees_total:
@@ -130,6 +138,21 @@ def check_terms(terms: ProductTerms) -> ProductTerms:
     if problems:
         raise ProductInvalid(problems)
     return terms
+
+
+def total_cost_room(caps: Caps, principal: int, charged: Decimal) -> Decimal | None:
+    """What may still be charged (interest, fees, penalties, fines) on a loan of `principal` that has been charged
+    `charged` so far; `None` when no total cost cap applies. The one reading of the total cost cap: the quote, the
+    schedule and the engine all ask it, so a quote never promises what the loan may not charge."""
+    if caps.total_cost_share is None:
+        return None
+    return max(Decimal(0), caps.total_cost_share * principal - charged)
+
+
+def daily_rate_within_cap(terms: ProductTerms) -> Decimal:
+    """The contractual daily rate as the daily cost cap lets it accrue (the engine scales interest down to the cap)."""
+    cap = terms.caps.daily_cost_share
+    return terms.daily_rate if cap is None else min(terms.daily_rate, cap)
 
 
 def origination_fee(terms: ProductTerms, principal: int) -> int:

@@ -8,7 +8,15 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 from domain.lending.calendar import add_months
-from domain.lending.products import Frequency, ProductTerms, RepaymentKind, check_request, origination_fee
+from domain.lending.products import (
+    Frequency,
+    ProductTerms,
+    RepaymentKind,
+    check_request,
+    daily_rate_within_cap,
+    origination_fee,
+    total_cost_room,
+)
 
 
 @dataclass(frozen=True)
@@ -63,16 +71,23 @@ def due_dates(terms: ProductTerms, start: date, term_days: int) -> list[date]:
 
 
 def build_schedule(terms: ProductTerms, principal: int, start: date, term_days: int) -> tuple[Instalment, ...]:
+    """The instalments of a loan repaid on time, charged exactly as the engine charges it: the origination fee at
+    start and interest accruing nightly at the daily rate (as the daily cost cap lets it), both within the total
+    cost cap (`total_cost_room`). Past the point where the cap binds, instalments carry no more interest."""
     dates = due_dates(terms, start, term_days)
     fee = origination_fee(terms, principal)
-    rate = terms.daily_rate
-    if terms.repayment is RepaymentKind.SINGLE:
-        interest = rounded(Decimal(principal) * rate * term_days)
-        return (Instalment(dates[0], principal, interest, fee),)
+    room = total_cost_room(terms.caps, principal, Decimal(0))
+    if room is not None:
+        fee = int(min(Decimal(fee), room))
+        room -= fee
+    rate = daily_rate_within_cap(terms)
     n = len(dates)
-    # Principal parts: equal (declining balance), or those that make equal payments (annuity). Interest of each
-    # period is the cumulative accrual along this principal path, rounded once, minus what earlier periods took.
-    if terms.repayment is RepaymentKind.DECLINING:
+    # Principal parts: all at the end (single), equal (declining balance), or those that make equal payments
+    # (annuity). Interest of each period is the cumulative accrual along this principal path, capped and rounded
+    # once, minus what earlier periods took.
+    if terms.repayment is RepaymentKind.SINGLE:
+        parts = [principal]
+    elif terms.repayment is RepaymentKind.DECLINING:
         base = principal // n
         parts = [base] * (n - 1) + [principal - base * (n - 1)]
     else:
@@ -81,7 +96,7 @@ def build_schedule(terms: ProductTerms, principal: int, start: date, term_days: 
     outstanding, cumulative, taken, previous = principal, Decimal(0), 0, start
     for k, (due, part) in enumerate(zip(dates, parts, strict=True)):
         cumulative += Decimal(outstanding) * rate * (due - previous).days
-        interest = rounded(cumulative) - taken
+        interest = rounded(cumulative if room is None else min(cumulative, room)) - taken
         taken += interest
         instalments.append(Instalment(due, part, interest, fee if k == 0 else 0))
         outstanding -= part

@@ -52,6 +52,8 @@ class ProviderEvent:
     metadata: dict[str, str]
     failure_code: str | None
     payload: dict[str, Any]
+    amount: int | None = None  # minor units, as the provider states them on the object
+    currency: str | None = None  # upper-case ISO 4217
 
 
 class PaymentDeclined(Exception):

@@ -49,11 +49,16 @@ class Application:
     escalated_at: datetime | None
     created_at: datetime
     status_changed_at: datetime
+    payout_reference: str | None = None
+    payout_attempt: int | None = None
+    payout_requested_at: datetime | None = None
+    payout_case: str | None = None
 
 
 _COLUMNS = (
     "id, user_id, product_id, product_version_id, principal, term_days, currency, monthly_income, status, decision,"
-    " offer, loan_id, failure_code, cpa_network, cpa_click_id, escalated_at, created_at, status_changed_at"
+    " offer, loan_id, failure_code, cpa_network, cpa_click_id, escalated_at, created_at, status_changed_at,"
+    " payout_reference, payout_attempt, payout_requested_at, payout_case"
 )
 
 
@@ -244,3 +249,33 @@ async def add_to_blacklist(
         ),
         {"kind": kind, "lookup": cipher.lookup(value), "reason": reason, "staff": staff_id},
     )
+
+
+async def record_payout_request(session: AsyncSession, application_id: uuid.UUID, attempt: int, reference: str) -> None:
+    """The payout the provider took for this application (its reference), so callbacks can be matched to it."""
+    await session.execute(
+        text(
+            "UPDATE loan_applications SET payout_reference = :reference, payout_attempt = :attempt,"
+            " payout_requested_at = now(), payout_case = NULL WHERE id = :id"
+        ),
+        {"id": application_id, "reference": reference, "attempt": attempt},
+    )
+
+
+async def set_payout_case(session: AsyncSession, application_id: uuid.UUID, case: str | None) -> None:
+    await session.execute(
+        text("UPDATE loan_applications SET payout_case = :case WHERE id = :id"), {"id": application_id, "case": case}
+    )
+
+
+async def payouts_in_flight(session: AsyncSession, limit: int, only_cases: bool) -> list[Application]:
+    """Applications whose payout was asked for and not yet settled, oldest first."""
+    rows = await session.execute(
+        text(
+            f"SELECT {_COLUMNS} FROM loan_applications WHERE status = 'disbursing'"
+            + (" AND payout_case IS NOT NULL" if only_cases else "")
+            + " ORDER BY payout_requested_at NULLS FIRST, id LIMIT :limit"
+        ),
+        {"limit": limit},
+    )
+    return [_application(r) for r in rows]

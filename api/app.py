@@ -29,6 +29,8 @@ from api.staff import auth as staff_auth
 from api.staff import collections as staff_collections
 from api.staff import commissions as staff_commissions
 from api.staff import customers as staff_customers
+from api.staff import ledger as staff_ledger
+from api.staff import loan_view as staff_loan_view
 from api.staff import members as staff_members
 from api.staff import reports as staff_reports
 from api.staff import servicing as staff_servicing
@@ -95,6 +97,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_servicing.router)
     app.include_router(staff_collections.router)
     app.include_router(staff_reports.router)
+    app.include_router(staff_ledger.router)
+    app.include_router(staff_loan_view.router)
     app.include_router(staff_affiliate.router)
     app.include_router(partner_routes.router)
     app.include_router(ingest_routes.router)

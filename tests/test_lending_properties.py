@@ -20,31 +20,57 @@ from domain.lending.engine import (
     project_nights,
     state_as_of,
 )
-from domain.lending.products import AfterDue, Caps, Fine, Frequency, ProductInvalid, ProductTerms, RepaymentKind
+from domain.lending.interest import DayCount, RatePeriod
+from domain.lending.products import (
+    AfterDue,
+    Caps,
+    Fine,
+    Frequency,
+    InterestRounding,
+    ProductInvalid,
+    ProductTerms,
+    RepaymentKind,
+)
 from domain.lending.profiles import PROFILES, hold_to_profile
 from domain.lending.schedule import quote, rounded
 
 START = date(2026, 1, 5)
 
+# How lenders state a rate (scaled so a day costs about the same), and how interest is rounded.
+DAYS_PER = {RatePeriod.DAY: 1, RatePeriod.WEEK: 7, RatePeriod.MONTH: 30, RatePeriod.YEAR: 365}
+conventions = st.tuples(st.sampled_from(list(RatePeriod)), st.sampled_from(list(DayCount)),
+                        st.sampled_from(list(InterestRounding)))  # fmt: skip
+shapes = st.sampled_from(
+    [(RepaymentKind.SINGLE, None), *((kind, f) for kind in (RepaymentKind.ANNUITY, RepaymentKind.DECLINING)
+                                     for f in Frequency)]
+)  # fmt: skip
+
 terms_strategy = st.builds(
-    lambda rate, penalty, cap_total, fines, after_due: ProductTerms(
+    lambda rate, penalty, cap_total, fines, after_due, convention, shape: ProductTerms(
         currency="USD",
         principal_min=1_000,
         principal_max=1_000_000,
         principal_step=1,
         term_min_days=1,
         term_max_days=365,
-        daily_rate=rate,
+        rate=rate * DAYS_PER[convention[0]],
         penalty_daily_rate=penalty,
         fines=fines,
         after_due=after_due,
         caps=Caps(total_cost_share=cap_total, daily_cost_share=Decimal("0.02")),
+        rate_period=convention[0],
+        day_count=convention[1],
+        interest_rounding=convention[2],
+        repayment=shape[0],
+        frequency=shape[1],
     ),
     st.decimals(min_value=Decimal("0"), max_value=Decimal("0.01"), places=5),
     st.decimals(min_value=Decimal("0"), max_value=Decimal("0.01"), places=5),
     st.one_of(st.none(), st.decimals(min_value=Decimal("0.1"), max_value=Decimal("2"), places=2)),
     st.lists(st.builds(Fine, st.integers(1, 60), st.integers(1, 5_000)), max_size=3).map(tuple),
     st.sampled_from(list(AfterDue)),
+    conventions,
+    shapes,
 )
 payments = st.lists(st.tuples(st.integers(0, 200), st.integers(1, 200_000)), max_size=6)
 
@@ -192,3 +218,24 @@ def test_a_quote_within_a_profile_stays_within_its_caps_and_is_the_loan_repaid_o
     final = state_as_of(loan, payments, offer.due_date)
     assert final.status == "repaid" and final.overpayment == 0
     assert sum(final.paid.values()) == offer.total_due
+
+
+@settings(max_examples=150, deadline=None)
+@given(terms_strategy, st.integers(1_000, 1_000_000), st.integers(7, 365),
+       st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31)))  # fmt: skip
+def test_a_quote_is_the_loan_repaid_on_schedule_whatever_the_rate_convention(
+    terms: ProductTerms, principal: int, term: int, start: date
+) -> None:
+    """Rates per day, week, month or year, every day count, both roundings, every repayment shape: paying each
+    instalment on its due date leaves the loan exactly repaid, having charged the schedule's interest."""
+    terms = replace(terms, fines=(), penalty_daily_rate=Decimal(0))
+    offer = quote(terms, principal, term, start)
+    loan = SignedLoan(terms, principal, start, offer.schedule)
+    payments = [Repayment(i.due_date, i.total, seq=n) for n, i in enumerate(offer.schedule)]
+    charged = 0
+    for k, instalment in enumerate(offer.schedule):
+        charged += instalment.interest
+        state = state_as_of(loan, payments[:k], instalment.due_date)
+        assert state.accrued[Component.INTEREST] == charged
+    final = state_as_of(loan, payments, offer.due_date)
+    assert final.status == "repaid" and final.overpayment == 0

@@ -39,7 +39,7 @@ from domain.lending.schedule import quote
 START = date(2026, 3, 2)
 PAYDAY = ProductTerms(
     currency="GBP", principal_min=5_000, principal_max=100_000, principal_step=1_000, term_min_days=7,
-    term_max_days=60, daily_rate=Decimal("0.008"), penalty_daily_rate=Decimal("0"), after_due=AfterDue.CONTINUE,
+    term_max_days=60, rate=Decimal("0.008"), penalty_daily_rate=Decimal("0"), after_due=AfterDue.CONTINUE,
     extension_days=(7, 14, 30), extension_fee_percent=Decimal("0"), max_extensions=2,
 )  # fmt: skip
 
@@ -60,7 +60,7 @@ def test_fca_borrowing_100_pounds_for_30_days_costs_at_most_24_pounds() -> None:
 
 def test_fca_refuses_a_rate_above_point_eight_percent_a_day() -> None:
     with pytest.raises(ProductInvalid, match="daily cost cap"):
-        hold_to_profile(replace(PAYDAY, daily_rate=Decimal("0.0081")), "uk_fca_hcstc", START)
+        hold_to_profile(replace(PAYDAY, rate=Decimal("0.0081")), "uk_fca_hcstc", START)
 
 
 def test_fca_counts_an_upfront_fee_against_the_daily_cap() -> None:
@@ -112,14 +112,14 @@ def test_ua_daily_rate_is_phased_down_to_one_percent() -> None:
 
 
 UA_PRODUCT = replace(
-    PAYDAY, currency="UAH", daily_rate=Decimal("0.01"), penalty_daily_rate=Decimal("0.01"),
+    PAYDAY, currency="UAH", rate=Decimal("0.01"), penalty_daily_rate=Decimal("0.01"),
     after_due=AfterDue.PENALTY_ONLY, max_extensions=0, extension_days=(),
 )  # fmt: skip
 
 
 def test_ua_refuses_more_than_one_percent_a_day_once_phased_in() -> None:
     with pytest.raises(ProductInvalid):
-        hold_to_profile(replace(UA_PRODUCT, daily_rate=Decimal("0.012")), "ua_2023", date(2026, 1, 1))
+        hold_to_profile(replace(UA_PRODUCT, rate=Decimal("0.012")), "ua_2023", date(2026, 1, 1))
     hold_to_profile(UA_PRODUCT, "ua_2023", date(2026, 1, 1))
 
 
@@ -142,7 +142,7 @@ def test_ua_all_penalties_stay_within_half_of_the_amount_received() -> None:
 
 INSTALMENTS = ProductTerms(
     currency="USD", principal_min=10_000, principal_max=1_000_000, principal_step=100, term_min_days=28,
-    term_max_days=730, daily_rate=Decimal("0.002"), repayment=RepaymentKind.ANNUITY, frequency=Frequency.MONTHLY,
+    term_max_days=730, rate=Decimal("0.002"), repayment=RepaymentKind.ANNUITY, frequency=Frequency.MONTHLY,
     origination_fee_percent=Decimal("2"),
 )  # fmt: skip
 
@@ -208,7 +208,7 @@ def test_waivers_and_write_off_stop_what_is_owed() -> None:
 
 def test_invalid_products_are_refused_with_every_reason() -> None:
     with pytest.raises(ProductInvalid) as refused:
-        check_terms(replace(PAYDAY, principal_min=200_000, daily_rate=Decimal("-0.01"), term_min_days=0))
+        check_terms(replace(PAYDAY, principal_min=200_000, rate=Decimal("-0.01"), term_min_days=0))
     assert len(refused.value.problems) >= 3
 
 

@@ -77,7 +77,14 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
     assert loan_id is not None
 
     loan = (await http.get(f"/v1/loans/{loan_id}", headers=bearer(token))).json()
-    assert loan["balances"] == {"principal": 50_000, "interest": 0, "penalty": 0, "fees": 2_500, "total": 52_500}
+    assert loan["balances"] == {
+        "principal": 50_000,
+        "interest": 0,
+        "penalty": 0,
+        "fees": 2_500,
+        "fines": 0,
+        "total": 52_500,
+    }
     assert [(h["kind"], h["owed"]) for h in loan["history"]] == [
         ("loan_disbursement", {"principal": 50_000, "fees": 2_500})
     ]

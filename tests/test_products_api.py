@@ -110,3 +110,49 @@ async def test_a_quote_outside_the_product_is_refused(http: httpx.AsyncClient, c
     only_staff = await http.post("/v1/staff/products", json={"code": "x1", "name": "x", "currency": "GBP"},
                                  headers=bearer(borrower))  # fmt: skip
     assert only_staff.status_code == 403
+
+
+async def test_a_lender_states_a_yearly_rate_and_quotes_by_instalments_from_chosen_dates(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    """Terms as a bank writes them: 9.4822% a year, Actual/Actual, six monthly instalments, interest rounded per
+    instalment; a quote for a disbursement date and first repayment date the borrower picks."""
+    admin = await admin_token(http, clean.settings)
+    product = await new_product(http, admin, "instalments-usd")
+    terms = {
+        "principal_min": 10_000, "principal_max": 1_000_000, "principal_step": 100, "term_min_days": 28,
+        "term_max_days": 400, "interest_rate": {"rate": "0.094822", "per": "year", "day_count": "actual_actual_isda"},
+        "interest_rounding": "per_period", "repayment": "annuity", "frequency": "monthly",
+    }  # fmt: skip
+    both = await http.post(f"/v1/staff/products/{product['id']}/versions", headers=bearer(admin),
+                           json={"valid_from": YESTERDAY, "terms": {**terms, "daily_rate": "0.001"}})  # fmt: skip
+    assert both.status_code == 422
+    version = await http.post(f"/v1/staff/products/{product['id']}/versions", headers=bearer(admin),
+                              json={"valid_from": YESTERDAY, "terms": terms})  # fmt: skip
+    assert version.status_code == 201, version.text
+    borrower = await borrower_token(http, "+447700901010")
+    [offer] = (await http.get("/v1/products", headers=bearer(borrower))).json()["data"]
+    assert offer["interest_rate"] == {"rate": "0.094822", "per": "year", "day_count": "actual_actual_isda"}
+
+    start = (await http.get("/v1/staff/cob", headers=bearer(admin))).json()["open_business_date"]
+    disbursed = (datetime.fromisoformat(start) + timedelta(days=3)).date()
+    first = disbursed + timedelta(days=20)
+    quoted = await http.post("/v1/quotes", headers=bearer(borrower), json={
+        "product_id": product["id"], "principal": 10_000, "term_periods": 6,
+        "disbursement_date": disbursed.isoformat(), "first_repayment_date": first.isoformat()})  # fmt: skip
+    assert quoted.status_code == 200, quoted.text
+    body = quoted.json()
+    dates = [i["due_date"] for i in body["schedule"]]
+    assert len(dates) == 6 and dates[0] == first.isoformat() and body["start_date"] == disbursed.isoformat()
+    assert (
+        body["due_date"] == dates[-1]
+        and body["term_days"] == (datetime.fromisoformat(dates[-1]).date() - disbursed).days
+    )
+    assert sum(i["principal"] for i in body["schedule"]) == 10_000
+    assert len({i["total"] for i in body["schedule"][1:-1]}) == 1  # equal instalments after the broken first period
+
+    for bad in ({"term_days": 30, "term_periods": 2}, {"term_periods": 2, "disbursement_date": "2001-01-01"},
+                {"term_periods": 2, "first_repayment_date": disbursed.isoformat(), "disbursement_date": disbursed.isoformat()}):  # fmt: skip
+        refused = await http.post("/v1/quotes", headers=bearer(borrower),
+                                  json={"product_id": product["id"], "principal": 10_000, **bad})  # fmt: skip
+        assert refused.status_code == 422, (bad, refused.text)

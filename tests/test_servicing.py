@@ -54,7 +54,7 @@ async def test_a_loan_repaid_on_time(http: httpx.AsyncClient, clean: Stack) -> N
     purposes = [m["purpose"] for m in messages]
     assert "loan_due_soon" in purposes and "loan_due_today" in purposes
     on_due = await loan(http, token, loan_id)
-    assert on_due["balances"] == {"principal": 50_000, "interest": 12_000, "penalty": 0, "fees": 2_500,
+    assert on_due["balances"] == {"principal": 50_000, "interest": 12_000, "penalty": 0, "fees": 2_500, "fines": 0,
                                   "total": 64_500}  # fmt: skip
     assert on_due["status"] == "active"
 
@@ -91,7 +91,14 @@ async def test_repaid_early_in_part_then_in_full_with_the_overpayment_kept_in_a_
     assert (await loan(http, token, loan_id))["balances"]["principal"] == 36_500
     await close_through(http, admin, start + timedelta(days=19))
     now = await loan(http, token, loan_id)
-    assert now["balances"] == {"principal": 36_500, "interest": 2_920, "penalty": 0, "fees": 0, "total": 39_420}
+    assert now["balances"] == {
+        "principal": 36_500,
+        "interest": 2_920,
+        "penalty": 0,
+        "fees": 0,
+        "fines": 0,
+        "total": 39_420,
+    }
     full = await pay(http, token, loan_id, 40_420)
     assert full["allocation"] == {"interest": 2_920, "principal": 36_500, "overpayment": 1_000}
     assert (await loan(http, token, loan_id))["status"] == "repaid"
@@ -122,7 +129,14 @@ async def test_extended_twice_then_refused_a_third_time_under_the_uk_profile(
     assert first["amount"] == 3_750 and first["status"] == "succeeded" and first["failure_code"] is None
     after = await loan(http, token, loan_id)
     assert after["due_date"] == (start + timedelta(days=40)).isoformat() and after["extensions"] == 1
-    assert after["balances"] == {"principal": 50_000, "interest": 0, "penalty": 0, "fees": 0, "total": 50_000}
+    assert after["balances"] == {
+        "principal": 50_000,
+        "interest": 0,
+        "penalty": 0,
+        "fees": 0,
+        "fines": 0,
+        "total": 50_000,
+    }
     second = await _extend(http, token, loan_id, 10)
     assert second["amount"] == 2_500
     assert (await loan(http, token, loan_id))["due_date"] == (start + timedelta(days=50)).isoformat()
@@ -153,7 +167,8 @@ async def test_a_backdated_payment_takes_back_the_penalties_it_prevented(http: h
     await close_through(http, admin, start + timedelta(days=39))  # ten days past due by morning
     overdue = await loan(http, token, loan_id)
     assert overdue["status"] == "overdue"
-    assert overdue["balances"]["penalty"] == 10 * 100 and overdue["balances"]["fees"] == 2_500 + 1_000
+    assert overdue["balances"]["penalty"] == 10 * 100
+    assert (overdue["balances"]["fees"], overdue["balances"]["fines"]) == (2_500, 1_000)  # origination fee, fine
 
     url = f"/v1/staff/loans/{loan_id}/corrections"
     bad = await http.post(url, json={"kind": "payment", "value_date": start.isoformat(), "reason": "bank"},
@@ -202,7 +217,7 @@ async def test_close_of_business_across_a_forty_day_gap_resumes_a_run_killed_hal
     for token, loan_id in ((token_a, loan_a), (token_b, loan_b)):
         found = await loan(http, token, loan_id)
         assert found["status"] == "overdue"
-        assert found["balances"] == {"principal": 50_000, "interest": 41 * 400, "penalty": 0, "fees": 2_500,
+        assert found["balances"] == {"principal": 50_000, "interest": 41 * 400, "penalty": 0, "fees": 2_500, "fines": 0,
                                      "total": 50_000 + 41 * 400 + 2_500}  # fmt: skip
     assert await scalar(clean, "SELECT count(*) FROM journal_entries WHERE kind = 'loan_accrual'") == 2 * 41
     daily = (await http.get("/v1/staff/reports/daily", params={"date": (start + timedelta(days=35)).isoformat()},
@@ -264,3 +279,45 @@ async def test_a_waiver_and_a_rate_changed_from_a_past_date_post_only_the_differ
     future = rate | {"value_date": (start + timedelta(days=30)).isoformat()}
     assert (await http.post(url, json=future, headers=bearer(admin))).status_code == 422
     await ledger_is_whole(clean)
+
+
+async def test_an_accountant_reads_one_loan_and_its_postings_in_the_ledger_explorer(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    terms = TERMS | {"penalty_daily_rate": "0.002", "fines": [{"days_past_due": 5, "amount": 1_000}]}
+    product_id = await product_with_terms(http, admin, "explorer-gb", "GBP", terms)
+    token, loan_id = await funded_loan_of(http, product_id, "+447700920031")
+    start = await open_date(http, admin)
+    await close_through(http, admin, start + timedelta(days=36))
+    await pay(http, token, loan_id, 20_000)
+
+    view = await http.get(f"/v1/staff/loans/{loan_id}", headers=bearer(admin))
+    assert view.status_code == 200, view.text
+    body = view.json()
+    assert body["ledger_balances"] == body["engine"]["outstanding"]  # the ledger holds what the engine says
+    assert body["engine"]["accrued"]["fines"] == 1_000 and body["engine"]["paid"]["fines"] == 1_000  # fines first
+    assert body["engine"]["days_past_due"] > 0
+    assert [i["due_date"] for i in body["schedule"]] == [body["due_date"]]
+    assert [p["status"] for p in body["payments"]] == ["succeeded"]
+    kinds = [e["kind"] for e in body["entries"]]
+    assert kinds[0] == "loan_disbursement" and "loan_repayment" in kinds
+    for entry in body["entries"]:
+        assert sum(p["amount"] for p in entry["postings"]) == 0
+
+    first = body["entries"][0]
+    one = await http.get(f"/v1/staff/ledger/entries/{first['id']}", headers=bearer(admin))
+    assert one.status_code == 200 and one.json() == first
+    filtered = await http.get("/v1/staff/ledger/entries", params={"loan_id": loan_id, "limit": 2},
+                              headers=bearer(admin))  # fmt: skip
+    assert [e["id"] for e in filtered.json()["data"]] == [e["id"] for e in body["entries"][:2]]
+    assert filtered.json()["has_more"] == (len(body["entries"]) > 2)
+    after = await http.get("/v1/staff/ledger/entries", params={"loan_id": loan_id, "starting_after": first["id"]},
+                           headers=bearer(admin))  # fmt: skip
+    assert [e["id"] for e in after.json()["data"]] == [e["id"] for e in body["entries"][1:]]
+    fines_account = next(p["account_id"] for e in body["entries"] for p in e["postings"]
+                         if p["account"] == f"loan:{loan_id}:fines")  # fmt: skip
+    statement = (await http.get(f"/v1/staff/ledger/accounts/{fines_account}/statement", headers=bearer(admin))).json()
+    assert statement["data"][-1]["balance_after"] == -body["ledger_balances"]["fines"]
+    assert (await http.get("/v1/staff/ledger/entries/999999999", headers=bearer(admin))).status_code == 404
+    assert (await http.get(f"/v1/staff/loans/{loan_id}", headers=bearer(token))).status_code in (401, 403)

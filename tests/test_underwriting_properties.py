@@ -27,7 +27,7 @@ from domain.lending.underwriting import (
 )
 
 TERMS = ProductTerms(currency="GBP", principal_min=10_000, principal_max=100_000, principal_step=1_000,
-                     term_min_days=7, term_max_days=60, daily_rate=Decimal("0.008"),
+                     term_min_days=7, term_max_days=60, rate=Decimal("0.008"),
                      origination_fee_percent=Decimal("5"), origination_fee_fixed=300)  # fmt: skip
 
 rules_strategy = st.builds(
@@ -79,7 +79,7 @@ def test_what_is_lent_fits_the_request_the_product_and_the_income(rules: CreditR
     principal = decision.principal
     assert TERMS.principal_min <= principal <= min(facts.requested_principal, TERMS.principal_max)
     assert (principal - TERMS.principal_min) % TERMS.principal_step == 0
-    due = principal * (1 + TERMS.daily_rate * facts.term_days + TERMS.origination_fee_percent / 100)
+    due = principal * (1 + TERMS.rate * facts.term_days + TERMS.origination_fee_percent / 100)
     assert due + TERMS.origination_fee_fixed <= facts.monthly_income * rules.max_repayment_to_income
     assert not facts.fraud.blacklisted and not facts.overdue_here
     if decision.outcome is Outcome.APPROVE:

@@ -236,3 +236,48 @@ async def test_one_call_credits_thousands_of_wallets(http: httpx.AsyncClient, cl
         held = await wallet_store.wallets_by_ids(s, wallet_ids)
     assert {w.balance for w in held.values()} == {500}
     await ledger_is_whole(clean)
+
+
+async def test_a_holder_sends_money_by_phone_and_both_read_it_in_their_statements(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice = await holder(http, "+447700900610")
+    bob = await holder(http, "+447700900611")
+    await fund(http, admin, alice["wallets"]["USD"], 10_000)
+    sent = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
+        "from_wallet": alice["wallets"]["USD"], "to_phone": "+44 7700 900611",
+        "amount": {"amount": 2_000, "currency": "USD"}})  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    transfer = sent.json()
+    assert transfer["to_wallet"] == bob["wallets"]["USD"]
+    for reader in (alice, bob):
+        read = await http.get(f"/v1/transfers/{transfer['id']}", headers=bearer(reader["token"]))
+        assert read.status_code == 200 and read.json() == transfer
+    stranger = await holder(http, "+447700900612")
+    assert (await http.get(f"/v1/transfers/{transfer['id']}", headers=bearer(stranger["token"]))).status_code == 404
+    nobody = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
+        "from_wallet": alice["wallets"]["USD"], "to_phone": "+447700900699",
+        "amount": {"amount": 2_000, "currency": "USD"}})  # fmt: skip
+    assert nobody.status_code == 404
+
+    statement = (await http.get(f"/v1/wallets/{alice['wallets']['USD']}/statement",
+                                headers=bearer(alice["token"]))).json()  # fmt: skip
+    lines = statement["data"]
+    assert [line["kind"] for line in lines] == ["bonus", "wallet_transfer"]
+    fee = transfer["fee"]["amount"]
+    assert [line["amount"]["amount"] for line in lines] == [10_000, -(2_000 + fee)]
+    assert [line["balance_after"]["amount"] for line in lines] == [10_000, 8_000 - fee]
+    assert lines[1]["reference"] == f"transfer:{transfer['id']}"
+    assert lines[-1]["balance_after"]["amount"] == (await balances(http, alice["token"]))["USD"]
+    page = (await http.get(f"/v1/wallets/{alice['wallets']['USD']}/statement", params={
+        "limit": 1, "starting_after": lines[0]["posting_id"]}, headers=bearer(alice["token"]))).json()  # fmt: skip
+    assert page["data"] == lines[1:] and page["has_more"] is False
+    bobs = (await http.get(f"/v1/wallets/{bob['wallets']['USD']}/statement", headers=bearer(bob["token"]))).json()
+    assert [line["balance_after"]["amount"] for line in bobs["data"]] == [2_000]
+    foreign = await http.get(f"/v1/wallets/{bob['wallets']['USD']}/statement", headers=bearer(alice["token"]))
+    assert foreign.status_code == 404
+
+    rates = (await http.get("/v1/fx-rates", headers=bearer(alice["token"]))).json()["data"]
+    assert [(r["base"], r["quote"], r["rate"]) for r in rates] == [("USD", "EUR", "0.9")]

@@ -20,10 +20,14 @@ COMPONENTS = ("principal", "interest", "penalty", "fees", "fines")
 
 
 class Balances(BaseModel):
+    """What is owed, per component: `fees` are the origination and extension fees, `fines` the default fees charged
+    for late payment (kept apart: regulators cap them separately)."""
+
     principal: int
     interest: int
     penalty: int
     fees: int
+    fines: int
     total: int
 
 
@@ -63,7 +67,7 @@ async def _view(db: Db, loan: loans.Loan, *, with_history: bool) -> LoanView:
         principal=loan.principal, origination_fee=loan.origination_fee, start_date=loan.start_date,
         due_date=loan.due_date,
         balances=Balances(principal=owed["principal"], interest=owed["interest"], penalty=owed["penalty"],
-                          fees=owed["fees"] + owed["fines"], total=sum(owed[c] for c in COMPONENTS)),
+                          fees=owed["fees"], fines=owed["fines"], total=sum(owed[c] for c in COMPONENTS)),
         extensions=sum(1 for line in history if line.kind == "loan_extension"),
         history=[HistoryLine(kind=h.kind, value_date=h.value_date, recorded_at=h.recorded_at, owed=h.owed)
                  for h in history],

@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.money import Amount, CurrencyCode, DecimalString
-from domain.lending.products import ProductTerms, terms_from_stored
+from domain.lending.interest import DayCount, InterestRate, RatePeriod
+from domain.lending.products import InterestRounding, ProductTerms, terms_from_stored
 
 
 class FineBody(BaseModel):
@@ -29,8 +30,24 @@ class CapsBody(BaseModel):
     max_failed_debits: int | None = Field(default=None, ge=0)
 
 
+class InterestRateBody(BaseModel):
+    """A nominal rate as the lender states it: a fraction ("0.12" is 12%) per day, week, month or year, and the
+    day-count convention for monthly and yearly rates (docs/lending.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    rate: DecimalString
+    per: RatePeriod = RatePeriod.YEAR
+    day_count: DayCount = DayCount.ACTUAL_365_FIXED
+
+    @classmethod
+    def of(cls, rate: InterestRate) -> InterestRateBody:
+        return cls(rate=format(rate.value, "f"), per=rate.period, day_count=rate.day_count)
+
+
 class TermsBody(BaseModel):
-    """Rates are fractions per day written as strings ("0.008" is 0.8% a day); amounts are minor units."""
+    """Interest is either `interest_rate` (a rate per day, week, month or year with its day count) or, as before,
+    `daily_rate` (a fraction per calendar day: "0.008" is 0.8% a day). Rates and shares are fractions written as
+    strings; fee fields named `*_percent` are percentages of principal; amounts are minor units."""
 
     model_config = ConfigDict(extra="forbid")
     principal_min: int
@@ -38,7 +55,9 @@ class TermsBody(BaseModel):
     principal_step: int
     term_min_days: int
     term_max_days: int
-    daily_rate: DecimalString
+    daily_rate: DecimalString | None = None
+    interest_rate: InterestRateBody | None = None
+    interest_rounding: InterestRounding = InterestRounding.CUMULATIVE
     repayment: Literal["single", "annuity", "declining"] = "single"
     frequency: Literal["weekly", "fortnightly", "monthly"] | None = None
     origination_fee_percent: DecimalString = "0"
@@ -52,6 +71,12 @@ class TermsBody(BaseModel):
     extension_requires_interest_paid: bool = True
     max_extensions: int = 0
     caps: CapsBody | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> TermsBody:
+        if (self.daily_rate is None) == (self.interest_rate is None):
+            raise ValueError("give the interest as exactly one of daily_rate or interest_rate")
+        return self
 
     def to_terms(self, currency: str) -> ProductTerms:
         return terms_from_stored(self.model_dump(mode="json"), currency)
@@ -106,7 +131,8 @@ class OfferView(BaseModel):
     principal_step: int
     term_min_days: int
     term_max_days: int
-    daily_rate: str
+    interest_rate: InterestRateBody
+    daily_rate: str = Field(description="the most one day's interest comes to, per unit of principal")
     repayment: str
 
 
@@ -116,10 +142,22 @@ class OfferList(BaseModel):
 
 
 class QuoteRequest(BaseModel):
+    """The term in days, or as a number of instalments (`term_periods`); by default the loan is disbursed on the
+    open business date and its first instalment falls one frequency later."""
+
     model_config = ConfigDict(extra="forbid")
     product_id: uuid.UUID
     principal: int = Field(gt=0)
-    term_days: int = Field(gt=0, le=3650)
+    term_days: int | None = Field(default=None, gt=0, le=3650)
+    term_periods: int | None = Field(default=None, gt=0, le=520)
+    disbursement_date: date | None = None
+    first_repayment_date: date | None = None
+
+    @model_validator(mode="after")
+    def _one_term(self) -> QuoteRequest:
+        if (self.term_days is None) == (self.term_periods is None):
+            raise ValueError("give the term as exactly one of term_days or term_periods")
+        return self
 
 
 class InstalmentView(BaseModel):
@@ -138,7 +176,9 @@ class QuoteView(BaseModel):
     fees: Amount
     total_due: Amount
     start_date: date
+    term_days: int
     due_date: date
-    apr: str
-    daily_rate: str
+    apr: str = Field(description="annual percentage rate of charge, in percent")
+    interest_rate: InterestRateBody
+    daily_rate: str = Field(description="the most one day's interest comes to, per unit of principal")
     schedule: list[InstalmentView]

@@ -137,14 +137,17 @@ class WriteOffRequest(BaseModel):
 
 class CorrectionRequest(BaseModel):
     """A backdated correction: a payment received with an earlier value date, a waiver of a charge, or a new
-    daily rate from a date. The engine recalculates from that date; only the differences are posted."""
+    interest rate from a date (in the unit the product states it). The engine recalculates from that date; only the differences are posted."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["payment", "waiver", "rate_change", "fee"]
     value_date: date
     amount: int | None = Field(default=None, gt=0, le=10**12)
     component: Literal["principal", "interest", "penalty", "fees", "fines"] | None = None
-    daily_rate: DecimalString | None = None
+    rate: DecimalString | None = Field(
+        default=None, description="rate_change: the new rate in the product's own unit (per day, month, year...)"
+    )
+    daily_rate: DecimalString | None = Field(default=None, description="the name `rate` had for daily-rate products")
     reason: str = Field(min_length=3, max_length=500)
 
 
@@ -180,8 +183,9 @@ async def correct(
         problems.append("amount is required")
     if body.kind == "waiver" and body.component is None:
         problems.append("component is required for a waiver")
-    if body.kind == "rate_change" and (body.daily_rate is None or Decimal(body.daily_rate) < 0):
-        problems.append("daily_rate (not negative) is required for a rate change")
+    new_rate = body.rate if body.rate is not None else body.daily_rate
+    if body.kind == "rate_change" and (new_rate is None or Decimal(new_rate) < 0):
+        problems.append("rate (not negative) is required for a rate change")
     if problems:
         raise Problem(422, "validation_error", "; ".join(problems))
     loan = await servicing.serviced_loan(db, loan_id)
@@ -196,7 +200,7 @@ async def correct(
     result = await _change(temporal, resources, LoanChangeInput(
         loan_id=str(loan_id), reference=reference, kind=body.kind, value_date=body.value_date.isoformat(),
         amount=body.amount, component=body.component,
-        daily_rate=str(body.daily_rate) if body.daily_rate is not None else None,
+        daily_rate=str(new_rate) if new_rate is not None else None,
         actor_id=str(staff.id), actor_label=staff.label or "staff", reason=body.reason,
     ))  # fmt: skip
     return await idem.answer(201, result)

@@ -1,16 +1,33 @@
-"""`GET/POST /v1/wallets` and `POST /v1/transfers`."""
+"""`GET/POST /v1/wallets`, a wallet's statement, `POST /v1/transfers` (to your own wallets, or another user's by id
+or phone), `GET /v1/transfers/{id}`, and the FX rates in force."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
+from api.money import Amount
 from api.problems import Problem
-from api.wallets.schemas import OpenWallet, TransferRequest, WalletList, WalletView
+from api.wallets.schemas import (
+    FxRateList,
+    FxRateView,
+    OpenWallet,
+    TransferRequest,
+    TransferView,
+    WalletList,
+    WalletStatement,
+    WalletStatementLine,
+    WalletView,
+)
 from api.wallets.views import transfer_view, wallet_view
 from api.workflow_calls import run_workflow
+from store.repositories import identity, journal
 from store.repositories import wallets as wallet_store
 from workflows.wallet_transfer import MoneyModel, WalletTransferInput, WalletTransferWorkflow
 
@@ -47,14 +64,21 @@ async def transfer(
     idem: Idempotency,
 ) -> JSONResponse:
     """Between your own wallets (converted at the rate in force when currencies differ), or to another user's
-    wallet of the same type (`to_user`). The wallet type's minimum, maximum and fee apply."""
+    wallet of the same type (`to_user`, or `to_phone`: the phone they sign in with). The wallet type's minimum,
+    maximum and fee apply."""
     if (replayed := await idem.replay()) is not None:
         return replayed
     source = await wallet_store.wallet_by_id(db, body.from_wallet)
     if source is None or source.owner_id != user.id:
         raise Problem(404, "not_found", "no such wallet")
-    if body.to_user is not None:
-        target = await wallet_store.wallet_of(db, body.to_user, source.type_code, source.currency)
+    recipient = body.to_user
+    if body.to_phone is not None:
+        found = await identity.user_by_phone(db, resources.cipher, body.to_phone)
+        if found is None:
+            raise Problem(404, "not_found", "nobody has signed in with that phone number")
+        recipient = found.id
+    if recipient is not None:
+        target = await wallet_store.wallet_of(db, recipient, source.type_code, source.currency)
         if target is None:
             raise Problem(404, "not_found", f"that user holds no {source.type_code} wallet in {source.currency}")
         to_wallet, mode = target.id, "p2p"
@@ -75,3 +99,51 @@ async def transfer(
         workflow_id=f"wallet-transfer-{transfer_id}", task_queue=resources.settings.main_task_queue,
     )  # fmt: skip
     return await idem.answer(201, transfer_view(result))
+
+
+@router.get("/wallets/{wallet_id}/statement", response_model=WalletStatement)
+async def wallet_statement(
+    wallet_id: uuid.UUID,
+    user: CurrentUser,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    starting_after: Annotated[int | None, Query(ge=0, le=2**63 - 1, description="a posting id")] = None,
+) -> WalletStatement:
+    """Every movement of the wallet in order, with the balance after each; page with `starting_after`."""
+    wallet = await wallet_store.wallet_by_id(db, wallet_id)
+    if wallet is None or wallet.owner_id != user.id:
+        raise Problem(404, "not_found", "no such wallet")
+    lines = await journal.statement(db, wallet.account_id, starting_after=starting_after, limit=limit + 1)
+    return WalletStatement(
+        wallet_id=wallet.id,
+        data=[
+            WalletStatementLine(
+                posting_id=line.posting_id, entry_id=line.entry_id, kind=line.kind, value_date=line.value_date,
+                recorded_at=line.recorded_at, amount=Amount(amount=line.amount, currency=wallet.currency),
+                balance_after=Amount(amount=line.balance_after, currency=wallet.currency), reference=line.key,
+            )
+            for line in lines[:limit]
+        ],
+        has_more=len(lines) > limit,
+    )  # fmt: skip
+
+
+@router.get("/transfers/{transfer_id}", response_model=TransferView)
+async def read_transfer(transfer_id: uuid.UUID, user: CurrentUser, db: Db) -> TransferView:
+    """A transfer you made or received, as it was posted (the ledger is its record)."""
+    entry = await journal.entry_by_key(db, f"transfer:{transfer_id}")
+    result = None if entry is None else entry.metadata.get("result")
+    if entry is None or not isinstance(result, dict):
+        raise Problem(404, "not_found", "no such transfer")
+    ends = await wallet_store.wallets_by_ids(db, [uuid.UUID(result["from_wallet"]), uuid.UUID(result["to_wallet"])])
+    if user.id not in {w.owner_id for w in ends.values()} and entry.metadata.get("initiated_by") != str(user.id):
+        raise Problem(404, "not_found", "no such transfer")
+    return TransferView.model_validate(result)
+
+
+@router.get("/fx-rates", response_model=FxRateList)
+async def fx_rates(user: CurrentUser, db: Db) -> FxRateList:
+    """The conversion rates in force now, one per pair (a pair converts both ways: quote per unit of base)."""
+    found = await wallet_store.rates_in_force(db, datetime.now(UTC))
+    return FxRateList(data=[FxRateView(base=r.base, quote=r.quote, rate=format(r.rate.normalize(), "f"),
+                                       valid_from=since) for r, since in found])  # fmt: skip

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.money import Amount, CurrencyCode, PositiveMoney
+from api.phone import PhoneNumber
 
 
 class WalletView(BaseModel):
@@ -31,12 +33,15 @@ class TransferRequest(BaseModel):
     from_wallet: uuid.UUID
     to_wallet: uuid.UUID | None = None
     to_user: uuid.UUID | None = Field(default=None, description="another user's wallet of the same type is credited")
+    to_phone: PhoneNumber | None = Field(
+        default=None, description="another user, by the phone they sign in with: their wallet of the same type"
+    )
     amount: PositiveMoney
 
     @model_validator(mode="after")
     def _one_destination(self) -> TransferRequest:
-        if (self.to_wallet is None) == (self.to_user is None):
-            raise ValueError("give exactly one of to_wallet and to_user")
+        if sum(d is not None for d in (self.to_wallet, self.to_user, self.to_phone)) != 1:
+            raise ValueError("give exactly one of to_wallet, to_user and to_phone")
         return self
 
 
@@ -48,3 +53,34 @@ class TransferView(BaseModel):
     credited: Amount
     fee: Amount
     rate: str | None = None
+
+
+class WalletStatementLine(BaseModel):
+    posting_id: int
+    entry_id: int
+    kind: str = Field(description="wallet_transfer, topup, payout, bonus, commission_distribution, ...")
+    value_date: date
+    recorded_at: datetime
+    amount: Amount = Field(description="credit positive, debit negative")
+    balance_after: Amount
+    reference: str = Field(
+        description="what moved the money: transfer:<id>, topup-<id>, payout-<id>, bonus:<batch>:..."
+    )
+
+
+class WalletStatement(BaseModel):
+    wallet_id: uuid.UUID
+    data: list[WalletStatementLine]
+    has_more: bool
+
+
+class FxRateView(BaseModel):
+    base: str
+    quote: str
+    rate: str
+    valid_from: datetime
+
+
+class FxRateList(BaseModel):
+    data: list[FxRateView]
+    has_more: bool = False

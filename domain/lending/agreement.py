@@ -48,7 +48,7 @@ def render_agreement(facts: AgreementFacts) -> str:
         "",
         f"Principal: {_money(offer.principal, currency)}",
         f"Term: {facts.term_days} days",
-        f"Interest rate: {terms.daily_rate} per day",
+        f"Interest rate: {terms.interest_rate.describe()}",
         f"Origination fee: {_money(origination_fee(terms, facts.principal), currency)}",
         f"Total interest: {_money(offer.interest, currency)}",
         f"Total to repay: {_money(offer.total_due, currency)}",

@@ -24,7 +24,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from domain.lending.products import AfterDue, ProductTerms, total_cost_room
+from domain.lending.interest import InterestRate
+from domain.lending.products import AfterDue, InterestRounding, ProductTerms, total_cost_room
 from domain.lending.schedule import Instalment, rounded
 
 ZERO = Decimal(0)
@@ -85,10 +86,11 @@ class WriteOff:
 
 @dataclass(frozen=True)
 class RateChange:
-    """A change of the daily rate from `value_date` on (a retroactive term change when dated in the past)."""
+    """A change of the interest rate from `value_date` on (a retroactive term change when dated in the past). `rate`
+    is in the unit the product states its rate in (per day, week, month or year, with its day count)."""
 
     value_date: date
-    daily_rate: Decimal
+    rate: Decimal
     seq: int = 0
 
 
@@ -141,7 +143,9 @@ class _Book:
     """The running state while the engine steps forward; exact amounts for what accrues."""
 
     principal_out: int
-    interest_exact: Decimal = ZERO
+    rate: InterestRate
+    interest_exact: Decimal = ZERO  # since the last instalment's rounding (all of it when rounded cumulatively)
+    interest_locked: int = 0  # instalment periods' interest, each rounded at its due date (per-period rounding)
     penalty_exact: Decimal = ZERO
     fines: int = 0
     fees: int = 0
@@ -150,7 +154,6 @@ class _Book:
     allocations: list[Allocation] = field(default_factory=list)
     overpayment: int = 0
     extensions: int = 0
-    rate: Decimal = ZERO
     written_off: bool = False
     fines_applied: set[tuple[date, int]] = field(default_factory=set)
     delay_start: date | None = None
@@ -159,7 +162,7 @@ class _Book:
 
     def charged(self, component: Component) -> int:
         if component is Component.INTEREST:
-            return rounded(self.interest_exact)
+            return self.interest_locked + rounded(self.interest_exact)
         if component is Component.PENALTY:
             return rounded(self.penalty_exact)
         if component is Component.FINES:
@@ -174,7 +177,7 @@ class _Book:
         return self.charged(component) - self.paid[component] - self.waived[component]
 
     def total_charges_exact(self) -> Decimal:
-        return self.interest_exact + self.penalty_exact + self.fines + self.fees
+        return self.interest_locked + self.interest_exact + self.penalty_exact + self.fines + self.fees
 
     def all_paid(self) -> bool:
         return self.principal_out == 0 and all(self.outstanding(c) <= 0 for c in CHARGES)
@@ -196,7 +199,7 @@ class _Walk:
 
 def _walk(loan: SignedLoan, events: list[LoanEvent] | tuple[LoanEvent, ...], as_of: date) -> _Walk:
     terms = loan.terms
-    book = _Book(principal_out=loan.principal, rate=terms.daily_rate)
+    book = _Book(principal_out=loan.principal, rate=terms.interest_rate)
     fee_at_start = sum(i.fees for i in loan.schedule[:1])
     book.fees = _within_total_cap(book, loan, fee_at_start)
     schedule = list(loan.schedule)
@@ -243,7 +246,8 @@ def _state(loan: SignedLoan, walk: _Walk, as_of: date) -> LoanState:
         outstanding=outstanding, days_past_due=dpd, due_date=schedule[-1].due_date, next_due_date=next_due,
         next_due_amount=_next_due_amount(book, schedule, next_due, status),
         extensions=book.extensions, overpayment=book.overpayment, allocations=tuple(book.allocations),
-        accrued_exact={Component.INTEREST: book.interest_exact, Component.PENALTY: book.penalty_exact},
+        accrued_exact={Component.INTEREST: book.interest_locked + book.interest_exact,
+                       Component.PENALTY: book.penalty_exact},
     )  # fmt: skip
 
 
@@ -369,35 +373,65 @@ def _within_total_cap(book: _Book, loan: SignedLoan, amount: int) -> int:
 
 
 def _accrue(book: _Book, loan: SignedLoan, due: _ScheduleIndex, start: date, end: date) -> None:
-    """Accrue the nights from `start` to `end` (everything that drives accrual is constant between them)."""
+    """Accrue the nights from `start` to `end` (everything that drives accrual is constant between them, and no
+    due date falls strictly inside: due dates are breakpoints)."""
     if book.written_off or book.all_paid():
         return
-    terms, caps = loan.terms, loan.terms.caps
+    terms = loan.terms
     days = (end - start).days
     overdue_amount, overdue_principal, oldest = _overdue(book, due, start + timedelta(days=1))
     past_grace = oldest is not None and start >= oldest + timedelta(days=terms.grace_days)
-    interest_rate = book.rate
-    if oldest is not None and terms.after_due is not AfterDue.CONTINUE:
-        interest_rate = ZERO
-    daily_interest = Decimal(book.principal_out) * interest_rate
+    interest_stopped = oldest is not None and terms.after_due is not AfterDue.CONTINUE
     daily_penalty = ZERO
     if past_grace and terms.after_due is not AfterDue.STOP:
         daily_penalty = Decimal(overdue_principal) * terms.penalty_daily_rate
         if book.delay_start != oldest:
             book.delay_start, book.delay_base, book.delay_penalty = oldest, overdue_amount, ZERO
-    if caps.daily_cost_share is not None:
-        ceiling = caps.daily_cost_share * book.principal_out
-        if daily_interest + daily_penalty > ceiling:
-            scale = ceiling / (daily_interest + daily_penalty)
-            daily_interest, daily_penalty = daily_interest * scale, daily_penalty * scale
-    interest, penalty = _capped(book, loan, daily_interest * days, daily_penalty * days)
-    if days > 1 and (interest, penalty) != (daily_interest * days, daily_penalty * days):
-        # A cap binds inside the span: accrue night by night, so a span is always the sum of its nights (close of
-        # business posts nights one at a time and must land where the engine does).
-        for _ in range(days):
-            _book_accrual(book, *_capped(book, loan, daily_interest, daily_penalty))
-        return
-    _book_accrual(book, interest, penalty)
+    rate, principal = book.rate, Decimal(book.principal_out)
+    ceiling = None if terms.caps.daily_cost_share is None else terms.caps.daily_cost_share * principal
+
+    def night_interest(day: date) -> Decimal:
+        return ZERO if interest_stopped else principal * rate.night(day)
+
+    if rate.uniform_nights():
+        nightly = _within_daily(night_interest(start), daily_penalty, ceiling)
+        interest, penalty = _capped(book, loan, nightly[0] * days, nightly[1] * days)
+        if days > 1 and (interest, penalty) != (nightly[0] * days, nightly[1] * days):
+            # A cap binds inside the span: accrue night by night, so a span is always the sum of its nights (close
+            # of business posts nights one at a time and must land where the engine does).
+            for _ in range(days):
+                _book_accrual(book, *_capped(book, loan, *nightly))
+        else:
+            _book_accrual(book, interest, penalty)
+    else:
+        # Nights that differ (30E/360 month ends, leap years under ISDA): the span's own factor when no cap can
+        # bind in it, otherwise each night on its own.
+        span = ZERO if interest_stopped else principal * rate.factor(start, end)
+        unbound = ceiling is None or principal * rate.max_night() + daily_penalty <= ceiling
+        interest, penalty = _capped(book, loan, span, daily_penalty * days)
+        if unbound and (interest, penalty) == (span, daily_penalty * days):
+            _book_accrual(book, interest, penalty)
+        else:
+            for n in range(days):
+                nightly = _within_daily(night_interest(start + timedelta(days=n)), daily_penalty, ceiling)
+                _book_accrual(book, *_capped(book, loan, *nightly))
+    if terms.interest_rounding is InterestRounding.PER_PERIOD and _is_due_date(due, end):
+        # The instalment period ends: its interest becomes whole minor units, as its instalment states it.
+        book.interest_locked += rounded(book.interest_exact)
+        book.interest_exact = ZERO
+
+
+def _within_daily(interest: Decimal, penalty: Decimal, ceiling: Decimal | None) -> tuple[Decimal, Decimal]:
+    """One night's interest and penalty, scaled together down to the daily cost cap."""
+    if ceiling is not None and interest + penalty > ceiling:
+        scale = ceiling / (interest + penalty)
+        return interest * scale, penalty * scale
+    return interest, penalty
+
+
+def _is_due_date(due: _ScheduleIndex, day: date) -> bool:
+    at = bisect_left(due.due_dates, day)
+    return at < len(due.due_dates) and due.due_dates[at] == day
 
 
 def _capped(book: _Book, loan: SignedLoan, interest: Decimal, penalty: Decimal) -> tuple[Decimal, Decimal]:
@@ -458,7 +492,7 @@ def _apply(book: _Book, loan: SignedLoan, schedule: list[Instalment], event: Loa
     elif isinstance(event, WriteOff):
         book.written_off = True
     elif isinstance(event, RateChange):
-        book.rate = event.daily_rate
+        book.rate = book.rate.with_value(event.rate)
     elif isinstance(event, Extension):
         return _extend(book, loan, schedule, event)
     return schedule

@@ -1,18 +1,22 @@
 """Credit product terms: what a product version promises, checked for consistency before anyone can sign it.
 
-Rates are per day (`Decimal`, a fraction: 0.008 is 0.8% a day) and are never derived from a yearly rate. Shares of
-principal (caps) are fractions too. Amounts are integer minor units of the product's currency.
+The interest rate is a fraction (`Decimal`: 0.008 is 0.8%) per the period the lender states it in (day, week, month
+or year) with the day-count convention that applies (`domain/lending/interest.py`); a rate is never converted by
+hand. Penalty rates are per day. Shares of principal (caps) are fractions; fee rates are percentages of principal
+(`*_percent`, as the API has always taken them). Amounts are integer minor units of the product's currency.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Any
 
 from domain.currency import minor_units
+from domain.lending.interest import DayCount, InterestRate, RatePeriod
 
 
 class RepaymentKind(StrEnum):
@@ -25,6 +29,13 @@ class Frequency(StrEnum):
     WEEKLY = "weekly"
     FORTNIGHTLY = "fortnightly"
     MONTHLY = "monthly"
+
+
+class InterestRounding(StrEnum):
+    """When accrued interest becomes whole minor units."""
+
+    CUMULATIVE = "cumulative"  # interest accrued to date, rounded once when read (no instalment boundary)
+    PER_PERIOD = "per_period"  # each instalment period's interest rounded at its due date (Fineract, most banks)
 
 
 class AfterDue(StrEnum):
@@ -62,7 +73,7 @@ class ProductTerms:
     principal_step: int
     term_min_days: int
     term_max_days: int
-    daily_rate: Decimal
+    rate: Decimal  # per `rate_period`
     repayment: RepaymentKind = RepaymentKind.SINGLE
     frequency: Frequency | None = None
     origination_fee_percent: Decimal = Decimal(0)
@@ -76,6 +87,13 @@ class ProductTerms:
     extension_requires_interest_paid: bool = True
     max_extensions: int = 0
     caps: Caps = field(default_factory=Caps)
+    rate_period: RatePeriod = RatePeriod.DAY
+    day_count: DayCount = DayCount.ACTUAL_365_FIXED
+    interest_rounding: InterestRounding = InterestRounding.CUMULATIVE
+
+    @property
+    def interest_rate(self) -> InterestRate:
+        return InterestRate(self.rate, self.rate_period, self.day_count)
 
 
 class ProductInvalid(ValueError):
@@ -97,7 +115,7 @@ def check_terms(terms: ProductTerms) -> ProductTerms:
         problems.append("principal_step must be positive and divide the principal range")
     if not 0 < terms.term_min_days <= terms.term_max_days:
         problems.append("term_min_days must be positive and not above term_max_days")
-    for name in ("daily_rate", "penalty_daily_rate", "origination_fee_percent", "extension_fee_percent"):
+    for name in ("rate", "penalty_daily_rate", "origination_fee_percent", "extension_fee_percent"):
         if getattr(terms, name) < 0:
             problems.append(f"{name} must not be negative")
     if terms.origination_fee_fixed < 0 or any(f.amount <= 0 or f.days_past_due <= 0 for f in terms.fines):
@@ -112,14 +130,17 @@ def check_terms(terms: ProductTerms) -> ProductTerms:
         problems.append("extensions are allowed but no extension length is")
     caps = terms.caps
     if caps.daily_cost_share is not None:
-        if terms.daily_rate > caps.daily_cost_share:
-            problems.append(f"the daily rate {terms.daily_rate} is above the daily cost cap {caps.daily_cost_share}")
+        daily = terms.interest_rate.max_night()
+        if daily > caps.daily_cost_share:
+            problems.append(
+                f"the rate charges up to {daily:.6f} a day, above the daily cost cap {caps.daily_cost_share}"
+            )
         upfront = terms.origination_fee_percent / 100 + Decimal(terms.origination_fee_fixed) / terms.principal_min
-        if terms.daily_rate + upfront / terms.term_min_days > caps.daily_cost_share:
+        if daily + upfront / terms.term_min_days > caps.daily_cost_share:
             problems.append("interest and the origination fee over the shortest term exceed the daily cost cap")
         if (
             terms.after_due is not AfterDue.STOP
-            and terms.penalty_daily_rate + (terms.daily_rate if terms.after_due is AfterDue.CONTINUE else 0)
+            and terms.penalty_daily_rate + (daily if terms.after_due is AfterDue.CONTINUE else 0)
             > caps.daily_cost_share
         ):
             problems.append("interest after the due date exceeds the daily cost cap")
@@ -149,10 +170,15 @@ def total_cost_room(caps: Caps, principal: int, charged: Decimal) -> Decimal | N
     return max(Decimal(0), caps.total_cost_share * principal - charged)
 
 
-def daily_rate_within_cap(terms: ProductTerms) -> Decimal:
-    """The contractual daily rate as the daily cost cap lets it accrue (the engine scales interest down to the cap)."""
-    cap = terms.caps.daily_cost_share
-    return terms.daily_rate if cap is None else min(terms.daily_rate, cap)
+def interest_factor(terms: ProductTerms, start: date, end: date) -> Decimal:
+    """Interest per unit of principal over the nights `start` .. `end - 1`, as the daily cost cap lets it accrue (the
+    engine scales a night down to the cap; `check_terms` refuses products whose rate alone is above it)."""
+    rate, cap = terms.interest_rate, terms.caps.daily_cost_share
+    if cap is None or rate.max_night() <= cap:
+        return rate.factor(start, end)
+    if rate.uniform_nights():
+        return min(rate.night(start), cap) * (end - start).days
+    return sum((min(rate.night(start + timedelta(days=n)), cap) for n in range((end - start).days)), Decimal(0))
 
 
 def origination_fee(terms: ProductTerms, principal: int) -> int:
@@ -200,13 +226,25 @@ def _decimal_or_none(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _stored_rate(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A version stores either `interest_rate` ({rate, per, day_count}) or, as every version before it did,
+    `daily_rate` (a rate per calendar day)."""
+    given = stored.get("interest_rate")
+    if given:
+        return {
+            "rate": Decimal(str(given["rate"])), "rate_period": RatePeriod(given.get("per", "day")),
+            "day_count": DayCount(given.get("day_count", DayCount.ACTUAL_365_FIXED.value)),
+        }  # fmt: skip
+    return {"rate": Decimal(str(stored["daily_rate"]))}
+
+
 def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
     """Terms as a product version stores them (JSON: rates as decimal strings, amounts as integers)."""
     caps = stored.get("caps") or {}
     return ProductTerms(
         currency=currency, principal_min=int(stored["principal_min"]), principal_max=int(stored["principal_max"]),
         principal_step=int(stored["principal_step"]), term_min_days=int(stored["term_min_days"]),
-        term_max_days=int(stored["term_max_days"]), daily_rate=Decimal(str(stored["daily_rate"])),
+        term_max_days=int(stored["term_max_days"]), **_stored_rate(stored),
         repayment=RepaymentKind(stored.get("repayment", "single")),
         frequency=Frequency(stored["frequency"]) if stored.get("frequency") else None,
         origination_fee_percent=Decimal(str(stored.get("origination_fee_percent", "0"))),
@@ -218,6 +256,7 @@ def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
         extension_fee_percent=Decimal(str(stored.get("extension_fee_percent", "0"))),
         extension_requires_interest_paid=bool(stored.get("extension_requires_interest_paid", True)),
         max_extensions=int(stored.get("max_extensions", 0)),
+        interest_rounding=InterestRounding(stored.get("interest_rounding", "cumulative")),
         caps=Caps(
             daily_cost_share=_decimal_or_none(caps.get("daily_cost_share")),
             total_cost_share=_decimal_or_none(caps.get("total_cost_share")),

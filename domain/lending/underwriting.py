@@ -106,7 +106,8 @@ def affordable_principal(terms: ProductTerms, rules: CreditRules, monthly_income
     """The largest principal whose amount due (principal, simple interest for the term, origination fee) fits the
     income share. Rounded down to the product's step."""
     budget = Decimal(monthly_income) * rules.max_repayment_to_income - terms.origination_fee_fixed
-    per_unit = 1 + terms.daily_rate * term_days + terms.origination_fee_percent / 100
+    # The most the term's interest can come to (a day's most, every day): affordability errs on the careful side.
+    per_unit = 1 + terms.interest_rate.max_night() * term_days + terms.origination_fee_percent / 100
     if budget <= 0:
         return 0
     return int((budget / per_unit).to_integral_value(rounding=ROUND_FLOOR))

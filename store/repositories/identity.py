@@ -26,6 +26,11 @@ async def user_for_phone(session: AsyncSession, cipher: PiiCipher, phone: str) -
     return user
 
 
+async def user_by_phone(session: AsyncSession, cipher: PiiCipher, phone: str) -> User | None:
+    """The user who signed in with this phone, if any (never creates one: a transfer names an existing user)."""
+    return await session.scalar(select(User).where(User.phone_lookup == cipher.lookup(phone)))
+
+
 async def staff_by_email(session: AsyncSession, email: str) -> StaffMember | None:
     return await session.scalar(select(StaffMember).where(func.lower(StaffMember.email) == email.lower()))
 

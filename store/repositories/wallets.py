@@ -185,3 +185,15 @@ async def rate_in_force(session: AsyncSession, base: str, quote: str, at: dateti
         return None
     rate = FxRate(row.base.strip(), row.quote.strip(), Decimal(row.rate))
     return rate if rate.base == base else rate.inverse()
+
+
+async def rates_in_force(session: AsyncSession, at: datetime) -> list[tuple[FxRate, datetime]]:
+    """For every pair with a rate, the newest one valid at `at` (as stored: base, quote) and since when."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT ON (base, quote) base, quote, rate, valid_from FROM fx_rates WHERE valid_from <= :at"
+            " ORDER BY base, quote, valid_from DESC, id DESC"
+        ),
+        {"at": at},
+    )
+    return [(FxRate(r.base.strip(), r.quote.strip(), Decimal(r.rate)), r.valid_from) for r in rows]

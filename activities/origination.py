@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -99,6 +99,15 @@ TEMPLATES = {
 def loan_id_for(application_id: str) -> uuid.UUID:
     """The loan's id follows from the application's, so every retry books the same loan."""
     return uuid.uuid5(LOAN_NAMESPACE, application_id)
+
+
+def _first_due(app: applications.Application, start: date) -> date | None:
+    """The first repayment date the borrower chose, while it still falls after the loan's start and within its
+    term; if the payout lands too late for it, the schedule falls back to one frequency after the start."""
+    chosen = app.first_repayment_date
+    if chosen is None or not start < chosen <= start + timedelta(days=app.term_days):
+        return None
+    return chosen
 
 
 def _money(amount: int, currency: str) -> str:
@@ -260,7 +269,7 @@ class OriginationActivities:
     ) -> dict[str, object]:
         """The offer as the loan would be booked now: from the market's open business date, as `book_loan` does."""
         start = await open_business_date(session, self._book.timezone)
-        offer = quote(terms, principal, app.term_days, start)
+        offer = quote(terms, principal, app.term_days, start, _first_due(app, start))
         return {"principal": principal, "currency": app.currency, "term_days": app.term_days,
                 "interest": offer.interest, "fees": offer.fees, "total_due": offer.total_due,
                 "start_date": start.isoformat(), "due_date": offer.due_date.isoformat(),
@@ -314,9 +323,10 @@ class OriginationActivities:
             product = await products.product(session, app.product_id)
             terms, version = await self._terms(session, app)
             assert product is not None and app.offer is not None
+            start = await open_business_date(session, self._book.timezone)
             document = render_agreement(AgreementFacts(
                 data.application_id, person.full_name, product.name, version, terms, int(app.offer["principal"]),
-                app.term_days, await open_business_date(session, self._book.timezone),
+                app.term_days, start, _first_due(app, start),
             ))  # fmt: skip
             await agreements.create_agreement(session, app.id, document, document_hash(document))
 
@@ -472,7 +482,8 @@ class OriginationActivities:
             terms, version = await self._version_terms(session, app)
             principal = int(app.offer["principal"])
             fee = origination_fee(terms, principal)
-            schedule = build_schedule(terms, principal, today, app.term_days)
+            first_due = _first_due(app, today)
+            schedule = build_schedule(terms, principal, today, app.term_days, first_due)
             accounts = await self._open_loan_accounts(session, loan_id, app.currency)
             card_id = uuid.UUID(data.card_id)
             loan = await loans.create_loan(
@@ -480,6 +491,7 @@ class OriginationActivities:
                 product_version_id=app.product_version_id, currency=app.currency, principal=principal,
                 origination_fee=fee, term_days=app.term_days, start_date=today, due_date=schedule[-1].due_date,
                 card_id=card_id, disbursement_reference=data.reference, accounts=accounts, terms=version.terms,
+                first_due_date=first_due,
             )  # fmt: skip
             key = f"loan:{app.id}:disbursement"
             settlement = await ledger.house_account(session, "settlement", app.currency, ledger.house_shard(key))

@@ -12,6 +12,7 @@ from api.applications import borrower as borrower_applications
 from api.applications import payouts as staff_payouts
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
+from api.body_guard import BodyGuard
 from api.dev import outbox
 from api.ingest import routes as ingest_routes
 from api.ingest import uploads as ingest_uploads
@@ -72,6 +73,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     )
     if resources is not None:
         app.state.resources = resources
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)  # inside: its refusals carry request ids
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    max_body_bytes: int = 20 * 1024 * 1024  # the largest request body (a CSV upload of events is the largest)
 
     # Secrets
     jwt_secret: str = DEV_JWT_SECRET

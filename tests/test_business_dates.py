@@ -13,7 +13,7 @@ from store.repositories import agreements
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token, outbox_messages
 from tests.origination_steps import application_body, apply, lending_product, signing_code, wait_status
-from tests.servicing_steps import close_through, loan, open_date, wait_until
+from tests.servicing_steps import close_through, loan, open_date, product_with_terms, wait_until
 
 
 async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_the_calendar(
@@ -60,3 +60,41 @@ async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_t
 
     message = await wait_until(funded_message, "the funded SMS")
     assert f"Due date: {due.isoformat()}" in str(message["body"])
+
+
+async def test_a_loan_with_a_broken_first_period_is_the_quote_the_borrower_was_given(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    """Three monthly instalments, the first on a date the borrower picked: the quote, the application, the offer
+    and the booked loan's schedule (as staff see it) are one and the same."""
+    admin = await admin_token(http, clean.settings)
+    terms = {
+        "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 30,
+        "term_max_days": 200, "interest_rate": {"rate": "0.36", "per": "year", "day_count": "30e_360_isda"},
+        "interest_rounding": "per_period", "repayment": "annuity", "frequency": "monthly",
+    }  # fmt: skip
+    product_id = await product_with_terms(http, admin, "instalments-gb", "GBP", terms)
+    start = await open_date(http, admin)
+    first = start + timedelta(days=45)
+    phone = "+447700930002"
+    token = await borrower_token(http, phone)
+    asked = {"principal": 60_000, "term_periods": 3, "first_repayment_date": first.isoformat()}
+    quoted = (await http.post("/v1/quotes", json={"product_id": product_id, **asked}, headers=bearer(token))).json()
+    assert quoted["schedule"][0]["due_date"] == first.isoformat()
+
+    body = application_body(product_id, phone) | asked
+    del body["term_days"]
+    created = await apply(http, token, body)
+    assert (created["term_days"], created["first_repayment_date"]) == (quoted["term_days"], first.isoformat())
+    offer = (await wait_status(http, token, created["id"], "offered"))["offer"]
+    assert (offer["total_due"], offer["due_date"]) == (quoted["total_due"]["amount"], quoted["due_date"])
+    assert (await http.post(f"/v1/applications/{created['id']}/accept", headers=bearer(token))).status_code == 200
+    code = await signing_code(http, phone)
+    signed = await http.post(f"/v1/applications/{created['id']}/sign", json={"code": code}, headers=bearer(token))
+    assert signed.status_code == 200, signed.text
+    card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
+                           headers=bearer(token))  # fmt: skip
+    assert card.status_code == 200, card.text
+    funded = await wait_status(http, token, created["id"], "disbursed")
+    view = (await http.get(f"/v1/staff/loans/{funded['loan_id']}", headers=bearer(admin))).json()
+    assert view["schedule"] == quoted["schedule"]

@@ -24,9 +24,11 @@ from api.idempotency import Idempotency
 from api.problems import Problem
 from api.workflow_calls import update_workflow
 from config import Settings
-from domain.lending.products import ProductInvalid, SegmentRule, check_request, terms_from_stored
+from domain.lending.products import ProductInvalid, SegmentRule, terms_from_stored
+from domain.lending.schedule import quote, term_days_for
 from store.repositories import applications, loans
 from store.repositories import products as product_store
+from store.repositories.servicing import open_business_date
 from workflows.loan_application import (
     CancelRequest,
     CardLink,
@@ -84,8 +86,15 @@ async def apply(
     history = await loans.history(db, user.id)
     if not SegmentRule(version.min_repaid_loans, version.max_repaid_loans).admits(history.repaid):
         raise Problem(422, "validation_error", "this product is not offered to you (see GET /v1/products)")
+    terms = terms_from_stored(version.terms, product.currency)
+    start = await open_business_date(db, resources.settings.market_timezone)
     try:
-        check_request(terms_from_stored(version.terms, product.currency), body.principal, body.term_days)
+        term_days = body.term_days
+        if term_days is None:
+            assert body.term_periods is not None
+            term_days = term_days_for(terms, start, body.term_periods, body.first_repayment_date)
+        # The loan as it would be booked today: the same checks a quote makes (amount, term, first date).
+        quote(terms, body.principal, term_days, start, body.first_repayment_date)
     except ProductInvalid as invalid:
         raise Problem(
             422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
@@ -95,12 +104,12 @@ async def apply(
     person = body.applicant
     app = await applications.create_application(
         db, resources.cipher, application_id=uuid.UUID(idem.operation_id()), user_id=user.id, product_id=product.id,
-        product_version_id=version.id, principal=body.principal, term_days=body.term_days, currency=product.currency,
+        product_version_id=version.id, principal=body.principal, term_days=term_days, currency=product.currency,
         applicant=applications.Applicant(person.full_name, person.national_id, person.birth_date, person.phone,
                                          person.email),
         monthly_income=person.monthly_income, device_fingerprint=body.device_fingerprint,
         client_address=client_address(request), cpa_network=body.source.network if body.source else None,
-        cpa_click_id=body.source.click_id if body.source else None,
+        cpa_click_id=body.source.click_id if body.source else None, first_repayment_date=body.first_repayment_date,
     )  # fmt: skip
     await db.commit()  # the workflow reads the application
     await temporal.start_workflow(

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.phone import PhoneNumber
 
@@ -30,13 +30,24 @@ class Source(BaseModel):
 
 
 class NewApplication(BaseModel):
+    """The term in days, or as a number of instalments (`term_periods`, counted from the open business date);
+    `first_repayment_date` gives the first instalment a date of the borrower's choosing, as a quote does."""
+
     model_config = ConfigDict(extra="forbid")
     product_id: uuid.UUID
     principal: StrictInt = Field(gt=0, le=10**12)
-    term_days: StrictInt = Field(gt=0, le=3650)
+    term_days: StrictInt | None = Field(default=None, gt=0, le=3650)
+    term_periods: StrictInt | None = Field(default=None, gt=0, le=520)
+    first_repayment_date: date | None = None
     applicant: Applicant
     device_fingerprint: str | None = Field(default=None, min_length=8, max_length=200)
     source: Source | None = None
+
+    @model_validator(mode="after")
+    def _one_term(self) -> NewApplication:
+        if (self.term_days is None) == (self.term_periods is None):
+            raise ValueError("give the term as exactly one of term_days or term_periods")
+        return self
 
 
 class OfferView(BaseModel):
@@ -57,6 +68,7 @@ class ApplicationView(BaseModel):
     product_id: uuid.UUID
     principal: int
     term_days: int
+    first_repayment_date: date | None = None
     currency: str
     offer: OfferView | None = None
     reasons: list[str] | None = None

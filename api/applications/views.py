@@ -19,7 +19,7 @@ def application_view(app: Application) -> ApplicationView:
         offer = OfferView.model_validate(app.offer)
     return ApplicationView(
         id=app.id, status=app.status, product_id=app.product_id, principal=app.principal, term_days=app.term_days,
-        currency=app.currency, offer=offer, reasons=reasons, loan_id=app.loan_id, created_at=app.created_at,
+        first_repayment_date=app.first_repayment_date, currency=app.currency, offer=offer, reasons=reasons, loan_id=app.loan_id, created_at=app.created_at,
     )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ class AgreementFacts:
     principal: int
     term_days: int
     start: date
+    first_due: date | None = None
 
 
 def _money(amount: int, currency: str) -> str:
@@ -38,7 +39,7 @@ def _money(amount: int, currency: str) -> str:
 
 def render_agreement(facts: AgreementFacts) -> str:
     terms, currency = facts.terms, facts.terms.currency
-    offer = quote(terms, facts.principal, facts.term_days, facts.start)
+    offer = quote(terms, facts.principal, facts.term_days, facts.start, facts.first_due)
     lines = [
         "LOAN AGREEMENT",
         f"Application: {facts.application_id}",

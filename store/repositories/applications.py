@@ -53,12 +53,13 @@ class Application:
     payout_attempt: int | None = None
     payout_requested_at: datetime | None = None
     payout_case: str | None = None
+    first_repayment_date: date | None = None
 
 
 _COLUMNS = (
     "id, user_id, product_id, product_version_id, principal, term_days, currency, monthly_income, status, decision,"
     " offer, loan_id, failure_code, cpa_network, cpa_click_id, escalated_at, created_at, status_changed_at,"
-    " payout_reference, payout_attempt, payout_requested_at, payout_case"
+    " payout_reference, payout_attempt, payout_requested_at, payout_case, first_repayment_date"
 )
 
 
@@ -71,7 +72,7 @@ async def create_application(
     session: AsyncSession, cipher: PiiCipher, *, application_id: uuid.UUID, user_id: uuid.UUID,
     product_id: uuid.UUID, product_version_id: uuid.UUID, principal: int, term_days: int, currency: str,
     applicant: Applicant, monthly_income: int, device_fingerprint: str | None, client_address: str,
-    cpa_network: str | None, cpa_click_id: str | None,
+    cpa_network: str | None, cpa_click_id: str | None, first_repayment_date: date | None = None,
 ) -> Application:  # fmt: skip
     """The application, recorded the first time (the same id again records nothing new)."""
     personal = json.dumps({"full_name": applicant.full_name, "national_id": applicant.national_id,
@@ -81,8 +82,9 @@ async def create_application(
         text(
             "INSERT INTO loan_applications (id, user_id, product_id, product_version_id, principal, term_days,"
             " currency, monthly_income, applicant_encrypted, national_id_lookup, phone_lookup, device_lookup,"
-            " client_address, cpa_network, cpa_click_id, status) VALUES (:id, :user, :product, :version, :principal,"
-            " :term, :currency, :income, :personal, :nid, :phone, :device, :address, :network, :click, 'received')"
+            " client_address, cpa_network, cpa_click_id, first_repayment_date, status) VALUES (:id, :user, :product,"
+            " :version, :principal, :term, :currency, :income, :personal, :nid, :phone, :device, :address, :network,"
+            " :click, :first_due, 'received')"
             " ON CONFLICT (id) DO NOTHING"
         ),
         {"id": application_id, "user": user_id, "product": product_id, "version": product_version_id,
@@ -90,7 +92,7 @@ async def create_application(
          "personal": cipher.encrypt(personal), "nid": cipher.lookup(applicant.national_id),
          "phone": cipher.lookup(applicant.phone),
          "device": cipher.lookup(device_fingerprint) if device_fingerprint else None,
-         "address": client_address, "network": cpa_network, "click": cpa_click_id},
+         "address": client_address, "network": cpa_network, "click": cpa_click_id, "first_due": first_repayment_date},
     )  # fmt: skip
     found = await application(session, application_id)
     assert found is not None

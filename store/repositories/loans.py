@@ -89,11 +89,13 @@ class Loan:
     accounts: dict[str, Any]
     terms: dict[str, Any]
     created_at: datetime
+    first_due_date: date | None = None  # a broken first period the borrower chose; None: one frequency after start
 
 
 _COLUMNS = (
     "id, application_id, user_id, product_id, product_version_id, currency, principal, origination_fee, term_days,"
-    " start_date, due_date, status, card_id, disbursement_reference, disbursement_entry_id, accounts, terms, created_at"
+    " start_date, due_date, status, card_id, disbursement_reference, disbursement_entry_id, accounts, terms, created_at,"
+    " first_due_date"
 )
 
 
@@ -106,20 +108,21 @@ async def create_loan(
     session: AsyncSession, *, loan_id: uuid.UUID, application_id: uuid.UUID, user_id: uuid.UUID,
     product_id: uuid.UUID, product_version_id: uuid.UUID, currency: str, principal: int, origination_fee: int,
     term_days: int, start_date: date, due_date: date, card_id: uuid.UUID | None, disbursement_reference: str,
-    accounts: dict[str, Any], terms: dict[str, Any],
+    accounts: dict[str, Any], terms: dict[str, Any], first_due_date: date | None = None,
 ) -> Loan:  # fmt: skip
     """One loan per application, whatever retries happen: the second call returns the first loan."""
     await session.execute(
         text(
             f"INSERT INTO loans ({_COLUMNS.replace(', created_at', '')}, accrued_fees, accrued_through) VALUES (:id,"
             " :app, :user, :product, :version, :currency, :principal, :fee, :term, :start, :due, 'active', :card,"
-            " :reference, NULL, CAST(:accounts AS jsonb), CAST(:terms AS jsonb), :fee, CAST(:start AS date) - 1)"
+            " :reference, NULL, CAST(:accounts AS jsonb), CAST(:terms AS jsonb), :first_due, :fee,"
+            " CAST(:start AS date) - 1)"
             " ON CONFLICT (application_id) DO NOTHING"
         ),
         {"id": loan_id, "app": application_id, "user": user_id, "product": product_id, "version": product_version_id,
          "currency": currency, "principal": principal, "fee": origination_fee, "term": term_days, "start": start_date,
          "due": due_date, "card": card_id, "reference": disbursement_reference, "accounts": json.dumps(accounts),
-         "terms": json.dumps(terms)},
+         "terms": json.dumps(terms), "first_due": first_due_date},
     )  # fmt: skip
     found = await loan_for_application(session, application_id)
     assert found is not None

@@ -134,12 +134,13 @@ class ServicedLoan:
     extensions: int
     closed_on: date | None
     collector_id: uuid.UUID | None
+    first_due_date: date | None = None
 
 
 _SERVICED = (
     "id, user_id, product_id, currency, principal, term_days, start_date, due_date, status, card_id, accounts, terms,"
     " accrued_interest, accrued_penalty, accrued_fines, accrued_fees, settled, accrued_through, projected_until,"
-    " overdue_since, extensions, closed_on, collector_id"
+    " overdue_since, extensions, closed_on, collector_id, first_due_date"
 )
 
 
@@ -396,7 +397,7 @@ async def promises_due(session: AsyncSession, business_date: date) -> list[tuple
 def signed_loan(loan: ServicedLoan) -> SignedLoan:
     terms = terms_from_stored(loan.terms, loan.currency)
     return SignedLoan(terms, loan.principal, loan.start_date,
-                      tuple(build_schedule(terms, loan.principal, loan.start_date, loan.term_days)))  # fmt: skip
+                      build_schedule(terms, loan.principal, loan.start_date, loan.term_days, loan.first_due_date))  # fmt: skip
 
 
 def engine_events(rows: Sequence[LoanEventRow]) -> list[LoanEvent]:

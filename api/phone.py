@@ -1,20 +1,32 @@
-"""Phone numbers as the API accepts them: E.164 (`+` and 8 to 15 digits), spaces and dashes tolerated."""
+"""Phone numbers as the API accepts them: E.164 written in ASCII digits (spaces, dashes, dots and brackets
+tolerated), parsed by `phonenumbers` and answered back in E.164 form.
+
+Digits from other scripts (fullwidth, Arabic-Indic, Devanagari...) are refused: libphonenumber would read them as
+the ASCII digits they look like, so two spellings would reach one account. Numbers must be possible for their
+country (right length and prefix); `is_valid_number` is not required, because it refuses the ranges regulators
+reserve for tests and fiction (Ofcom's 07700 900xxx), which the demo and the tests use."""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+import phonenumbers
+from pydantic import AfterValidator, Field
 
-_E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_WRITTEN = re.compile(r"^\+[0-9 ().\-]{8,24}$")
 
 
 def normalise_phone(value: str) -> str:
-    compact = re.sub(r"[\s\-().]", "", value)
-    if not _E164.match(compact):
-        raise ValueError("must be an E.164 phone number, such as +447700900123")
-    return compact
+    if not _WRITTEN.match(value):
+        raise ValueError("must be an E.164 phone number in ASCII digits, such as +447700900123")
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise ValueError("must be an E.164 phone number, such as +447700900123") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("is not a possible phone number for its country")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-PhoneNumber = Annotated[str, AfterValidator(normalise_phone)]
+PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(normalise_phone)]

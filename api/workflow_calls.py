@@ -57,7 +57,9 @@ async def run_workflow(client: Client, workflow: Any, data: Any, *, workflow_id:
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )  # fmt: skip
     except WorkflowAlreadyStartedError:  # the run finished before: read its outcome
-        handle = client.get_workflow_handle(workflow_id)
+        # Typed by the workflow's run method, as a started handle is: a result read later is the same model, not
+        # a dict, whoever started the run and whenever it ended.
+        handle = client.get_workflow_handle_for(workflow, workflow_id)
     try:
         return await handle.result()
     except WorkflowFailureError as failure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import httpx
 
@@ -84,3 +85,43 @@ async def test_ready_when_the_database_and_temporal_answer(http: httpx.AsyncClie
 async def test_the_openapi_document_describes_the_sign_in_routes(http: httpx.AsyncClient, clean: Stack) -> None:
     paths = (await http.get("/openapi.json")).json()["paths"]
     assert {"/v1/auth/otp", "/v1/auth/token", "/v1/staff/token", "/v1/staff/audit"} <= set(paths)
+
+
+def _unbounded(schema: dict[str, Any], components: dict[str, Any], where: str) -> list[str]:
+    """Fields that accept unbounded input: integers without a maximum, strings without a length, pattern, format
+    or set of values, arrays without a largest size."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].split("/")[-1]]
+    found: list[str] = []
+    for key in ("anyOf", "oneOf", "allOf"):
+        for sub in schema.get(key, []):
+            found += _unbounded(sub, components, where)
+    kind = schema.get("type")
+    if kind == "object":
+        for name, sub in schema.get("properties", {}).items():
+            found += _unbounded(sub, components, f"{where}.{name}")
+    elif kind == "array":
+        if "maxItems" not in schema:
+            found.append(f"{where}: array without maxItems")
+        found += _unbounded(schema.get("items", {}), components, f"{where}[]")
+    elif kind == "integer" and "maximum" not in schema and "exclusiveMaximum" not in schema:
+        found.append(f"{where}: integer without maximum")
+    elif kind == "string" and not {"maxLength", "pattern", "enum", "format", "const"} & set(schema):
+        found.append(f"{where}: string without a bound")
+    return found
+
+
+async def test_every_input_the_api_takes_is_bounded_in_its_schema(clean: Stack) -> None:
+    """Upper bounds where a value drives work or storage, stated in the document (docs/units.md): a new route or
+    field without one fails here before it can make a 500."""
+    app_openapi = clean.app.openapi()
+    components = app_openapi["components"]["schemas"]
+    problems: list[str] = []
+    for path, operations in app_openapi["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                problems += _unbounded(parameter.get("schema", {}), components,
+                                       f"{method} {path} ?{parameter['name']}")  # fmt: skip
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                problems += _unbounded(content["schema"], components, f"{method} {path} body")
+    assert problems == []

@@ -56,3 +56,121 @@ async def test_every_route_refuses_bad_bodies_and_changes_nothing(http: httpx.As
                 checked += 1
     assert checked >= 5 * 15
     assert await table_counts(clean) == before
+
+
+def _phone_in(zero: int) -> bytes:
+    """+447700900123 written in the digits of another script (its zero at code point `zero`)."""
+    digits = "447700900123".translate({ord("0") + n: chr(zero + n) for n in range(10)})
+    return ('{"phone": "+' + digits + '"}').encode()
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"a": ' * levels + b"1" + b"}" * levels
+
+
+EDGE_CASES: list[tuple[str, str, bytes, str]] = [
+    # (who, path, body, what is wrong); each must be a 4xx problem and change nothing
+    (
+        "admin",
+        "/v1/staff/blacklist",
+        b'{"kind": "phone", "value": "+447700900001\\u0000", "reason": "fraud ring"}',
+        "NUL in a string",
+    ),
+    (
+        "admin",
+        "/v1/staff/blacklist",
+        b'{"kind": "phone", "value": "+447700900001", "reason": "lone \\ud800 here"}',
+        "a lone surrogate",
+    ),
+    (
+        "admin",
+        "/v1/staff/members",
+        b'{"email": "a@b.co", "password": "long-enough-pass", "roles": ["support"], "projects": ["x\\u0000"]}',
+        "NUL in a list of codes",
+    ),
+    (
+        "admin",
+        "/v1/staff/projects",
+        b'{"code": "casino", "name": "Cas\\u0001ino", "currency": "EUR",'
+        b' "points_per_unit": "1", "plan": {"levels": ["10", "5", "3"]}, "accrual": "realtime"}',
+        "a control character",
+    ),
+    (
+        "admin",
+        "/v1/staff/fx-rates",
+        b'{"base": "USD", "quote": "EUR", "rate": "1e999999", "valid_from": "2026-01-01T00:00:00Z"}',
+        "a rate too large to store",
+    ),
+    (
+        "admin",
+        "/v1/staff/fx-rates",
+        b'{"base": "USD", "quote": "EUR", "rate": "1e-999999", "valid_from": "2026-01-01T00:00:00Z"}',
+        "a rate too small to store",
+    ),
+    (
+        "admin",
+        "/v1/staff/fx-rates",
+        b'{"base": "USD", "quote": "EUR", "rate": "0.9", "valid_from": "1397-01-01T00:00:00Z"}',
+        "a date outside the window",
+    ),
+    ("borrower", "/v1/auth/otp", _phone_in(0xFF10), "fullwidth digits"),
+    ("borrower", "/v1/auth/otp", _phone_in(0x0660), "Arabic-Indic digits"),
+    ("borrower", "/v1/auth/otp", _phone_in(0x0966), "Devanagari digits"),
+    (
+        "borrower",
+        "/v1/transfers",
+        b'{"from_wallet": "00000000-0000-0000-0000-000000000000",'
+        b' "to_wallet": "00000000-0000-0000-0000-000000000001", "amount": {"amount": "1000", "currency": "USD"}}',
+        "money as a string",
+    ),
+    (
+        "borrower",
+        "/v1/loans/00000000-0000-0000-0000-000000000000/repayments",
+        b'{"amount": "1000"}',
+        "a repayment amount as a string",
+    ),
+    (
+        "borrower",
+        "/v1/loans/00000000-0000-0000-0000-000000000000/repayments",
+        b'{"amount": true}',
+        "a repayment amount as a boolean",
+    ),
+    (
+        "borrower",
+        "/v1/loans/00000000-0000-0000-0000-000000000000/repayments",
+        b'{"amount": 1e2}',
+        "a repayment amount as a decimal",
+    ),
+    ("borrower", "/v1/wallets", _deep(40), "JSON nested too deep"),
+]
+
+
+async def test_text_numbers_and_dates_outside_what_is_stored_are_refused_and_change_nothing(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    tokens = {"admin": await admin_token(http, clean.settings), "borrower": await borrower_token(http, "+447700901101")}
+    await clean.sms.drain()
+    before = await table_counts(clean)
+    for who, path, body, what in EDGE_CASES:
+        response = await http.post(path, content=body, headers={**bearer(tokens[who]),
+                                                                 "Content-Type": "application/json"})  # fmt: skip
+        assert 400 <= response.status_code < 500 and response.status_code != 404, (what, response.text)
+        assert response.headers["content-type"] == "application/problem+json", what
+    for query in ("/v1/staff/audit?starting_after=1.3e23", "/v1/staff/audit?starting_after=99999999999999999999",
+                  "/v1/staff/collections?offset=99999999999", "/v1/staff/audit?action=a%00b"):  # fmt: skip
+        response = await http.get(query, headers=bearer(tokens["admin"]))
+        assert response.status_code == 422, (query, response.text)
+    assert await table_counts(clean) == before
+
+
+async def test_signed_callbacks_nested_too_deep_are_refused_not_crashed(http: httpx.AsyncClient, clean: Stack) -> None:
+    from api.ingest.routes import signature_of
+    from providers.credit.signature import sign_body
+
+    deep = _deep(5_000)
+    bureau = await http.post("/v1/webhooks/bureau/scoring", content=deep, headers={
+        "X-Signature": sign_body(clean.settings.credit_webhook_secret, deep)})  # fmt: skip
+    assert bureau.status_code == 422, bureau.text
+    ingest = await http.post("/v1/ingest/none/none", content=deep,
+                             headers={"X-Signature": signature_of("any-secret-0123456789", deep)})  # fmt: skip
+    assert ingest.status_code == 422, ingest.text

@@ -281,3 +281,26 @@ async def test_a_holder_sends_money_by_phone_and_both_read_it_in_their_statement
 
     rates = (await http.get("/v1/fx-rates", headers=bearer(alice["token"]))).json()["data"]
     assert [(r["base"], r["quote"], r["rate"]) for r in rates] == [("USD", "EUR", "0.9")]
+
+
+async def test_a_transfer_retried_after_its_answer_was_lost_answers_the_same_transfer(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    """The API died after the transfer's workflow finished but before it stored its answer: the retried key reads
+    the finished workflow's result (typed), answers it, and moves no money twice."""
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    alice = await holder(http, "+447700900620", ("USD", "EUR"))
+    await fund(http, admin, alice["wallets"]["USD"], 10_000)
+    body = {"from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
+            "amount": {"amount": 1_000, "currency": "USD"}}  # fmt: skip
+    headers = bearer(alice["token"]) | {"Idempotency-Key": "lost-answer-1"}
+    first = await http.post("/v1/transfers", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    async with clean.sessions.begin() as s:
+        await s.execute(text("DELETE FROM idempotent_requests"))  # the answer never got stored
+    again = await http.post("/v1/transfers", json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json() == first.json()
+    debited = first.json()["debited"]["amount"]
+    assert await balances(http, alice["token"]) == {"USD": 10_000 - debited, "EUR": 900}  # moved once

@@ -10,8 +10,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import Db, StaffAudit, StaffWith, Temporal
 from api.money import Amount
 from api.problems import Problem
@@ -41,8 +42,7 @@ class PayoutsInFlight(BaseModel):
     has_more: bool
 
 
-class PayoutCommand(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PayoutCommand(RequestBody):
     action: Literal["reconcile", "retry", "cancel"]
     reason: str = Field(min_length=3, max_length=500)
 

@@ -6,13 +6,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
+from api.constrained import RequestBody
 from api.phone import PhoneNumber
 
 
-class Applicant(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Applicant(RequestBody):
     full_name: str = Field(min_length=1, max_length=200)
     national_id: str = Field(pattern=r"^[A-Za-z0-9-]{4,32}$")
     birth_date: date
@@ -21,19 +21,17 @@ class Applicant(BaseModel):
     monthly_income: StrictInt = Field(ge=0, le=10**12, description="minor units of the product's currency")
 
 
-class Source(BaseModel):
+class Source(RequestBody):
     """The CPA network (and its click id) that brought the borrower, for the conversion postback."""
 
-    model_config = ConfigDict(extra="forbid")
     network: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
     click_id: str = Field(min_length=1, max_length=200)
 
 
-class NewApplication(BaseModel):
+class NewApplication(RequestBody):
     """The term in days, or as a number of instalments (`term_periods`, counted from the open business date);
     `first_repayment_date` gives the first instalment a date of the borrower's choosing, as a quote does."""
 
-    model_config = ConfigDict(extra="forbid")
     product_id: uuid.UUID
     principal: StrictInt = Field(gt=0, le=10**12)
     term_days: StrictInt | None = Field(default=None, gt=0, le=3650)
@@ -81,8 +79,7 @@ class ApplicationList(BaseModel):
     has_more: bool = False
 
 
-class SignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SignBody(RequestBody):
     code: str = Field(pattern=r"^\d{6}$")
 
 
@@ -91,18 +88,15 @@ class SignView(BaseModel):
     application: ApplicationView
 
 
-class CardBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CardBody(RequestBody):
     payment_method: str = Field(min_length=3, max_length=255, description="a provider payment-method id (pm_...)")
 
 
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelBody(RequestBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
-class DecisionBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionBody(RequestBody):
     decision: Literal["approve", "reject"]
     principal: StrictInt | None = Field(default=None, gt=0, le=10**12)
     reason: str = Field(min_length=1, max_length=1000)

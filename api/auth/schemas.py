@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.phone import PhoneNumber
 
 
-class OtpRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OtpRequest(RequestBody):
     phone: PhoneNumber
 
 
@@ -15,8 +15,7 @@ class OtpAccepted(BaseModel):
     expires_in: int
 
 
-class TokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenRequest(RequestBody):
     phone: PhoneNumber
     code: str = Field(pattern=r"^\d{4,8}$")
 

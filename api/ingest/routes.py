@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from temporalio.service import RPCError
 
+from api.constrained import PathName
 from api.dependencies import Db, Resources
 from api.problems import Problem
 from domain.affiliate.mapping import EventMapping, MappedEvent, client_event_id, map_event
@@ -49,7 +50,7 @@ def signature_of(secret: str, body: bytes) -> str:
 
 
 @router.post("/{project_code}/{integration_name}", response_model=IngestResult)
-async def ingest(project_code: str, integration_name: str, request: Request, db: Db,
+async def ingest(project_code: PathName, integration_name: PathName, request: Request, db: Db,
                  resources: Resources) -> IngestResult:  # fmt: skip
     project = await affiliate.project_by_code(db, project_code)
     found = await affiliate.integration(db, project.id, integration_name) if project else None

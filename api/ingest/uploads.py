@@ -9,6 +9,7 @@ import io
 
 from fastapi import APIRouter, Request
 
+from api.constrained import PathName
 from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.ingest.routes import MAX_EVENTS, IngestResult, take_events
 from api.problems import Problem
@@ -18,7 +19,7 @@ router = APIRouter(prefix="/v1/staff/projects", tags=["client integrations"])
 
 
 @router.post("/{code}/integrations/{name}/uploads", response_model=IngestResult)
-async def upload(code: str, name: str, request: Request, _: StaffWith("accountant"), db: Db, resources: Resources,
+async def upload(code: PathName, name: PathName, request: Request, _: StaffWith("accountant"), db: Db, resources: Resources,
                  audit: StaffAudit) -> IngestResult:  # fmt: skip
     project = await affiliate.project_by_code(db, code)
     found = await affiliate.integration(db, project.id, name) if project else None

@@ -10,8 +10,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.problems import Problem
@@ -23,15 +24,13 @@ from workflows.loan_servicing import LoanPaymentInput, LoanPaymentWorkflow, loan
 router = APIRouter(prefix="/v1/loans", tags=["loans"])
 
 
-class RepaymentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RepaymentRequest(RequestBody):
     amount: int = Field(gt=0, le=10**12, description="minor units of the loan's currency")
     payment_method: str | None = Field(default=None, min_length=3, max_length=255,
                                        description="a provider payment-method id; default: the loan's card")  # fmt: skip
 
 
-class ExtensionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExtensionRequest(RequestBody):
     days: int = Field(gt=0, le=365)
     payment_method: str | None = Field(default=None, min_length=3, max_length=255)
 

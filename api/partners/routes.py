@@ -6,10 +6,12 @@ Their commission wallet is one of their wallets (`GET /v1/wallets`), paid out li
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db
 from api.problems import Problem
 from api.staff.affiliate import PartnerView, partner_view
@@ -55,7 +57,9 @@ class StatementView(BaseModel):
 
 
 @router.get("/me/statements", response_model=list[StatementView])
-async def my_statements(user: CurrentUser, db: Db, project: str | None = None) -> list[StatementView]:
+async def my_statements(
+    user: CurrentUser, db: Db, project: Annotated[str | None, Query(max_length=64)] = None
+) -> list[StatementView]:
     found = [p for p in await affiliate.partners_of_user(db, user.id)]
     if not found:
         raise Problem(404, "not_found", "you are not a partner in any project")
@@ -63,8 +67,7 @@ async def my_statements(user: CurrentUser, db: Db, project: str | None = None) -
     return [StatementView(**row.__dict__) for row in rows if project is None or row.project == project]
 
 
-class PayoutDestination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PayoutDestination(RequestBody):
     destination: str = Field(min_length=3, max_length=200, description="the payment provider's token for an account")
 
 

@@ -4,37 +4,35 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
+from api.constrained import Days, MinorUnits, MinorUnitsOrZero, PositiveDays, RequestBody
 from api.money import Amount, CurrencyCode, DecimalString
 from domain.lending.interest import DayCount, InterestRate, RatePeriod
 from domain.lending.products import InterestRounding, ProductTerms, terms_from_stored
 
 
-class FineBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    days_past_due: int = Field(gt=0)
-    amount: int = Field(gt=0)
+class FineBody(RequestBody):
+    days_past_due: PositiveDays
+    amount: MinorUnits
 
 
-class CapsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CapsBody(RequestBody):
     daily_cost_share: DecimalString | None = None
     total_cost_share: DecimalString | None = None
-    default_fees_total: int | None = Field(default=None, ge=0)
+    default_fees_total: MinorUnitsOrZero | None = None
     penalty_total_share: DecimalString | None = None
     penalty_per_delay_share: DecimalString | None = None
-    max_extensions: int | None = Field(default=None, ge=0)
-    max_failed_debits: int | None = Field(default=None, ge=0)
+    max_extensions: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
+    max_failed_debits: Annotated[StrictInt, Field(ge=0, le=100)] | None = None
 
 
-class InterestRateBody(BaseModel):
+class InterestRateBody(RequestBody):
     """A nominal rate as the lender states it: a fraction ("0.12" is 12%) per day, week, month or year, and the
     day-count convention for monthly and yearly rates (docs/lending.md)."""
 
-    model_config = ConfigDict(extra="forbid")
     rate: DecimalString
     per: RatePeriod = RatePeriod.YEAR
     day_count: DayCount = DayCount.ACTUAL_365_FIXED
@@ -44,32 +42,31 @@ class InterestRateBody(BaseModel):
         return cls(rate=format(rate.value, "f"), per=rate.period, day_count=rate.day_count)
 
 
-class TermsBody(BaseModel):
+class TermsBody(RequestBody):
     """Interest is either `interest_rate` (a rate per day, week, month or year with its day count) or, as before,
     `daily_rate` (a fraction per calendar day: "0.008" is 0.8% a day). Rates and shares are fractions written as
     strings; fee fields named `*_percent` are percentages of principal; amounts are minor units."""
 
-    model_config = ConfigDict(extra="forbid")
-    principal_min: int
-    principal_max: int
-    principal_step: int
-    term_min_days: int
-    term_max_days: int
+    principal_min: MinorUnits
+    principal_max: MinorUnits
+    principal_step: MinorUnits
+    term_min_days: PositiveDays
+    term_max_days: PositiveDays
     daily_rate: DecimalString | None = None
     interest_rate: InterestRateBody | None = None
     interest_rounding: InterestRounding = InterestRounding.CUMULATIVE
     repayment: Literal["single", "annuity", "declining"] = "single"
     frequency: Literal["weekly", "fortnightly", "monthly"] | None = None
     origination_fee_percent: DecimalString = "0"
-    origination_fee_fixed: int = 0
-    grace_days: int = 0
+    origination_fee_fixed: MinorUnitsOrZero = 0
+    grace_days: Days = 0
     penalty_daily_rate: DecimalString = "0"
     fines: list[FineBody] = Field(default_factory=list, max_length=20)
     after_due: Literal["continue", "stop", "penalty_only"] = "continue"
-    extension_days: list[int] = Field(default_factory=list, max_length=20)
+    extension_days: list[PositiveDays] = Field(default_factory=list, max_length=20)
     extension_fee_percent: DecimalString = "0"
     extension_requires_interest_paid: bool = True
-    max_extensions: int = 0
+    max_extensions: Annotated[StrictInt, Field(ge=0, le=100)] = 0
     caps: CapsBody | None = None
 
     @model_validator(mode="after")
@@ -82,21 +79,18 @@ class TermsBody(BaseModel):
         return terms_from_stored(self.model_dump(mode="json"), currency)
 
 
-class NewProduct(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewProduct(RequestBody):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
     currency: CurrencyCode
 
 
-class Segment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    min_repaid_loans: int = Field(default=0, ge=0)
-    max_repaid_loans: int | None = Field(default=None, ge=0)
+class Segment(RequestBody):
+    min_repaid_loans: Annotated[StrictInt, Field(ge=0, le=10_000)] = 0
+    max_repaid_loans: Annotated[StrictInt, Field(ge=0, le=10_000)] | None = None
 
 
-class NewVersion(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewVersion(RequestBody):
     valid_from: datetime
     terms: TermsBody
     profile: Literal["uk_fca_hcstc", "ua_2023"] | None = None
@@ -126,11 +120,11 @@ class OfferView(BaseModel):
     name: str
     currency: str
     version: int
-    principal_min: int
-    principal_max: int
-    principal_step: int
-    term_min_days: int
-    term_max_days: int
+    principal_min: MinorUnits
+    principal_max: MinorUnits
+    principal_step: MinorUnits
+    term_min_days: PositiveDays
+    term_max_days: PositiveDays
     interest_rate: InterestRateBody
     daily_rate: str = Field(description="the most one day's interest comes to, per unit of principal")
     repayment: str
@@ -141,13 +135,12 @@ class OfferList(BaseModel):
     has_more: bool = False
 
 
-class QuoteRequest(BaseModel):
+class QuoteRequest(RequestBody):
     """The term in days, or as a number of instalments (`term_periods`); by default the loan is disbursed on the
     open business date and its first instalment falls one frequency later."""
 
-    model_config = ConfigDict(extra="forbid")
     product_id: uuid.UUID
-    principal: int = Field(gt=0)
+    principal: MinorUnits
     term_days: int | None = Field(default=None, gt=0, le=3650)
     term_periods: int | None = Field(default=None, gt=0, le=520)
     disbursement_date: date | None = None

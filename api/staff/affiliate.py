@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import MinorUnitsOrZero, PathName, RequestBody, Slug
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.money import DecimalString
-from api.phone import normalise_phone
+from api.phone import PhoneNumber
 from api.problems import Problem
 from api.staff.commissions import start_recalculation
 from domain.affiliate.mapping import EventMapping, MappingInvalid
@@ -29,13 +30,11 @@ router = APIRouter(prefix="/v1/staff", tags=["staff: affiliate network"])
 HUNDRED = Decimal(100)
 
 
-class PlanBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanBody(RequestBody):
     levels: list[DecimalString] = Field(min_length=1, max_length=20, description="percent of revenue per level")
 
 
-class ProjectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProjectRequest(RequestBody):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -43,7 +42,7 @@ class ProjectRequest(BaseModel):
     point_value: DecimalString = "1"
     plan: PlanBody
     revenue: Literal["deposits", "net_revenue", "registrations"] = "deposits"
-    registration_amount: int = Field(default=0, ge=0)
+    registration_amount: MinorUnitsOrZero = 0
     accrual: Literal["realtime", "daily", "period"] = "period"
     period: Literal["week", "month"] = "month"
     payouts_at_close: bool = Field(default=False, description="pay partners out when a period closes")
@@ -101,12 +100,11 @@ async def list_projects(_: StaffWith("accountant", "support"), db: Db) -> list[P
     return [_project_view(p) for p in await affiliate.projects(db)]
 
 
-class PartnerRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    project: str
+class PartnerRequest(RequestBody):
+    project: Slug
     sponsor_id: uuid.UUID | None = None
     name: str = Field(min_length=1, max_length=200)
-    phone: str
+    phone: PhoneNumber
 
 
 class PartnerView(BaseModel):
@@ -134,7 +132,7 @@ async def add_partner(body: PartnerRequest, _: StaffWith(), db: Db, resources: R
     if project is None:
         raise Problem(404, "not_found", "no such project")
     try:
-        phone = normalise_phone(body.phone)
+        phone = body.phone
     except ValueError as err:
         raise Problem(422, "validation_error", str(err)) from None
     sponsor = None
@@ -151,9 +149,8 @@ async def add_partner(body: PartnerRequest, _: StaffWith(), db: Db, resources: R
     return partner_view(created)
 
 
-class TermsRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    project: str
+class TermsRequest(RequestBody):
+    project: Slug
     valid_from: datetime
     valid_to: datetime | None = None
     levels: list[DecimalString] = Field(min_length=1, max_length=MAX_LEVELS)
@@ -204,9 +201,8 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
                      valid_from=body.valid_from, valid_to=body.valid_to, preview=preview)  # fmt: skip
 
 
-class MoveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    project: str
+class MoveRequest(RequestBody):
+    project: Slug
     sponsor_id: uuid.UUID
     valid_from: datetime = Field(description="events from this time on are shared up the new line")
 
@@ -255,8 +251,7 @@ async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWit
     return MoveView(partner=partner_view(after), moved=len(members) + 1, preview=preview)
 
 
-class IntegrationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class IntegrationRequest(RequestBody):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
     format: Literal["json", "csv"]
     mapping: dict[str, Any]
@@ -265,14 +260,14 @@ class IntegrationRequest(BaseModel):
 
 class IntegrationView(BaseModel):
     id: uuid.UUID
-    project: str
+    project: Slug
     name: str
     format: str
     mapping: dict[str, Any]
 
 
 @router.post("/projects/{code}/integrations", status_code=201, response_model=IntegrationView)
-async def add_integration(code: str, body: IntegrationRequest, _: StaffWith(), db: Db, resources: Resources,
+async def add_integration(code: PathName, body: IntegrationRequest, _: StaffWith(), db: Db, resources: Resources,
                           audit: StaffAudit) -> IntegrationView:  # fmt: skip
     """How one client platform's events map onto ours; the secret signs what it sends (kept encrypted)."""
     project = await affiliate.project_by_code(db, code)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.constrained import MAX_DB_INT
 from api.dependencies import Db, StaffWith
 from api.staff.schemas import AuditPage, AuditRecordView
 from store.repositories.audit import audit_page
@@ -18,7 +19,7 @@ async def read_audit(
     _: StaffWith("accountant", "support"),
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    starting_after: Annotated[int | None, Query(ge=1)] = None,
+    starting_after: Annotated[int | None, Query(ge=1, le=MAX_DB_INT)] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AuditPage:
     rows = await audit_page(db, limit=limit + 1, starting_after=starting_after, action=action)

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.problems import Problem
 from domain.lending.collections import DEFAULT_LADDER, LadderInvalid, ladder_from_stored, ladder_to_stored
@@ -44,7 +45,7 @@ class Queue(BaseModel):
 @router.get("/collections", response_model=Queue)
 async def queue(
     staff: StaffWith("collector"), db: Db, resources: Resources, mine: bool = False,
-    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> Queue:  # fmt: skip
     """Overdue loans, most days past due first, then the largest amount; `mine=true`: the caller's own."""
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
@@ -53,8 +54,7 @@ async def queue(
     return Queue(business_date=today, data=lines, has_more=len(rows) > limit)
 
 
-class PromiseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PromiseRequest(RequestBody):
     date: date
     amount: int = Field(gt=0, le=10**12)
 
@@ -89,8 +89,7 @@ async def promise(
     return PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
 
 
-class ContactRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ContactRequest(RequestBody):
     channel: Literal["call", "sms", "email", "visit", "letter"]
     outcome: Literal["reached", "no_answer", "wrong_number", "refused", "promised", "disputed"]
     note: str | None = Field(default=None, max_length=2000)
@@ -123,16 +122,14 @@ async def contacts(loan_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> lis
     return [ContactView(**c) for c in await collections.contacts(db, loan_id)]
 
 
-class LadderStepBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LadderStepBody(RequestBody):
     day: int = Field(ge=1, le=3650)
     action: Literal["sms", "email", "auto_debit", "assign", "escalate", "hand_over", "write_off"]
     share: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
     agency: str | None = Field(default=None, max_length=200)
 
 
-class LadderBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LadderBody(RequestBody):
     steps: list[LadderStepBody] = Field(min_length=1, max_length=100)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
+from api.constrained import MAX_DB_INT, PathName, PathPeriod
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.problems import Problem
 from api.workflow_calls import run_workflow, update_workflow
@@ -29,7 +31,7 @@ router = APIRouter(prefix="/v1/staff", tags=["staff: commissions"])
 
 
 @router.post("/projects/{code}/periods/{period}/close", response_model=PeriodCloseResult)
-async def close_period(code: str, period: str, staff: StaffWith("accountant"), db: Db, resources: Resources,
+async def close_period(code: PathName, period: PathPeriod, staff: StaffWith("accountant"), db: Db, resources: Resources,
                        temporal: Temporal, audit: StaffAudit) -> PeriodCloseResult:  # fmt: skip
     """Freezes the period, posts what is still owed for it, writes statements and tells partners. Closing a closed
     period answers what was done and changes nothing."""
@@ -72,7 +74,9 @@ class RecalculationView(BaseModel):
 
 
 @router.get("/recalculations/{recalculation_id}", response_model=RecalculationView)
-async def recalculation(recalculation_id: int, _: StaffWith("accountant", "support"), db: Db) -> RecalculationView:
+async def recalculation(
+    recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], _: StaffWith("accountant", "support"), db: Db
+) -> RecalculationView:
     """Per partner and period of the events: what was paid, what should have been, the difference."""
     found = await commissions.recalculation(db, recalculation_id)
     if found is None:
@@ -90,7 +94,7 @@ async def recalculation(recalculation_id: int, _: StaffWith("accountant", "suppo
 
 
 @router.post("/recalculations/{recalculation_id}/approve", response_model=RecalculationOutcome)
-async def approve(recalculation_id: int, staff: StaffWith("accountant"), db: Db, temporal: Temporal,
+async def approve(recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], staff: StaffWith("accountant"), db: Db, temporal: Temporal,
                   audit: StaffAudit) -> RecalculationOutcome:  # fmt: skip
     """Posts the previewed differences in the open period. If the numbers moved since the preview, nothing is
     posted: the answer says `changed` and the new preview waits for approval. Approving twice is a 409."""

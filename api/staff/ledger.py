@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from api.dependencies import Db, StaffWith
@@ -73,9 +73,7 @@ def entry_view(entry: journal.Entry) -> EntryView:
 
 
 @router.get("/entries/{entry_id}", response_model=EntryView)
-async def read_entry(entry_id: int, _: Reader, db: Db) -> EntryView:
-    if not 1 <= entry_id <= MAX_ID:
-        raise Problem(404, "not_found", "no such journal entry")
+async def read_entry(entry_id: Annotated[int, Path(ge=1, le=MAX_ID)], _: Reader, db: Db) -> EntryView:
     found = await journal.entry(db, entry_id)
     if found is None:
         raise Problem(404, "not_found", "no such journal entry")
@@ -111,14 +109,12 @@ async def list_entries(
 
 @router.get("/accounts/{account_id}/statement", response_model=Statement)
 async def account_statement(
-    account_id: int,
+    account_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     _: Reader,
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="a posting id")] = None,
 ) -> Statement:
-    if not 1 <= account_id <= MAX_ID:
-        raise Problem(404, "not_found", "no such account")
     lines = await journal.statement(db, account_id, starting_after=starting_after, limit=limit + 1)
     return Statement(account_id=account_id, data=[StatementLineView(**vars(line)) for line in lines[:limit]],
                      has_more=len(lines) > limit)  # fmt: skip

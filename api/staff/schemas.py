@@ -4,13 +4,14 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
+
+from api.constrained import RequestBody, Slug
 
 StaffRole = Literal["admin", "underwriter", "collector", "accountant", "support"]
 
 
-class StaffTokenRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StaffTokenRequest(RequestBody):
     # Not EmailStr: sign-in must accept whatever address an account was created with.
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
     password: str = Field(min_length=1, max_length=256)
@@ -23,12 +24,11 @@ class StaffTokenResponse(BaseModel):
     roles: list[str]
 
 
-class NewStaffMember(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class NewStaffMember(RequestBody):
     email: EmailStr
     password: str = Field(min_length=12, max_length=256)
-    roles: list[StaffRole] = Field(min_length=1)
-    projects: list[str] = Field(default_factory=list, description="empty: every project")
+    roles: list[StaffRole] = Field(min_length=1, max_length=5)
+    projects: list[Slug] = Field(default_factory=list, max_length=100, description="empty: every project")
 
 
 class StaffMemberView(BaseModel):

@@ -12,11 +12,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.idempotency import Idempotency
 from api.money import DecimalString
@@ -31,8 +32,7 @@ router = APIRouter(prefix="/v1/staff", tags=["staff: servicing"])
 COB_RUN_ID = "cob-run"
 
 
-class CobRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CobRequest(RequestBody):
     until: date
 
 
@@ -121,7 +121,7 @@ class StaffLoanList(BaseModel):
 async def loan_book(
     _: StaffWith("accountant", "collector", "underwriter", "support"), db: Db, resources: Resources,
     status: Literal["active", "overdue", "repaid", "written_off"] | None = None,
-    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> StaffLoanList:  # fmt: skip
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
     rows = await servicing.staff_loans(db, status, limit + 1, offset)
@@ -130,16 +130,14 @@ async def loan_book(
     return StaffLoanList(data=lines, has_more=len(rows) > limit)
 
 
-class WriteOffRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WriteOffRequest(RequestBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
-class CorrectionRequest(BaseModel):
+class CorrectionRequest(RequestBody):
     """A backdated correction: a payment received with an earlier value date, a waiver of a charge, or a new
     interest rate from a date (in the unit the product states it). The engine recalculates from that date; only the differences are posted."""
 
-    model_config = ConfigDict(extra="forbid")
     kind: Literal["payment", "waiver", "rate_change", "fee"]
     value_date: date
     amount: int | None = Field(default=None, gt=0, le=10**12)

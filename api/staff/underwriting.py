@@ -7,8 +7,9 @@ import uuid
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.money import DecimalString
 from api.phone import normalise_phone
@@ -22,33 +23,31 @@ router = APIRouter(prefix="/v1/staff", tags=["staff: underwriting"])
 WhenMissing = Literal["approve", "review", "reject"]
 
 
-class ScoreBandBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScoreBandBody(RequestBody):
     min_score: int = Field(ge=0, le=10_000)
     max_principal: int = Field(ge=0, le=10**12)
 
 
-class RulesBody(BaseModel):
+class RulesBody(RequestBody):
     """Fields left out keep the defaults in domain/lending/underwriting.py (CreditRules)."""
 
-    model_config = ConfigDict(extra="forbid")
     min_age: int | None = Field(default=None, ge=14, le=120)
     max_age: int | None = Field(default=None, ge=14, le=120)
-    min_monthly_income: int | None = Field(default=None, ge=0)
+    min_monthly_income: int | None = Field(default=None, ge=0, le=10**12)
     max_repayment_to_income: DecimalString | None = None
-    max_delinquencies_12m: int | None = Field(default=None, ge=0)
-    max_worst_days_past_due: int | None = Field(default=None, ge=0)
-    max_open_loans_elsewhere: int | None = Field(default=None, ge=0)
-    reject_below_score: int | None = Field(default=None, ge=0)
-    review_below_score: int | None = Field(default=None, ge=0)
+    max_delinquencies_12m: int | None = Field(default=None, ge=0, le=10**12)
+    max_worst_days_past_due: int | None = Field(default=None, ge=0, le=10**12)
+    max_open_loans_elsewhere: int | None = Field(default=None, ge=0, le=10**12)
+    reject_below_score: int | None = Field(default=None, ge=0, le=10**12)
+    review_below_score: int | None = Field(default=None, ge=0, le=10**12)
     score_bands: list[ScoreBandBody] | None = Field(default=None, max_length=50)
-    first_loan_max_principal: int | None = Field(default=None, gt=0)
-    repeat_step: int | None = Field(default=None, ge=0)
+    first_loan_max_principal: int | None = Field(default=None, gt=0, le=10**12)
+    repeat_step: int | None = Field(default=None, ge=0, le=10**12)
     thin_file: WhenMissing | None = None
     bureau_unavailable: WhenMissing | None = None
     score_unavailable: WhenMissing | None = None
-    max_other_applicants_per_device: int | None = Field(default=None, ge=0)
-    max_applications_per_day: int | None = Field(default=None, ge=1)
+    max_other_applicants_per_device: int | None = Field(default=None, ge=0, le=10**12)
+    max_applications_per_day: int | None = Field(default=None, ge=1, le=10**12)
 
 
 class RuleSetView(BaseModel):
@@ -84,8 +83,7 @@ async def read_rules(product_id: uuid.UUID, _: StaffWith("underwriter"), db: Db)
     return RuleSetView(product_id=product_id, version=rule_set.version, rules=rule_set.rules)
 
 
-class BlacklistBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BlacklistBody(RequestBody):
     kind: Literal["phone", "national_id", "device"]
     value: str = Field(min_length=4, max_length=200)
     reason: str = Field(min_length=1, max_length=500)

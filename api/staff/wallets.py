@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
+from api.constrained import MinorUnits, PathName, RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.idempotency import Idempotency
 from api.money import CurrencyCode, DecimalString, Money, PositiveMoney
@@ -30,9 +32,8 @@ from workflows.wallet_transfer import (
 router = APIRouter(prefix="/v1/staff", tags=["staff: wallets"])
 
 
-class WalletTypeBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    currencies: list[CurrencyCode] = Field(min_length=1)
+class WalletTypeBody(RequestBody):
+    currencies: list[CurrencyCode] = Field(min_length=1, max_length=50)
     min: Money
     max: Money | None = None
     fee_percent: DecimalString = "0"
@@ -76,7 +77,7 @@ def _type_view(t: wallet_store.WalletType) -> WalletTypeView:
 
 @router.put("/wallet-types/{code}", response_model=WalletTypeView)
 async def put_wallet_type(
-    code: str, body: WalletTypeBody, _: StaffWith("admin"), db: Db, audit: StaffAudit
+    code: PathName, body: WalletTypeBody, _: StaffWith("admin"), db: Db, audit: StaffAudit
 ) -> WalletTypeView:
     if not code.isidentifier() or len(code) > 64:
         raise Problem(422, "validation_error", "a wallet type code is letters, digits and underscores")
@@ -106,8 +107,7 @@ async def list_wallet_types(_: StaffWith("accountant", "support"), db: Db) -> li
     return [_type_view(t) for t in await wallet_store.wallet_types(db)]
 
 
-class FxRateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class FxRateBody(RequestBody):
     base: CurrencyCode
     quote: CurrencyCode
     rate: DecimalString
@@ -129,8 +129,7 @@ async def add_fx_rate(body: FxRateBody, _: StaffWith("accountant"), db: Db, audi
     return body
 
 
-class StaffTransferBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StaffTransferBody(RequestBody):
     from_wallet: uuid.UUID
     to_wallet: uuid.UUID
     amount: PositiveMoney
@@ -166,20 +165,23 @@ async def staff_transfer(
     return await idem.answer(201, view)
 
 
-class BonusCreditBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BonusCreditLine(RequestBody):
+    wallet_id: uuid.UUID
+    amount: MinorUnits | None = None
+    points: Annotated[StrictInt, Field(gt=0, le=10**15)] | None = None
+
+
+class BonusCreditBody(RequestBody):
     currency: CurrencyCode
     points_rate: DecimalString | None = Field(default=None, description="minor units per point")
     reason: str = Field(min_length=3, max_length=500)
-    credits: list[BonusCredit] = Field(min_length=1, max_length=100_000)
+    credits: list[BonusCreditLine] = Field(min_length=1, max_length=100_000)
 
     @model_validator(mode="after")
     def _each_credit_has_a_value(self) -> BonusCreditBody:
         for credit in self.credits:
             if (credit.amount is None) == (credit.points is None):
                 raise ValueError("each credit has exactly one of amount and points")
-            if (credit.amount or 0) < 0 or (credit.points or 0) < 0:
-                raise ValueError("credits are not negative")
             if credit.points is not None and self.points_rate is None:
                 raise ValueError("points need a points_rate")
         if len({c.wallet_id for c in self.credits}) != len(self.credits):
@@ -204,7 +206,8 @@ async def credit_bonuses(
     result = await run_workflow(
         temporal, BonusCreditWorkflow.run,
         BonusCreditInput(batch_id=batch_id, currency=body.currency, points_rate=body.points_rate, reason=body.reason,
-                         credits=body.credits),
+                         credits=[BonusCredit(wallet_id=str(c.wallet_id), amount=c.amount, points=c.points)
+                                  for c in body.credits]),
         workflow_id=f"bonus-credit-{batch_id}", task_queue=resources.settings.main_task_queue,
     )  # fmt: skip
     await audit.record("wallet.bonus_credit", target_type="bonus_batch", target_id=batch_id,

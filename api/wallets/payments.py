@@ -9,8 +9,9 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.money import Amount, PositiveMoney
@@ -29,15 +30,13 @@ from workflows.payments import (
 router = APIRouter(prefix="/v1", tags=["top-ups and payouts"])
 
 
-class TopupRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TopupRequest(RequestBody):
     wallet: uuid.UUID
     amount: PositiveMoney
     payment_method: str = Field(min_length=3, max_length=255, description="a provider payment-method id")
 
 
-class PayoutRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PayoutRequest(RequestBody):
     wallet: uuid.UUID
     amount: PositiveMoney
     destination: str = Field(min_length=3, max_length=255, description="a provider bank account or card id")

@@ -3,8 +3,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from api.constrained import RequestBody
 from api.money import Amount, CurrencyCode, PositiveMoney
 from api.phone import PhoneNumber
 
@@ -22,14 +23,12 @@ class WalletList(BaseModel):
     has_more: bool = False
 
 
-class OpenWallet(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class OpenWallet(RequestBody):
     type: str = Field(min_length=1, max_length=64)
     currency: CurrencyCode
 
 
-class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TransferRequest(RequestBody):
     from_wallet: uuid.UUID
     to_wallet: uuid.UUID | None = None
     to_user: uuid.UUID | None = Field(default=None, description="another user's wallet of the same type is credited")

@@ -10,6 +10,7 @@ import json
 from fastapi import APIRouter, Request, Response
 from temporalio.service import RPCError
 
+from api.constrained import PathName
 from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
 from providers.credit.protocol import InvalidSignature
@@ -21,7 +22,9 @@ router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])
 
 
 @router.post("/bureau/{provider}")
-async def credit_event(provider: str, request: Request, db: Db, resources: Resources, temporal: Temporal) -> Response:
+async def credit_event(
+    provider: PathName, request: Request, db: Db, resources: Resources, temporal: Temporal
+) -> Response:
     settings = resources.settings
     known = {settings.scoring_name, settings.bureau_primary_name, settings.bureau_fallback_name}
     if provider not in known:

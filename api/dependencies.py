@@ -16,6 +16,7 @@ from api.request_context import request_id_var
 from api.resources import AppResources
 from api.security.tokens import InvalidToken, Principal, read_token
 from store.repositories.audit import Actor, AuditContext, AuditEntry, record_audit
+from store.repositories.identity import staff_member
 
 
 def get_resources(request: Request) -> AppResources:
@@ -82,10 +83,16 @@ async def get_user(principal: CurrentPrincipal) -> Principal:
 CurrentUser = Annotated[Principal, Depends(get_user)]
 
 
-async def get_staff(principal: CurrentPrincipal) -> Principal:
+async def get_staff(principal: CurrentPrincipal, db: Db) -> Principal:
+    """The staff member as the database has them now, not as the token remembers: a disabled account loses access
+    on its next request, and a change of roles or projects applies at once."""
     if principal.kind != "staff":
         raise Problem(403, "forbidden", "this route is for staff")
-    return principal
+    member = await staff_member(db, principal.id)
+    if member is None or not member.active:
+        raise Problem(401, "unauthorized", "this staff account is disabled", headers={"WWW-Authenticate": "Bearer"})
+    return Principal(kind="staff", id=member.id, roles=tuple(member.roles), projects=tuple(member.projects),
+                     label=member.email)  # fmt: skip
 
 
 CurrentStaff = Annotated[Principal, Depends(get_staff)]
@@ -101,6 +108,12 @@ def StaffWith(*roles: str) -> Any:
         return principal
 
     return Annotated[Principal, Depends(require)]
+
+
+def require_project(staff: Principal, project: str) -> None:
+    """Staff scoped to projects act on those only (an empty scope is every project)."""
+    if staff.projects and project not in staff.projects:
+        raise Problem(403, "forbidden", f"your access does not cover project {project!r}")
 
 
 class AuditLog:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from sqlalchemy import select, text
@@ -38,14 +40,27 @@ async def test_a_bad_password_and_an_unknown_email_get_the_same_answer(http: htt
     assert bad_password.json() == unknown.json()
 
 
-async def test_repeated_failed_sign_ins_are_throttled(http: httpx.AsyncClient, clean: Stack) -> None:
-    for _ in range(10):
-        answer = await http.post("/v1/staff/token", json={"email": clean.settings.admin_email, "password": "x"})
-        assert answer.status_code == 401
-    throttled = await http.post(
-        "/v1/staff/token", json={"email": clean.settings.admin_email, "password": clean.settings.admin_password}
-    )
-    assert throttled.status_code == 429
+def _from(stack: Stack, address: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=stack.app, client=(address, 40_000)),
+                             base_url="http://testserver")  # fmt: skip
+
+
+async def test_a_guesser_is_throttled_but_the_owner_is_not_locked_out(clean: Stack) -> None:
+    email, password = clean.settings.admin_email, clean.settings.admin_password
+    async with _from(clean, "203.0.113.66") as guesser, _from(clean, "198.51.100.7") as owner:
+        for _ in range(5):
+            answer = await guesser.post("/v1/staff/token", json={"email": email, "password": "guess"})
+            assert answer.status_code == 401
+        refused = await guesser.post("/v1/staff/token", json={"email": email, "password": password})
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 60  # even the right password
+        # The owner, from their own address, waits at most the backoff (seconds), never the guesser's window.
+        answer = await owner.post("/v1/staff/token", json={"email": email, "password": password})
+        if answer.status_code == 429:
+            wait = int(answer.headers["Retry-After"])
+            assert wait <= 60
+            await asyncio.sleep(wait)
+            answer = await owner.post("/v1/staff/token", json={"email": email, "password": password})
+        assert answer.status_code == 200, answer.text
 
 
 async def test_an_admin_adds_an_underwriter_who_cannot_add_staff(http: httpx.AsyncClient, clean: Stack) -> None:

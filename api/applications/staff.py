@@ -88,7 +88,7 @@ async def decide(
 
 @router.post("/{application_id}/cancel", response_model=StaffApplicationView)
 async def cancel(
-    application_id: uuid.UUID, body: CancelBody, staff: StaffWith("underwriter", "support"), db: Db,
+    application_id: uuid.UUID, body: CancelBody, staff: StaffWith("underwriter"), db: Db,
     temporal: Temporal, audit: StaffAudit,
 ) -> StaffApplicationView:  # fmt: skip
     """At any step before the payout is asked for; what was done is undone (the agreement is voided)."""

@@ -10,7 +10,7 @@ import io
 from fastapi import APIRouter, Request
 
 from api.constrained import PathName
-from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.dependencies import Db, Resources, StaffAudit, StaffWith, require_project
 from api.ingest.routes import MAX_EVENTS, IngestResult, take_events
 from api.problems import Problem
 from store.repositories import affiliate
@@ -19,8 +19,9 @@ router = APIRouter(prefix="/v1/staff/projects", tags=["client integrations"])
 
 
 @router.post("/{code}/integrations/{name}/uploads", response_model=IngestResult)
-async def upload(code: PathName, name: PathName, request: Request, _: StaffWith("accountant"), db: Db, resources: Resources,
-                 audit: StaffAudit) -> IngestResult:  # fmt: skip
+async def upload(code: PathName, name: PathName, request: Request, staff: StaffWith("accountant"), db: Db,
+                 resources: Resources, audit: StaffAudit) -> IngestResult:  # fmt: skip
+    require_project(staff, code)
     project = await affiliate.project_by_code(db, code)
     found = await affiliate.integration(db, project.id, name) if project else None
     if project is None or found is None or found.format != "csv":

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.constrained import MinorUnitsOrZero, PathName, RequestBody, Slug
-from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
+from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, require_project
 from api.money import DecimalString
 from api.phone import PhoneNumber
 from api.problems import Problem
@@ -96,8 +96,9 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
 
 
 @router.get("/projects", response_model=list[ProjectView])
-async def list_projects(_: StaffWith("accountant", "support"), db: Db) -> list[ProjectView]:
-    return [_project_view(p) for p in await affiliate.projects(db)]
+async def list_projects(staff: StaffWith("accountant", "support"), db: Db) -> list[ProjectView]:
+    """The projects the staff member's scope covers."""
+    return [_project_view(p) for p in await affiliate.projects(db) if not staff.projects or p.code in staff.projects]
 
 
 class PartnerRequest(RequestBody):
@@ -125,9 +126,10 @@ def partner_view(p: affiliate.Partner) -> PartnerView:
 
 
 @router.post("/partners", status_code=201, response_model=PartnerView)
-async def add_partner(body: PartnerRequest, _: StaffWith(), db: Db, resources: Resources,
+async def add_partner(body: PartnerRequest, staff: StaffWith(), db: Db, resources: Resources,
                       audit: StaffAudit) -> PartnerView:  # fmt: skip
     """The partner signs in with this phone (one-time code) and sees their network and statements."""
+    require_project(staff, body.project)
     project = await affiliate.project_by_code(db, body.project)
     if project is None:
         raise Problem(404, "not_found", "no such project")
@@ -170,11 +172,12 @@ class TermsView(BaseModel):
 
 
 @router.post("/partners/{partner_id}/terms", status_code=201, response_model=TermsView)
-async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith("accountant"), db: Db,
+async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(), db: Db,
                     audit: StaffAudit, resources: Resources, temporal: Temporal) -> TermsView:  # fmt: skip
     """Recorded, never changed: later records supersede earlier ones for the time they cover. Terms from a date
     whose events were paid already start a recalculation (named in `preview`): nothing is posted before an admin
     or accountant approves it."""
+    require_project(staff, body.project)
     found = await affiliate.partner(db, partner_id)
     project = await affiliate.project_by_code(db, body.project)
     if found is None or project is None or found.project_id != project.id:
@@ -214,11 +217,12 @@ class MoveView(BaseModel):
 
 
 @router.post("/partners/{partner_id}/sponsor", response_model=MoveView)
-async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWith("accountant"), db: Db,
+async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWith(), db: Db,
                        audit: StaffAudit, resources: Resources, temporal: Temporal) -> MoveView:  # fmt: skip
     """Moves the partner, with everyone below it, under another sponsor from a date. Events before the date stay
     with the old line; events already paid from the date are recalculated (named in `preview`) and posted after an
     admin or accountant approves."""
+    require_project(staff, body.project)
     moved = await affiliate.partner(db, partner_id)
     sponsor = await affiliate.partner(db, body.sponsor_id)
     project = await affiliate.project_by_code(db, body.project)
@@ -267,9 +271,10 @@ class IntegrationView(BaseModel):
 
 
 @router.post("/projects/{code}/integrations", status_code=201, response_model=IntegrationView)
-async def add_integration(code: PathName, body: IntegrationRequest, _: StaffWith(), db: Db, resources: Resources,
+async def add_integration(code: PathName, body: IntegrationRequest, staff: StaffWith(), db: Db, resources: Resources,
                           audit: StaffAudit) -> IntegrationView:  # fmt: skip
     """How one client platform's events map onto ours; the secret signs what it sends (kept encrypted)."""
+    require_project(staff, code)
     project = await affiliate.project_by_code(db, code)
     if project is None:
         raise Problem(404, "not_found", "no such project")

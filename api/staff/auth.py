@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from api.dependencies import AuditLog, Db, Resources, client_address
 from api.problems import Problem
 from api.security.passwords import password_matches
+from api.security.sign_in_throttle import WINDOW, Failures, retry_after
 from api.security.tokens import Principal, issue_token
 from api.staff.schemas import StaffTokenRequest, StaffTokenResponse
 from store.models import AuditRecord
@@ -18,24 +20,35 @@ from store.repositories.identity import staff_by_email
 
 router = APIRouter(prefix="/v1/staff", tags=["staff sign-in"])
 
-FAILED_SIGN_INS_ALLOWED = 10
-FAILED_SIGN_IN_WINDOW = timedelta(minutes=15)
+
+async def _failures(db: Db, email: str, address: str) -> Failures:
+    denied = (AuditRecord.action == "staff.sign_in", AuditRecord.outcome == "denied",
+              AuditRecord.at >= datetime.now(UTC) - WINDOW)  # fmt: skip
+    row = (
+        await db.execute(
+            select(
+                func.count().filter(AuditRecord.client_address == address),
+                func.count().filter(AuditRecord.client_address == address, AuditRecord.target_id == email),
+                func.count().filter(AuditRecord.target_id == email),
+                func.max(AuditRecord.at).filter(AuditRecord.target_id == email),
+            ).where(*denied)
+        )
+    ).one()
+    return Failures(int(row[0]), int(row[1]), int(row[2]), row[3])
 
 
 @router.post("/token", response_model=StaffTokenResponse)
 async def staff_token(body: StaffTokenRequest, request: Request, db: Db, resources: Resources) -> StaffTokenResponse:
-    audit = AuditLog(db, None, client_address(request))
+    """Throttled per address and per account with backoff (api/security/sign_in_throttle.py), never a lockout
+    of the account's owner for the whole window because somebody else guessed."""
+    address = client_address(request)
+    audit = AuditLog(db, None, address)
     email = body.email.lower()
-    failures = await db.scalar(
-        select(func.count()).where(
-            AuditRecord.action == "staff.sign_in",
-            AuditRecord.outcome == "denied",
-            AuditRecord.target_id == email,
-            AuditRecord.at >= datetime.now(UTC) - FAILED_SIGN_IN_WINDOW,
-        )
-    )
-    if (failures or 0) >= FAILED_SIGN_INS_ALLOWED:
-        raise Problem(429, "rate_limited", "too many failed sign-ins; try again later")
+    wait = retry_after(await _failures(db, email, address), datetime.now(UTC))
+    if wait is not None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        raise Problem(429, "rate_limited", f"too many failed sign-ins; try again in {seconds} s",
+                      headers={"Retry-After": str(seconds)})  # fmt: skip
     member = await staff_by_email(db, email)
     valid = password_matches(member.password_hash if member else None, body.password)
     if member is None or not valid or not member.active:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from api.constrained import MAX_DB_INT, PathName, PathPeriod
-from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
+from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, require_project
 from api.problems import Problem
 from api.workflow_calls import run_workflow, update_workflow
 from store.repositories import affiliate, commissions
@@ -35,6 +35,7 @@ async def close_period(code: PathName, period: PathPeriod, staff: StaffWith("acc
                        temporal: Temporal, audit: StaffAudit) -> PeriodCloseResult:  # fmt: skip
     """Freezes the period, posts what is still owed for it, writes statements and tells partners. Closing a closed
     period answers what was done and changes nothing."""
+    require_project(staff, code)
     if await affiliate.project_by_code(db, code) is None:
         raise Problem(404, "not_found", "no such project")
     await audit.record("commission_period.close", target_type="project", target_id=code, details={"period": period})
@@ -75,13 +76,14 @@ class RecalculationView(BaseModel):
 
 @router.get("/recalculations/{recalculation_id}", response_model=RecalculationView)
 async def recalculation(
-    recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], _: StaffWith("accountant", "support"), db: Db
+    recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], staff: StaffWith("accountant", "support"), db: Db
 ) -> RecalculationView:
     """Per partner and period of the events: what was paid, what should have been, the difference."""
     found = await commissions.recalculation(db, recalculation_id)
     if found is None:
         raise Problem(404, "not_found", "no such recalculation")
     project = next(p for p in await affiliate.projects(db) if p.id == found.project_id)
+    require_project(staff, project.code)
     rows = await commissions.preview_of(db, recalculation_id)
     return RecalculationView(
         id=found.id, project=project.code, partner_id=found.partner_id, cause=found.cause, valid_from=found.valid_from,
@@ -101,6 +103,8 @@ async def approve(recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], s
     found = await commissions.recalculation(db, recalculation_id)
     if found is None:
         raise Problem(404, "not_found", "no such recalculation")
+    project = next(p for p in await affiliate.projects(db) if p.id == found.project_id)
+    require_project(staff, project.code)
     if found.status != "previewed":
         raise Problem(409, "conflict", f"the recalculation is {found.status}, not waiting for approval")
     outcome: RecalculationOutcome = await update_workflow(

@@ -1,15 +1,20 @@
-"""Staff accounts: admins add colleagues with roles, optionally scoped to projects."""
+"""Staff accounts: admins add colleagues with roles, optionally scoped to projects, list them, change their roles
+and scopes and disable them (`PATCH /v1/staff/members/{id}`: effective on the member's very next request, since
+every staff request reads the account from the database). Every change is in the audit log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from api.dependencies import CurrentStaff, Db, StaffAudit, StaffWith
 from api.problems import Problem
 from api.security.passwords import hash_password
-from api.staff.schemas import NewStaffMember, StaffMemberView
+from api.staff.schemas import MemberChange, NewStaffMember, StaffMemberList, StaffMemberView
 from store.models import StaffMember
-from store.repositories.identity import add_staff_member
+from store.repositories.identity import add_staff_member, change_staff_member, staff_member, staff_members
 
 router = APIRouter(prefix="/v1/staff", tags=["staff accounts"])
 
@@ -44,3 +49,42 @@ async def add_member(body: NewStaffMember, admin: StaffWith("admin"), db: Db, au
     return StaffMemberView(
         id=member.id, email=member.email, roles=member.roles, projects=member.projects, active=member.active
     )
+
+
+def _view(member: StaffMember) -> StaffMemberView:
+    return StaffMemberView(
+        id=member.id, email=member.email, roles=member.roles, projects=member.projects, active=member.active
+    )
+
+
+@router.get("/members", response_model=StaffMemberList)
+async def list_members(
+    _: StaffWith("admin"),
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    starting_after: Annotated[str | None, Query(max_length=320, description="an e-mail")] = None,
+) -> StaffMemberList:
+    found = await staff_members(db, limit + 1, starting_after)
+    return StaffMemberList(data=[_view(m) for m in found[:limit]], has_more=len(found) > limit)
+
+
+@router.patch("/members/{staff_id}", response_model=StaffMemberView)
+async def change_member(
+    staff_id: uuid.UUID, body: MemberChange, admin: StaffWith("admin"), db: Db, audit: StaffAudit
+) -> StaffMemberView:
+    """Roles, project scope, or `active: false` to disable the account (its tokens stop working at once)."""
+    before = await staff_member(db, staff_id)
+    if before is None:
+        raise Problem(404, "not_found", "no such staff member")
+    if staff_id == admin.id and (body.active is False or (body.roles is not None and "admin" not in body.roles)):
+        raise Problem(409, "conflict", "an admin cannot disable or demote their own account")
+    was = {"roles": list(before.roles), "projects": list(before.projects), "active": before.active}
+    member = await change_staff_member(
+        db, staff_id, roles=None if body.roles is None else sorted(set(body.roles)),
+        projects=None if body.projects is None else sorted(set(body.projects)), active=body.active,
+    )  # fmt: skip
+    assert member is not None
+    await audit.record("staff.member_changed", target_type="staff", target_id=str(staff_id),
+                       details={"before": was, "after": {"roles": member.roles, "projects": member.projects,
+                                                         "active": member.active}})  # fmt: skip
+    return _view(member)

@@ -11,6 +11,14 @@ from api.constrained import RequestBody, Slug
 StaffRole = Literal["admin", "underwriter", "collector", "accountant", "support"]
 
 
+class MemberChange(RequestBody):
+    """Only what is given changes."""
+
+    roles: list[StaffRole] | None = Field(default=None, min_length=1, max_length=5)
+    projects: list[Slug] | None = Field(default=None, max_length=100, description="empty: every project")
+    active: bool | None = None
+
+
 class StaffTokenRequest(RequestBody):
     # Not EmailStr: sign-in must accept whatever address an account was created with.
     email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
@@ -56,4 +64,9 @@ class AuditRecordView(BaseModel):
 
 class AuditPage(BaseModel):
     data: list[AuditRecordView]
+    has_more: bool
+
+
+class StaffMemberList(BaseModel):
+    data: list[StaffMemberView]
     has_more: bool

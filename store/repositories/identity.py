@@ -31,6 +31,35 @@ async def user_by_phone(session: AsyncSession, cipher: PiiCipher, phone: str) ->
     return await session.scalar(select(User).where(User.phone_lookup == cipher.lookup(phone)))
 
 
+async def staff_member(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember | None:
+    return await session.scalar(select(StaffMember).where(StaffMember.id == staff_id))
+
+
+async def staff_members(session: AsyncSession, limit: int, starting_after: str | None) -> list[StaffMember]:
+    query = select(StaffMember).order_by(StaffMember.email).limit(limit)
+    if starting_after is not None:
+        query = query.where(StaffMember.email > starting_after)
+    return list(await session.scalars(query))
+
+
+async def change_staff_member(
+    session: AsyncSession, staff_id: uuid.UUID, *, roles: list[str] | None, projects: list[str] | None,
+    active: bool | None,
+) -> StaffMember | None:  # fmt: skip
+    changes: dict[str, object] = {}
+    if roles is not None:
+        changes["roles"] = roles
+    if projects is not None:
+        changes["projects"] = projects
+    if active is not None:
+        changes["active"] = active
+    if changes:
+        await session.execute(update(StaffMember).where(StaffMember.id == staff_id).values(**changes))
+    return await session.scalar(
+        select(StaffMember).where(StaffMember.id == staff_id).execution_options(populate_existing=True)
+    )
+
+
 async def staff_by_email(session: AsyncSession, email: str) -> StaffMember | None:
     return await session.scalar(select(StaffMember).where(func.lower(StaffMember.email) == email.lower()))
 

@@ -8,7 +8,6 @@ confirmation and the booking books the loan exactly once when the activity runs 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -51,6 +50,7 @@ from domain.lending.cpa import postback_url
 from domain.lending.engine import Component
 from domain.lending.products import ProductTerms, origination_fee, terms_from_stored
 from domain.lending.schedule import build_schedule, quote
+from domain.lending.signing import signing_code_digest
 from domain.lending.underwriting import (
     ApplicantFacts,
     BureauSummary,
@@ -328,10 +328,10 @@ class OriginationActivities:
                 data.application_id, person.full_name, product.name, version, terms, int(app.offer["principal"]),
                 app.term_days, start, _first_due(app, start),
             ))  # fmt: skip
-            await agreements.create_agreement(session, app.id, document, document_hash(document))
+            await agreements.create_agreement(session, self._cipher, app.id, document, document_hash(document))
 
     def _code_hash(self, application_id: str, code: str) -> bytes:
-        return hmac.new(self._code_secret, f"sign:{application_id}:{code}".encode(), hashlib.sha256).digest()
+        return signing_code_digest(self._code_secret, application_id, code)
 
     @activity.defn(name="send_signing_code")
     async def send_signing_code(self, data: SendCode) -> MessageRef:
@@ -374,7 +374,11 @@ class OriginationActivities:
             left = max(0, data.max_attempts - attempts)
             if found.code_hash is None or found.code_expires_at is None or found.code_expires_at < datetime.now(UTC):
                 return SignResult(status="expired_code" if left else "exhausted", attempts_left=left)
-            if not hmac.compare_digest(found.code_hash, self._code_hash(data.application_id, data.attempt.code)):
+            attempt = data.attempt
+            # The API sends the code's digest (no code in the workflow's history); older attempts carried the code.
+            tried = (bytes.fromhex(attempt.code_digest) if attempt.code_digest is not None
+                     else self._code_hash(data.application_id, attempt.code or ""))  # fmt: skip
+            if not hmac.compare_digest(found.code_hash, tried):
                 return SignResult(status="invalid_code" if left else "exhausted", attempts_left=left)
             person = await applications.applicant(session, self._cipher, app_id)
             await agreements.mark_signed(session, app_id, signer_id=uuid.UUID(data.attempt.signer_id),

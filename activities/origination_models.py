@@ -97,7 +97,11 @@ class RecordReview(BaseModel):
 
 
 class SignAttempt(BaseModel):
-    code: str
+    """A signing attempt as the workflow keeps it: the code's keyed digest (hex), never the code; the address as a
+    keyed digest (`api.dependencies.client_address`). `code` is read only from attempts made before 2026-11-29."""
+
+    code: str | None = None
+    code_digest: str | None = None
     client_address: str
     signer_id: str
 

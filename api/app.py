@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from api.ingest import routes as ingest_routes
 from api.ingest import uploads as ingest_uploads
 from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
+from api.openapi_doc import describe_problems
 from api.partners import routes as partner_routes
 from api.problems import install_problem_handlers
 from api.products import borrower as product_offers
@@ -73,6 +75,14 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     )
     if resources is not None:
         app.state.resources = resources
+    generated = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe_problems(generated())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)  # inside: its refusals carry request ids
     app.add_middleware(RequestIdMiddleware)
     install_problem_handlers(app)

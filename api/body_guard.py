@@ -33,7 +33,12 @@ class InputRefused(ValueError):
 
 
 def check_json_text(body: bytes) -> None:
-    """Refuses control-character and lone-surrogate escapes, and nesting deeper than `MAX_JSON_DEPTH`."""
+    """Refuses bodies that are not UTF-8, control-character and lone-surrogate escapes, and nesting deeper than
+    `MAX_JSON_DEPTH`."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputRefused(422, "the body is not UTF-8 text") from None
     if b"\\u" in body:
         for found in _ESCAPE.finditer(body):
             code = found.group(1).decode().lower()

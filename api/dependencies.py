@@ -56,7 +56,11 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The caller's network address as the platform keeps it (audit log, throttles, signing evidence): a keyed
+    digest, never in clear. Equal addresses give equal digests, so every per-address limit still counts."""
+    raw = request.client.host if request.client else "unknown"
+    resources: AppResources = request.app.state.resources
+    return resources.cipher.address_digest(raw)
 
 
 async def get_principal(

@@ -127,6 +127,7 @@ class Settings(BaseSettings):
     cob_schedule_enabled: bool = True
     cob_allow_future: bool | None = None  # closing dates not over yet; default: allowed except in prod
     cob_batch_size: int = 5_000  # loans per accrual statement
+    cob_max_days_ahead: int = 400  # how far past the open business date staff may close in one request
     loan_payment_confirm_wait_seconds: int = 1800
 
     # Affiliate commissions (docs/affiliate.md)

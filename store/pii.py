@@ -28,5 +28,9 @@ class PiiCipher:
     def decrypt(self, token: bytes) -> str:
         return self._fernet.decrypt(token).decode()
 
+    def address_digest(self, address: str) -> str:
+        """A network address as it is kept at rest: a keyed digest (equal addresses, equal digests)."""
+        return "a:" + self.lookup(address).hex()[:32]
+
     def lookup(self, value: str) -> bytes:
         return hmac.new(self._lookup_key, value.strip().lower().encode(), hashlib.sha256).digest()

@@ -84,7 +84,7 @@ async def test_a_project_scoped_accountant_acts_on_their_projects_only(http: htt
     assert made.status_code == 201, made.text
     accountant = await staff_token(http, "acc.alpha@lendflow.dev", PASSWORD)
     listed = await http.get("/v1/staff/projects", headers=bearer(accountant))
-    assert [p["code"] for p in listed.json()] == ["alpha"]
+    assert [p["code"] for p in listed.json()["data"]] == ["alpha"]
     other = await http.post("/v1/staff/projects/beta/periods/2020-01/close", headers=bearer(accountant))
     assert other.status_code == 403, other.text
     upload = await http.post("/v1/staff/projects/beta/integrations/csv/uploads", headers=bearer(accountant),

@@ -48,9 +48,9 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
 
     # Ann sees herself and the two below her.
     ann = await borrower_token(http, "+447700940001")
-    me = (await http.get("/v1/partners/me", headers=bearer(ann))).json()
+    me = (await http.get("/v1/partners/me", headers=bearer(ann))).json()["data"]
     assert [p["name"] for p in me] == ["ann"]
-    network = (await http.get("/v1/partners/me/network", headers=bearer(ann))).json()
+    network = (await http.get("/v1/partners/me/network", headers=bearer(ann))).json()["data"]
     assert [m["name"] for m in network[0]["members"]] == ["bob", "cat"]
 
     # Bob's level-1 share cut to 4% from a date; what he earns on a deposit by his own referral follows it.

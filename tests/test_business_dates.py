@@ -45,8 +45,9 @@ async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_t
     async with clean.sessions() as session:
         agreement = await agreements.agreement(session, uuid.UUID(created["id"]))
     assert agreement is not None
-    assert f"Date: {start.isoformat()}" in agreement.document
-    assert f"  {due.isoformat()}: " in agreement.document  # the schedule's one instalment
+    document = agreements.document_text(agreement, clean.cipher)
+    assert f"Date: {start.isoformat()}" in document and "Alice Example" not in agreement.document  # sealed at rest
+    assert f"  {due.isoformat()}: " in document  # the schedule's one instalment
 
     card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
                            headers=bearer(token))  # fmt: skip

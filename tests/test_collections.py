@@ -146,7 +146,7 @@ async def test_a_failed_then_successful_automatic_debit_repays_the_loan(http: ht
     await steps_done(clean, loan_id, "4:auto_debit")
     repaid = await wait_until(lambda: _status(http, token, loan_id, "repaid"), "repaid by the second debit")
     assert repaid["balances"]["total"] == 0
-    payments = (await http.get(f"/v1/loans/{loan_id}/payments", headers=bearer(token))).json()
+    payments = (await http.get(f"/v1/loans/{loan_id}/payments", headers=bearer(token))).json()["data"]
     assert [(p["purpose"], p["status"]) for p in payments] == [("auto_debit", "failed"), ("auto_debit", "succeeded")]
     assert payments[1]["amount"] == 50_000 + 2_500 + 34 * 400
 

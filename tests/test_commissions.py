@@ -124,7 +124,7 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     not_over = await http.post("/v1/staff/projects/casino-eu/periods/2099-01/close", headers=staff)
     assert not_over.status_code == 409
     assert (await http.post("/v1/staff/projects/casino-eu/periods/2026-W40/close", headers=staff)).status_code == 422
-    statements = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["eve"]))).json()
+    statements = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["eve"]))).json()["data"]
     assert [(s["period"], s["status"], s["commissions"], s["reversals"], s["total"]) for s in statements] == [
         ("2026-10", "closed", 1_000, -400, 600)
     ]  # fmt: skip
@@ -161,7 +161,7 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     assert posted["status"] == "posted" and posted["posted_period"] == "2026-11"
 
     # The adjustments are on November's statement (October stays as it closed).
-    dans = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["dan"]))).json()
+    dans = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["dan"]))).json()["data"]
     assert [(s["period"], s["status"], s["adjustments"], s["total"]) for s in dans] == [
         ("2026-11", "open", 180, 180), ("2026-10", "closed", 0, 300)
     ]  # fmt: skip

@@ -85,3 +85,85 @@ def test_the_dev_stack_runs_signs_in_stops_cleanly_and_keeps_its_data(tmp_path: 
 
     with dev_stack(data_dir) as (base, _):
         assert sign_in(base) == first_user  # the same database, found again
+
+
+def _token(base: str, phone: str) -> str:
+    with httpx.Client(base_url=base, timeout=10) as http:
+        assert http.post("/v1/auth/otp", json={"phone": phone}).status_code == 202
+        deadline = time.monotonic() + 20
+        while not (messages := http.get("/v1/dev/outbox", params={"to": phone}).json()["data"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        code = re.search(r"\b(\d{6})\b", messages[0]["body"])
+        assert code
+        answer = http.post("/v1/auth/token", json={"phone": phone, "code": code.group(1)})
+        assert answer.status_code == 200, answer.text
+        token: str = answer.json()["access_token"]
+        return token
+
+
+def _api_process(started: list[psutil.Process]) -> psutil.Process:
+    return next(p for p in started if p.is_running() and "api" in p.cmdline()[-1:])
+
+
+def test_a_killed_api_is_restarted_and_every_retried_transfer_answers_its_first_result(tmp_path: Path) -> None:
+    """50 idempotent transfers in flight when the API process is killed (SIGKILL): the dev supervisor starts it
+    again, each key retried until it answers gets its original transfer (never a 500), and the money is exact."""
+    with dev_stack(tmp_path / ".lendflow") as (base, started):
+        with httpx.Client(base_url=base, timeout=30) as http:
+            admin = http.post("/v1/staff/token", json={"email": "admin@lendflow.dev", "password": "lendflow-admin"})
+            admin_headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+            headers = {"Authorization": f"Bearer {_token(base, PHONE)}"}
+            wallets = {c: http.post("/v1/wallets", headers=headers, json={"type": "main", "currency": c}).json()["id"]
+                       for c in ("USD", "EUR")}  # fmt: skip
+            funded = http.post("/v1/staff/bonus-credits", headers=admin_headers, json={
+                "currency": "USD", "reason": "test funds", "credits": [{"wallet_id": wallets["USD"], "amount": 500_000}]})  # fmt: skip
+            assert funded.status_code == 201, funded.text
+        body = {
+            "from_wallet": wallets["USD"],
+            "to_wallet": wallets["EUR"],
+            "amount": {"amount": 1_000, "currency": "USD"},
+        }
+        api = _api_process(started)
+        supervisor = psutil.Process(api.ppid())
+        answers: dict[str, list[tuple[int, str]]] = {}
+
+        def transfer(key: str) -> None:
+            with httpx.Client(base_url=base, timeout=30) as client:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    try:
+                        answer = client.post("/v1/transfers", json=body, headers={**headers, "Idempotency-Key": key})
+                    except httpx.HTTPError:
+                        time.sleep(0.5)  # the API is down: retry, as a client would
+                        continue
+                    answers.setdefault(key, []).append((answer.status_code, answer.text))
+                    if answer.status_code == 201:
+                        return
+                    time.sleep(0.5)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        keys = [f"killed-api-{n}" for n in range(50)]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            futures = [pool.submit(transfer, key) for key in keys]
+            time.sleep(0.5)
+            api.send_signal(signal.SIGKILL)  # mid-flight
+            for future in futures:
+                future.result()
+        assert all(status < 500 for tries in answers.values() for status, _ in tries), answers
+        first = {key: tries[-1] for key, tries in answers.items()}
+        assert all(status == 201 for status, _ in first.values()), first
+        with httpx.Client(base_url=base, timeout=30) as http:
+            ids = set()
+            for key in keys:  # the same key again answers the same transfer
+                again = http.post("/v1/transfers", json=body, headers={**headers, "Idempotency-Key": key})
+                assert again.status_code == 201 and again.json() == httpx.Response(201, text=first[key][1]).json()
+                ids.add(again.json()["id"])
+            assert len(ids) == 50
+            balances = {
+                w["currency"]: w["balance"]["amount"] for w in http.get("/v1/wallets", headers=headers).json()["data"]
+            }
+        debited = sum(httpx.Response(201, text=text).json()["debited"]["amount"] for _, text in first.values())
+        assert balances["USD"] == 500_000 - debited
+        assert _api_process(supervisor.children()).pid != api.pid  # a new API process, started by the supervisor

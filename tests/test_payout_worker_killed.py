@@ -5,43 +5,26 @@ the payout instead ("No such payout"), the workflow asks again under the same id
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer
 from tests.origination_steps import signed, wait_status
+from tests.served import served_api
 from tests.servicing_steps import scalar, wait_until
 from tests.test_wallets import ledger_is_whole
-from workers.devstack.ports import free_port
 
 pytestmark = pytest.mark.slow
-
-
-@contextlib.asynccontextmanager
-async def served_api(stack: Stack) -> AsyncIterator[str]:
-    """The test's app over real HTTP, so a provider in another process can call it back."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(stack.app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.contextmanager

@@ -90,7 +90,7 @@ async def test_a_new_version_applies_from_its_date_and_versions_are_kept(http: h
         "/v1/quotes", json={"product_id": product["id"], "principal": 10_000, "term_days": 10}, headers=bearer(borrower)
     )
     assert (quoted.json()["product_version"], quoted.json()["interest"]["amount"]) == (1, 800)
-    listed = (await http.get("/v1/staff/products", headers=bearer(admin))).json()
+    listed = (await http.get("/v1/staff/products", headers=bearer(admin))).json()["data"]
     assert [v["version"] for v in listed[0]["versions"]] == [1, 2]
 
 

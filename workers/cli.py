@@ -20,9 +20,11 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
     for name in ("api_port", "temporal_port", "temporal_ui_port", "embedded_postgres_port"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
-    if args.api_port is not None and "LENDFLOW_PUBLIC_BASE_URL" not in os.environ:
-        overrides["public_base_url"] = f"http://127.0.0.1:{args.api_port}"
     settings = settings.model_copy(update=overrides)
+    if "LENDFLOW_PUBLIC_BASE_URL" not in os.environ:
+        # The providers' fakes call back to the port the API really listens on, whether it came from --api-port or
+        # LENDFLOW_API_PORT: a callback to another stack's port would be taken by the wrong platform.
+        settings = settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{settings.api_port}"})
     return DevStack(settings, DevOptions(reset=args.reset)).run()
 
 

@@ -26,6 +26,7 @@ from api.workflow_calls import update_workflow
 from config import Settings
 from domain.lending.products import ProductInvalid, SegmentRule, terms_from_stored
 from domain.lending.schedule import quote, term_days_for
+from domain.lending.signing import signing_code_digest
 from store.repositories import applications, loans
 from store.repositories import products as product_store
 from store.repositories.servicing import open_business_date
@@ -145,12 +146,22 @@ async def accept_offer(application_id: uuid.UUID, user: CurrentUser, db: Db, tem
 
 @router.post("/{application_id}/sign", response_model=SignView)
 async def sign(
-    application_id: uuid.UUID, body: SignBody, request: Request, user: CurrentUser, db: Db, temporal: Temporal
+    application_id: uuid.UUID,
+    body: SignBody,
+    request: Request,
+    user: CurrentUser,
+    db: Db,
+    temporal: Temporal,
+    resources: Resources,
 ) -> SignView:
     await _own_then_release(db, application_id, user.id)
     result: SignResult = await update_workflow(
         temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.sign,
-        SignAttempt(code=body.code, client_address=client_address(request), signer_id=str(user.id)),
+        SignAttempt(
+            code_digest=signing_code_digest(resources.settings.jwt_secret.encode(), str(application_id),
+                                            body.code).hex(),
+            client_address=client_address(request), signer_id=str(user.id),
+        ),
     )  # fmt: skip
     if result.status == "signed":
         return SignView(status="signed", application=await _fresh(db, application_id))

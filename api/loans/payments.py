@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
+from api.pages import Page
 from api.problems import Problem
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from store.repositories import loan_payments, loans, servicing
@@ -160,10 +161,10 @@ async def extend(
                                 extension_days=body.days)  # fmt: skip
 
 
-@router.get("/{loan_id}/payments", response_model=list[PaymentView])
-async def payments(loan_id: uuid.UUID, user: CurrentUser, db: Db) -> list[PaymentView]:
+@router.get("/{loan_id}/payments", response_model=Page[PaymentView])
+async def payments(loan_id: uuid.UUID, user: CurrentUser, db: Db) -> Page[PaymentView]:
     loan = await _own_loan(db, loan_id, user.id)
-    return [await _with_allocation(db, p) for p in await loan_payments.payments_of(db, loan.id)]
+    return Page[PaymentView](data=[await _with_allocation(db, p) for p in await loan_payments.payments_of(db, loan.id)])
 
 
 @router.get("/{loan_id}/payments/{payment_id}", response_model=PaymentView)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db
+from api.pages import Page
 from api.problems import Problem
 from api.staff.affiliate import PartnerView, partner_view
 from store.repositories import affiliate, commissions
@@ -25,21 +26,23 @@ class NetworkView(BaseModel):
     members: list[PartnerView]
 
 
-@router.get("/me", response_model=list[PartnerView])
-async def me(user: CurrentUser, db: Db) -> list[PartnerView]:
+@router.get("/me", response_model=Page[PartnerView])
+async def me(user: CurrentUser, db: Db) -> Page[PartnerView]:
     found = await affiliate.partners_of_user(db, user.id)
     if not found:
         raise Problem(404, "not_found", "you are not a partner in any project")
-    return [partner_view(p) for p in found]
+    return Page[PartnerView](data=[partner_view(p) for p in found])
 
 
-@router.get("/me/network", response_model=list[NetworkView])
-async def my_network(user: CurrentUser, db: Db, depth: int = Query(default=7, ge=1, le=20)) -> list[NetworkView]:
+@router.get("/me/network", response_model=Page[NetworkView])
+async def my_network(user: CurrentUser, db: Db, depth: int = Query(default=7, ge=1, le=20)) -> Page[NetworkView]:
     found = await affiliate.partners_of_user(db, user.id)
     if not found:
         raise Problem(404, "not_found", "you are not a partner in any project")
-    return [NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
-            for p in found]  # fmt: skip
+    return Page[NetworkView](data=[
+        NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
+        for p in found
+    ])  # fmt: skip
 
 
 class StatementView(BaseModel):
@@ -56,15 +59,17 @@ class StatementView(BaseModel):
     currency: str
 
 
-@router.get("/me/statements", response_model=list[StatementView])
+@router.get("/me/statements", response_model=Page[StatementView])
 async def my_statements(
     user: CurrentUser, db: Db, project: Annotated[str | None, Query(max_length=64)] = None
-) -> list[StatementView]:
+) -> Page[StatementView]:
     found = [p for p in await affiliate.partners_of_user(db, user.id)]
     if not found:
         raise Problem(404, "not_found", "you are not a partner in any project")
     rows = await commissions.statements_of(db, [p.id for p in found])
-    return [StatementView(**row.__dict__) for row in rows if project is None or row.project == project]
+    return Page[StatementView](
+        data=[StatementView(**row.__dict__) for row in rows if project is None or row.project == project]
+    )
 
 
 class PayoutDestination(RequestBody):

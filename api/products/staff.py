@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from api.dependencies import Db, StaffAudit, StaffWith
+from api.pages import Page
 from api.problems import Problem
 from api.products.schemas import NewProduct, NewVersion, ProductView, Segment, VersionView
 from domain.lending.products import ProductInvalid
@@ -56,15 +57,17 @@ async def add_version(
     return version_view(version)
 
 
-@router.get("", response_model=list[ProductView])
-async def list_products(_: StaffWith("underwriter", "accountant", "support"), db: Db) -> list[ProductView]:
-    return [
-        ProductView(
-            id=p.id,
-            code=p.code,
-            name=p.name,
-            currency=p.currency,
-            versions=[version_view(v) for v in await product_store.versions(db, p.id)],
-        )
-        for p in await product_store.products(db)
-    ]
+@router.get("", response_model=Page[ProductView])
+async def list_products(_: StaffWith("underwriter", "accountant", "support"), db: Db) -> Page[ProductView]:
+    return Page[ProductView](
+        data=[
+            ProductView(
+                id=p.id,
+                code=p.code,
+                name=p.name,
+                currency=p.currency,
+                versions=[version_view(v) for v in await product_store.versions(db, p.id)],
+            )
+            for p in await product_store.products(db)
+        ]
+    )

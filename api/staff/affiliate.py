@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from api.constrained import MinorUnitsOrZero, PathName, RequestBody, Slug
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, require_project
 from api.money import DecimalString
+from api.pages import Page
 from api.phone import PhoneNumber
 from api.problems import Problem
 from api.staff.commissions import start_recalculation
@@ -95,10 +96,11 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
     return _project_view(project)
 
 
-@router.get("/projects", response_model=list[ProjectView])
-async def list_projects(staff: StaffWith("accountant", "support"), db: Db) -> list[ProjectView]:
+@router.get("/projects", response_model=Page[ProjectView])
+async def list_projects(staff: StaffWith("accountant", "support"), db: Db) -> Page[ProjectView]:
     """The projects the staff member's scope covers."""
-    return [_project_view(p) for p in await affiliate.projects(db) if not staff.projects or p.code in staff.projects]
+    found = await affiliate.projects(db)
+    return Page[ProjectView](data=[_project_view(p) for p in found if not staff.projects or p.code in staff.projects])
 
 
 class PartnerRequest(RequestBody):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.pages import Page
 from api.problems import Problem
 from domain.lending.collections import DEFAULT_LADDER, LadderInvalid, ladder_from_stored, ladder_to_stored
 from store.repositories import collections, servicing
@@ -117,9 +118,9 @@ async def contact(
     return ContactView(**found)
 
 
-@router.get("/collections/{loan_id}/contacts", response_model=list[ContactView])
-async def contacts(loan_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> list[ContactView]:
-    return [ContactView(**c) for c in await collections.contacts(db, loan_id)]
+@router.get("/collections/{loan_id}/contacts", response_model=Page[ContactView])
+async def contacts(loan_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> Page[ContactView]:
+    return Page[ContactView](data=[ContactView(**c) for c in await collections.contacts(db, loan_id)])
 
 
 class LadderStepBody(RequestBody):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -59,13 +59,18 @@ async def _cob_view(db: Db, timezone: str) -> CobView:
                    open_business_date=await servicing.open_business_date(db, timezone))  # fmt: skip
 
 
-@router.post("/cob", response_model=CobView)
+@router.post("/cob", response_model=CobView, responses={202: {"model": CobView, "description": "still running"}})
 async def run_cob(
     body: CobRequest, _: StaffWith("accountant"), db: Db, resources: Resources, temporal: Temporal,
     audit: StaffAudit, wait_s: float = Query(default=60, ge=0, le=600),
 ) -> JSONResponse:  # fmt: skip
     """Close every business date up to `until`, in order. Answers 200 with the calendar once done, or 202 while
     the run goes on (one run at a time: a second request joins the first)."""
+    today = await servicing.open_business_date(db, resources.settings.market_timezone)
+    furthest = today + timedelta(days=resources.settings.cob_max_days_ahead)
+    if body.until > furthest:
+        raise Problem(422, "validation_error", f"until may be at most {furthest} (LENDFLOW_COB_MAX_DAYS_AHEAD days"
+                                               " after the open business date)")  # fmt: skip
     await audit.record("cob.run", details={"until": body.until.isoformat()})
     await db.commit()
     try:

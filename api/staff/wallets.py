@@ -15,7 +15,9 @@ from api.constrained import MinorUnits, PathName, RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
 from api.idempotency import Idempotency
 from api.money import CurrencyCode, DecimalString, Money, PositiveMoney
+from api.pages import Page
 from api.problems import Problem
+from api.wallets.schemas import TransferView
 from api.wallets.views import transfer_view
 from api.workflow_calls import run_workflow
 from domain.fx import FxRate
@@ -23,6 +25,7 @@ from store.repositories import wallets as wallet_store
 from workflows.wallet_transfer import (
     BonusCredit,
     BonusCreditInput,
+    BonusCreditResult,
     BonusCreditWorkflow,
     MoneyModel,
     WalletTransferInput,
@@ -102,9 +105,9 @@ async def put_wallet_type(
     return view
 
 
-@router.get("/wallet-types", response_model=list[WalletTypeView])
-async def list_wallet_types(_: StaffWith("accountant", "support"), db: Db) -> list[WalletTypeView]:
-    return [_type_view(t) for t in await wallet_store.wallet_types(db)]
+@router.get("/wallet-types", response_model=Page[WalletTypeView])
+async def list_wallet_types(_: StaffWith("accountant", "support"), db: Db) -> Page[WalletTypeView]:
+    return Page[WalletTypeView](data=[_type_view(t) for t in await wallet_store.wallet_types(db)])
 
 
 class FxRateBody(RequestBody):
@@ -136,7 +139,7 @@ class StaffTransferBody(RequestBody):
     reason: str = Field(min_length=3, max_length=500)
 
 
-@router.post("/transfers", status_code=201)
+@router.post("/transfers", status_code=201, response_model=TransferView)
 async def staff_transfer(
     body: StaffTransferBody,
     staff: StaffWith("accountant"),
@@ -189,7 +192,7 @@ class BonusCreditBody(RequestBody):
         return self
 
 
-@router.post("/bonus-credits", status_code=201)
+@router.post("/bonus-credits", status_code=201, response_model=BonusCreditResult)
 async def credit_bonuses(
     body: BonusCreditBody,
     staff: StaffWith("accountant"),

@@ -54,7 +54,7 @@ async def open_wallet(body: OpenWallet, user: CurrentUser, db: Db, idem: Idempot
     return await idem.answer(201, wallet_view(wallet))
 
 
-@router.post("/transfers", status_code=201)
+@router.post("/transfers", status_code=201, response_model=TransferView)
 async def transfer(
     body: TransferRequest,
     user: CurrentUser,

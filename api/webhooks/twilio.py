@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
 from providers.messaging.twilio_signature import twilio_signature_is_valid
+from store.pii import PiiCipher
 from store.repositories import messages
 from store.repositories.webhooks import store_event_once
 from workflows.message_delivery import FINAL_STATUSES, DeliveryStatusReport, message_workflow_id
@@ -49,8 +50,9 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
     if not sid or not status:
         raise Problem(422, "validation_error", "MessageSid and MessageStatus are required")
     is_new = await store_event_once(
-        db, provider="twilio", event_id=f"{sid}:{status}", event_type=f"message.{status}", payload=form
-    )
+        db, provider="twilio", event_id=f"{sid}:{status}", event_type=f"message.{status}",
+        payload=_without_personal_data(form, resources.cipher),
+    )  # fmt: skip
     await db.commit()
     if not is_new:
         return Response(status_code=204)
@@ -65,6 +67,20 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
         except LookupError as err:
             raise Problem(404, "not_found", "no such message") from err
     return Response(status_code=204)
+
+
+# What a status callback carries about people: the numbers and the text. The rest (sids, status, error code) is kept.
+PERSONAL_FIELDS = ("To", "From", "Body", "ToCity", "ToState", "ToZip", "ToCountry", "FromCity", "FromState",
+                   "FromZip", "FromCountry")  # fmt: skip
+
+
+def _without_personal_data(form: dict[str, str], cipher: PiiCipher) -> dict[str, str]:
+    """The callback as stored: phone numbers as keyed lookups (still matchable to a recipient), text left out."""
+    kept = {name: value for name, value in form.items() if name not in PERSONAL_FIELDS}
+    for name in ("To", "From"):
+        if form.get(name):
+            kept[f"{name}_lookup"] = cipher.lookup(form[name]).hex()
+    return kept
 
 
 async def _tell_workflow(temporal: Client, db: Db, message_id: uuid.UUID, report: DeliveryStatusReport) -> None:

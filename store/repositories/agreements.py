@@ -10,11 +10,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.pii import PiiCipher
+
+SEALED = "sealed:"  # what a document encrypted at rest starts with (documents written before are plain text)
+
 
 @dataclass(frozen=True)
 class Agreement:
     application_id: uuid.UUID
-    document: str
+    document: str  # as stored: sealed (read it with `document_text`)
     document_hash: str
     code_hash: bytes | None
     code_expires_at: datetime | None
@@ -31,15 +35,26 @@ _COLUMNS = (
 )
 
 
-async def create_agreement(session: AsyncSession, application_id: uuid.UUID, document: str, digest: str) -> None:
-    """Kept as first produced: a retried activity does not replace the document the borrower may have read."""
+async def create_agreement(
+    session: AsyncSession, cipher: PiiCipher, application_id: uuid.UUID, document: str, digest: str
+) -> None:
+    """Kept as first produced: a retried activity does not replace the document the borrower may have read. The
+    document names the borrower, so it is encrypted at rest; its hash (of the plain text) is what the signature
+    covers."""
     await session.execute(
         text(
             "INSERT INTO loan_agreements (application_id, document, document_hash) VALUES (:app, :doc, :hash)"
             " ON CONFLICT (application_id) DO NOTHING"
         ),
-        {"app": application_id, "doc": document, "hash": digest},
+        {"app": application_id, "doc": SEALED + cipher.encrypt(document).decode(), "hash": digest},
     )
+
+
+def document_text(found: Agreement, cipher: PiiCipher) -> str:
+    """The document as the borrower read it."""
+    if found.document.startswith(SEALED):
+        return cipher.decrypt(found.document.removeprefix(SEALED).encode())
+    return found.document
 
 
 async def agreement(session: AsyncSession, application_id: uuid.UUID, *, lock: bool = False) -> Agreement | None:

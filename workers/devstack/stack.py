@@ -7,12 +7,15 @@ processes of their own (exactly the commands production runs). Stopping goes in 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from config import Settings
@@ -25,6 +28,41 @@ from workers.devstack.temporal import TemporalDevServer
 from workers.seed import ensure_first_admin
 
 DATABASE_NAME = "lendflow"
+
+
+# Secrets a provider's fake signs with: generated per data folder in development (production sets its own).
+DEV_SECRET_NAMES = ("LENDFLOW_STRIPE_WEBHOOK_SECRET", "LENDFLOW_TWILIO_AUTH_TOKEN", "LENDFLOW_CREDIT_WEBHOOK_SECRET")
+
+
+class Supervisor:
+    """Keeps the API and worker processes running, as a process manager would: a child that dies is started again
+    after a backoff that doubles with each quick death (1 s up to 30 s) and resets once it has stayed up a minute;
+    every restart is logged."""
+
+    def __init__(self, children: list[subprocess.Popen[bytes]], spawn: Callable[[str], subprocess.Popen[bytes]]):
+        self.children, self.spawn = children, spawn
+        self.backoff: dict[str, float] = {}
+        self.started: dict[str, float] = {}
+        self.due: dict[str, float] = {}
+
+    def check(self, now: float) -> None:
+        for index, child in enumerate(self.children):
+            command = str(child.args[3])  # type: ignore[index]
+            self.started.setdefault(command, now)
+            if child.poll() is None:
+                if now - self.started[command] > 60:
+                    self.backoff[command] = 1.0
+                continue
+            if command not in self.due:
+                wait = self.backoff.get(command, 1.0)
+                self.due[command] = now + wait
+                self.backoff[command] = min(30.0, wait * 2)
+                print(f"lendflow: {command} exited with {child.returncode}; restarting in {wait:.0f} s", flush=True)
+            if now >= self.due[command]:
+                del self.due[command]
+                self.children[index] = self.spawn(command)
+                self.started[command] = now
+                print(f"lendflow: {command} restarted (pid {self.children[index].pid})", flush=True)
 
 
 @dataclass
@@ -53,11 +91,9 @@ class DevStack:
         try:
             env = self.start()
             self.announce(env)
+            supervisor = Supervisor(self.children, lambda command: self._spawn(command, env))
             while not stop_requested:
-                for child in self.children:
-                    if child.poll() is not None:
-                        print(f"lendflow: {child.args[3]} exited with {child.returncode}; stopping", flush=True)
-                        return 1
+                supervisor.check(time.monotonic())
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
@@ -65,6 +101,9 @@ class DevStack:
             print("\nlendflow: stopping…", flush=True)
             self.stop()
         return 0
+
+    def _spawn(self, command: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "workers.cli", command], env=env, start_new_session=True)
 
     def start(self) -> dict[str, str]:
         if self.options.reset and self.data_dir.exists():
@@ -95,13 +134,24 @@ class DevStack:
             "LENDFLOW_ENV": self.settings.env,
             "LENDFLOW_API_PORT": str(self.settings.api_port),
             "LENDFLOW_PUBLIC_BASE_URL": self.settings.public_base_url,
+            "LENDFLOW_DATA_DIR": str(self.data_dir),
+            **self._dev_secrets(),
         }
         for command in ("worker", "api"):
-            self.children.append(
-                subprocess.Popen([sys.executable, "-m", "workers.cli", command], env=env, start_new_session=True)
-            )
+            self.children.append(self._spawn(command, env))
         wait_for_port(self.settings.api_port, 60, self.settings.api_host)
         return env
+
+    def _dev_secrets(self) -> dict[str, str]:
+        """Webhook secrets of this data folder's own (made once, kept in it), unless configured: a second stack
+        on the machine, or anyone who read the code, cannot sign callbacks this one accepts."""
+        path = self.data_dir / "dev-secrets.json"
+        if not path.exists():
+            made = {name: secrets.token_urlsafe(32) for name in DEV_SECRET_NAMES}
+            path.write_text(json.dumps(made))
+            path.chmod(0o600)
+        stored: dict[str, str] = json.loads(path.read_text())
+        return {name: value for name, value in stored.items() if name not in os.environ}
 
     async def _seed(self, settings: Settings) -> None:
         assert settings.database_url is not None

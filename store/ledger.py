@@ -114,7 +114,8 @@ async def driver_of(session: Poster) -> psycopg.AsyncConnection[Any]:
     if isinstance(session, psycopg.AsyncConnection):
         return session
     connection = await session.connection() if isinstance(session, AsyncSession) else session
-    driver: psycopg.AsyncConnection[Any] = (await connection.get_raw_connection()).driver_connection
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)  # the engine is psycopg's: its raw connection always is
     return driver
 
 

@@ -7,6 +7,7 @@ process into tests/histories/ from the code as it is (commit them with the chang
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -46,6 +47,14 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
         "from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
         "amount": {"amount": 1_000, "currency": "USD"}})  # fmt: skip
     assert moved.status_code == 201, moved.text
+    wallet = alice["wallets"]["USD"]
+    topup = await http.post("/v1/topups", headers=bearer(alice["token"]), json={
+        "wallet": wallet, "amount": {"amount": 2_000, "currency": "USD"}, "payment_method": "pm_card_visa"})  # fmt: skip
+    payout = await http.post("/v1/payouts", headers=bearer(alice["token"]), json={
+        "wallet": wallet, "amount": {"amount": 1_000, "currency": "USD"}, "destination": "ba_alice"})  # fmt: skip
+    assert (topup.status_code, payout.status_code) == (201, 201), (topup.text, payout.text)
+    await clean.payments.drain()
+    await asyncio.sleep(1)  # the provider's callbacks settle both
     HISTORIES.mkdir(exist_ok=True)
     kept: dict[str, int] = {}
     async for execution in clean.temporal.list_workflows():
@@ -55,7 +64,7 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
         history = await clean.temporal.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
         (HISTORIES / f"{kind}.json").write_text(json.dumps(history.to_json_dict()))
         kept[kind] = kept.get(kind, 0) + 1
-    assert {"LoanApplication", "Loan", "LoanPayment", "WalletTransfer"} <= set(kept), kept
+    assert {"LoanApplication", "Loan", "LoanPayment", "WalletTransfer", "Topup", "Payout"} <= set(kept), kept
 
 
 @pytest.mark.parametrize(("name", "events"), recorded(), ids=[name for name, _ in recorded()])

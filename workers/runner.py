@@ -113,59 +113,20 @@ def activity_functions(
                                         providers.payments, messaging, settings.market_timezone)  # fmt: skip
     commission = CommissionActivities(collaborators.session_factory, collaborators.cipher, messaging)
     return [
-        *origination_activities(origination),
-        commission.distribute_commissions,
-        commission.project_period_length,
-        commission.begin_period_close,
-        commission.finish_period_close,
-        commission.notify_statements,
-        commission.prepare_period_payouts,
-        commission.compute_recalculation,
-        commission.post_recalculation,
-        commission.expire_recalculation,
-        cob.cob_dates,
-        cob.cob_begin,
-        cob.cob_project,
-        cob.cob_accrue,
-        cob.cob_notify,
-        cob.cob_snapshot,
-        cob.cob_finish,
-        servicing.remind_borrower,
-        servicing.loan_status,
-        servicing.charge_loan_payment,
-        servicing.apply_loan_payment,
-        servicing.fail_loan_payment,
-        servicing.collections_state,
-        servicing.collections_step,
-        servicing.record_debit,
-        servicing.check_promise,
-        servicing.close_collections,
-        servicing.change_loan,
-        messaging.deliver_message,
-        messaging.record_message_status,
-        wallets.transfer_between_wallets,
-        wallets.credit_bonuses,
-        wallets.expire_holds,
-        payments.charge_for_topup,
-        payments.credit_topup,
-        payments.fail_operation,
-        payments.hold_for_payout,
-        payments.request_payout,
-        payments.settle_payout,
-        payments.resolve_unconfirmed_payout,
+        method
+        for instance in (origination, commission, cob, servicing, messaging, wallets, payments)
+        for method in activity_methods(instance)
     ]
 
 
-def origination_activities(origination: OriginationActivities) -> list[Any]:
+def activity_methods(instance: object) -> list[Any]:
+    """Every `@activity.defn` method of an activity class's instance: a new activity is registered by being
+    declared, not by an edit here."""
     return [
-        origination.check_fraud, origination.fetch_bureau_report,
-        origination.request_score, origination.decide_application, origination.escalate_review,
-        origination.record_review, origination.prepare_agreement, origination.send_signing_code,
-        origination.verify_signing_code, origination.link_card, origination.request_disbursement,
-        origination.disbursement_status, origination.cancel_disbursement, origination.set_payout_case,
-        origination.book_loan,
-        origination.end_application, origination.notify_borrower, origination.send_cpa_postback,
-    ]  # fmt: skip
+        getattr(instance, name)
+        for name in sorted(dir(type(instance)))
+        if not name.startswith("_") and hasattr(getattr(type(instance), name), "__temporal_activity_definition")
+    ]
 
 
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:

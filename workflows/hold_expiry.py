@@ -10,6 +10,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.wallet_models import HoldSweep
+    from activities.wallets import WalletActivities
 
 __all__ = ["HoldExpiryWorkflow", "HoldSweep"]
 
@@ -18,8 +19,7 @@ __all__ = ["HoldExpiryWorkflow", "HoldSweep"]
 class HoldExpiryWorkflow:
     @workflow.run
     async def run(self, data: HoldSweep) -> int:
-        expired: int = await workflow.execute_activity(
-            "expire_holds", data, result_type=int, start_to_close_timeout=timedelta(minutes=2),
+        return await workflow.execute_activity_method(
+            WalletActivities.expire_holds, data, start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),
         )  # fmt: skip
-        return expired

@@ -16,11 +16,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.messaging import MessagingActivities
     from activities.messaging_models import (
         DeliverMessageInput,
-        DeliveryReceipt,
         RecordStatusInput,
-        RecordStatusResult,
     )
 
 FINAL_STATUSES = frozenset({"delivered", "failed", "undelivered"})
@@ -62,10 +61,9 @@ class MessageDeliveryWorkflow:
     @workflow.run
     async def run(self, data: MessageDeliveryInput) -> MessageDeliveryResult:
         try:
-            receipt = await workflow.execute_activity(
-                "deliver_message",
+            receipt = await workflow.execute_activity_method(
+                MessagingActivities.deliver_message,
                 DeliverMessageInput(message_id=data.message_id),
-                result_type=DeliveryReceipt,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=1),
@@ -113,10 +111,9 @@ class MessageDeliveryWorkflow:
         return self._status
 
     async def _record(self, message_id: str, report: DeliveryStatusReport) -> str:
-        result: RecordStatusResult = await workflow.execute_activity(
-            "record_message_status",
+        result = await workflow.execute_activity_method(
+            MessagingActivities.record_message_status,
             RecordStatusInput(message_id=message_id, status=report.status, error_code=report.error_code),
-            result_type=RecordStatusResult,
             start_to_close_timeout=timedelta(seconds=15),
         )
         return result.status

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ProviderSignal,
         TopupInput,
     )
+    from activities.payments import PaymentActivities
 
 __all__ = ["PayoutInput", "PayoutWorkflow", "ProviderOutcome", "ProviderSignal", "TopupInput", "TopupWorkflow"]
 
@@ -41,10 +42,7 @@ def payout_workflow_id(operation_id: str) -> str:
     return f"payout-{operation_id}"
 
 
-async def _step(name: str, data: object, result_type: type, retry: RetryPolicy = LEDGER_RETRY) -> object:
-    return await workflow.execute_activity(
-        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
-    )
+STEP_TIMEOUT = timedelta(seconds=60)
 
 
 class _AwaitsProvider:
@@ -78,10 +76,14 @@ class TopupWorkflow(_AwaitsProvider):
     async def run(self, data: TopupInput) -> OperationResult:
         ref = OperationRef(operation_id=data.operation_id)
         try:
-            charged = await _step("charge_for_topup", ref, ProviderOutcome, PROVIDER_RETRY)
+            charged = await workflow.execute_activity_method(
+                PaymentActivities.charge_for_topup,
+                ref,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
         except ActivityError:
             return await self._fail(data.operation_id, "provider_unavailable")
-        assert isinstance(charged, ProviderOutcome)
         if charged.status == "failed":
             return await self._fail(data.operation_id, charged.failure_code or "declined")
         word = await self._await_word(data.confirm_wait_seconds, charged.reference)
@@ -89,16 +91,15 @@ class TopupWorkflow(_AwaitsProvider):
         confirmed = (word.status if word is not None else charged.status) in CONFIRMED
         if not confirmed:
             return await self._fail(data.operation_id, (word.failure_code if word else None) or "not_confirmed")
-        result = await _step("credit_topup", ref, OperationResult)
-        assert isinstance(result, OperationResult)
-        return result
+        return await workflow.execute_activity_method(
+            PaymentActivities.credit_topup, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY
+        )
 
     async def _fail(self, operation_id: str, code: str) -> OperationResult:
-        result = await _step(
-            "fail_operation", FailOperation(operation_id=operation_id, failure_code=code), OperationResult
-        )
-        assert isinstance(result, OperationResult)
-        return result
+        return await workflow.execute_activity_method(
+            PaymentActivities.fail_operation, FailOperation(operation_id=operation_id, failure_code=code),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY,
+        )  # fmt: skip
 
 
 @workflow.defn(name="Payout")
@@ -121,39 +122,44 @@ class PayoutWorkflow(_AwaitsProvider):
     @workflow.run
     async def run(self, data: PayoutInput) -> OperationResult:
         ref = OperationRef(operation_id=data.operation_id)
-        held = await _step("hold_for_payout", ref, ProviderOutcome)
-        assert isinstance(held, ProviderOutcome)
+        held = await workflow.execute_activity_method(
+            PaymentActivities.hold_for_payout, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY
+        )
         self._hold = held
         if held.status == "failed":
             await workflow.wait_condition(workflow.all_handlers_finished)
             return OperationResult(operation_id=data.operation_id, status="failed", failure_code=held.failure_code)
         try:
-            requested = await _step("request_payout", ref, ProviderOutcome, PROVIDER_RETRY)
+            requested = await workflow.execute_activity_method(
+                PaymentActivities.request_payout, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PROVIDER_RETRY
+            )
         except ActivityError:
             return await self._release(data.operation_id, "provider_unavailable")
-        assert isinstance(requested, ProviderOutcome)
         if requested.status == "failed":
             return await self._release(data.operation_id, requested.failure_code or "declined")
         word = await self._await_word(data.confirm_wait_seconds, requested.reference)
         if word is None:
             # No callback in time: ask the provider (and cancel a payout still pending) before releasing the hold,
             # so a payout that did go out is never left with its money back in the wallet.
-            found = await _step("resolve_unconfirmed_payout", ref, ProviderOutcome, PROVIDER_RETRY)
-            assert isinstance(found, ProviderOutcome)
+            found = await workflow.execute_activity_method(
+                PaymentActivities.resolve_unconfirmed_payout, ref, start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )  # fmt: skip
             word = ProviderSignal(status=found.status, reference=found.reference or "", failure_code=found.failure_code,
                                   event_id="provider-record")  # fmt: skip
         if word.status not in CONFIRMED:
             return await self._release(data.operation_id, word.failure_code or "not_confirmed")
-        result = await _step("settle_payout", ref, OperationResult)
-        assert isinstance(result, OperationResult)
+        result = await workflow.execute_activity_method(
+            PaymentActivities.settle_payout, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result
 
     async def _release(self, operation_id: str, code: str) -> OperationResult:
         """Compensation for the hold: the reserved amount becomes spendable again."""
-        result = await _step(
-            "fail_operation", FailOperation(operation_id=operation_id, failure_code=code), OperationResult
-        )
-        assert isinstance(result, OperationResult)
+        result = await workflow.execute_activity_method(
+            PaymentActivities.fail_operation, FailOperation(operation_id=operation_id, failure_code=code),
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY,
+        )  # fmt: skip
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result

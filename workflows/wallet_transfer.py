@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         WalletTransferInput,
         WalletTransferResult,
     )
+    from activities.wallets import WalletActivities
 
 # The models are the workflows' contract, re-exported for callers (the API may not import activities).
 __all__ = [
@@ -42,19 +43,17 @@ LEDGER_RETRY = RetryPolicy(
 class WalletTransferWorkflow:
     @workflow.run
     async def run(self, data: WalletTransferInput) -> WalletTransferResult:
-        result: WalletTransferResult = await workflow.execute_activity(
-            "transfer_between_wallets", data, result_type=WalletTransferResult,
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=LEDGER_RETRY,
+        return await workflow.execute_activity_method(
+            WalletActivities.transfer_between_wallets, data, start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LEDGER_RETRY,
         )  # fmt: skip
-        return result
 
 
 @workflow.defn(name="BonusCredit")
 class BonusCreditWorkflow:
     @workflow.run
     async def run(self, data: BonusCreditInput) -> BonusCreditResult:
-        result: BonusCreditResult = await workflow.execute_activity(
-            "credit_bonuses", data, result_type=BonusCreditResult,
-            start_to_close_timeout=timedelta(minutes=10), retry_policy=LEDGER_RETRY,
+        return await workflow.execute_activity_method(
+            WalletActivities.credit_bonuses, data, start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=LEDGER_RETRY,
         )  # fmt: skip
-        return result

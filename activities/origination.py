@@ -44,7 +44,7 @@ from activities.origination_models import (
     VerifyCode,
 )
 from domain.currency import minor_units
-from domain.ledger import EntryDraft, Posting
+from domain.ledger import AccountKind, EntryDraft, Posting
 from domain.lending.agreement import AgreementFacts, document_hash, render_agreement
 from domain.lending.cpa import postback_url
 from domain.lending.engine import Component
@@ -71,7 +71,6 @@ from providers.payments.protocol import (
     PayoutRequest,
 )
 from store import ledger
-from store.ledger import AccountKind
 from store.pii import PiiCipher
 from store.repositories import agreements, applications, credit_checks, loans, messages, products, servicing
 from store.repositories.audit import Actor, AuditContext, AuditEntry, record_audit

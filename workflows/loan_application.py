@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,11 +22,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.loan_servicing import LoanWorkflow, LoanWorkflowInput, loan_workflow_id
 
 with workflow.unsafe.imports_passed_through():
+    from activities.origination import OriginationActivities
     from activities.origination_models import (
         FINAL_STATUSES,
         ApplicationRef,
         ApplicationState,
-        BookedLoan,
         BookLoan,
         BureauRequest,
         CancelRequest,
@@ -40,7 +41,6 @@ with workflow.unsafe.imports_passed_through():
         EndApplication,
         LinkCard,
         LoanApplicationInput,
-        MessageRef,
         Notify,
         OriginationTimings,
         PayoutCase,
@@ -77,9 +77,11 @@ __all__ = [
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 PROVIDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5,
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
     non_retryable_error_types=["not_found"],
-)  # fmt: skip
+)
 # A payout failure these codes name may pass with a fresh attempt; any other (account closed, ...) will not.
 RETRYABLE_PAYOUT_FAILURES = frozenset({"could_not_process", "insufficient_funds", "provider_unavailable"})
 PAYOUT_ACTIONS = frozenset({"reconcile", "retry", "cancel"})
@@ -99,10 +101,9 @@ def postback_workflow_id(application_id: str) -> str:
     return f"cpa-postback-{application_id}"
 
 
-async def _act(name: str, data: object, result_type: type | None = None, retry: RetryPolicy = DB_RETRY) -> object:
-    return await workflow.execute_activity(
-        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
-    )
+STEP_TIMEOUT = timedelta(seconds=60)
+Input = TypeVar("Input")
+Output = TypeVar("Output")
 
 
 def _refusal(err: ActivityError) -> ApplicationError:
@@ -167,11 +168,15 @@ class LoanApplicationWorkflow:
     async def _moved_on_from(self, status: str) -> None:
         await workflow.wait_condition(lambda: self._status != status and not self._in_flux)
 
-    async def _moving(self, name: str, data: object, result_type: type, retry: RetryPolicy = DB_RETRY) -> object:
+    async def _moving(
+        self, activity: Callable[[Any, Input], Awaitable[Output]], data: Input, retry: RetryPolicy = DB_RETRY
+    ) -> Output:
         """Runs an activity that writes the application's next status, with commands held meanwhile."""
         self._in_flux = True
         try:
-            return await _act(name, data, result_type, retry)
+            return await workflow.execute_activity_method(
+                activity, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
+            )
         finally:
             self._in_flux = False
 
@@ -199,8 +204,9 @@ class LoanApplicationWorkflow:
             ):
                 raise ApplicationError(
                     f"principal must be {d.principal_min}..{d.requested_principal} (what was asked) in steps of"
-                    f" {d.principal_step}", type="validation_error",
-                )  # fmt: skip
+                    f" {d.principal_step}",
+                    type="validation_error",
+                )
 
     @workflow.update(name="accept")
     async def accept(self) -> ApplicationState:
@@ -218,13 +224,16 @@ class LoanApplicationWorkflow:
         async with self._lock:
             await self._settled("awaiting_signature")
             try:
-                result = await self._moving("verify_signing_code", VerifyCode(
-                    application_id=self._data.application_id, attempt=attempt,
-                    max_attempts=self._data.timings.signing_max_attempts,
-                ), SignResult)  # fmt: skip
+                result = await self._moving(
+                    OriginationActivities.verify_signing_code,
+                    VerifyCode(
+                        application_id=self._data.application_id,
+                        attempt=attempt,
+                        max_attempts=self._data.timings.signing_max_attempts,
+                    ),
+                )
             except ActivityError as err:
                 raise _refusal(err) from err
-            assert isinstance(result, SignResult)
             if result.status == "signed":
                 self._signed, self._status = True, "awaiting_card"
             elif result.status == "exhausted":
@@ -253,12 +262,13 @@ class LoanApplicationWorkflow:
         async with self._lock:
             await self._settled("awaiting_card")
             try:
-                result = await self._moving("link_card", LinkCard(application_id=self._data.application_id,
-                                                                  payment_method=card.payment_method),
-                                            CardResult, PROVIDER_RETRY)  # fmt: skip
+                result = await self._moving(
+                    OriginationActivities.link_card,
+                    LinkCard(application_id=self._data.application_id, payment_method=card.payment_method),
+                    PROVIDER_RETRY,
+                )
             except ActivityError as err:
                 raise _refusal(err) from err
-            assert isinstance(result, CardResult)
             if result.status == "linked":
                 self._card, self._status = result, "disbursing"
         return result
@@ -311,9 +321,10 @@ class LoanApplicationWorkflow:
         checks = await asyncio.gather(self._fraud(), self._bureau(data.bureaus), self._score(timings))
         if self._cancel is not None:
             return await self._end("cancelled", "cancelled", reason=self._cancel.reason)
-        decided = await self._moving("decide_application", DecideInput(application_id=data.application_id,
-                                                                        checks=list(checks)), DecisionResult)  # fmt: skip
-        assert isinstance(decided, DecisionResult)
+        decided = await self._moving(
+            OriginationActivities.decide_application,
+            DecideInput(application_id=data.application_id, checks=list(checks)),
+        )
         self._decision = decided
         if decided.outcome == "review":
             self._status = "manual_review"
@@ -329,7 +340,12 @@ class LoanApplicationWorkflow:
         await self._notify("lower_amount" if "lower_amount" in decided.borrower_reasons else "approved")
         if not await self._until(lambda: self._accepted, timings.offer_expiry_seconds):
             return await self._ended_by_wait("expired", "offer_expired")
-        await _act("prepare_agreement", ApplicationRef(application_id=data.application_id))
+        await workflow.execute_activity_method(
+            OriginationActivities.prepare_agreement,
+            ApplicationRef(application_id=data.application_id),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
         try:
             await self._send_code()
         except ApplicationError:
@@ -346,47 +362,64 @@ class LoanApplicationWorkflow:
     async def _until(self, condition: Callable[[], bool], seconds: int) -> bool:
         """True once `condition` holds; False when the time runs out or staff cancel first."""
         try:
-            await workflow.wait_condition(lambda: condition() or self._cancel is not None,
-                                          timeout=timedelta(seconds=seconds))  # fmt: skip
+            await workflow.wait_condition(
+                lambda: condition() or self._cancel is not None, timeout=timedelta(seconds=seconds)
+            )
         except TimeoutError:
             return False
         return self._cancel is None
 
     async def _fraud(self) -> CheckResult:
-        result = await _act("check_fraud", ApplicationRef(application_id=self._data.application_id), CheckResult)
-        assert isinstance(result, CheckResult)
+        result = await workflow.execute_activity_method(
+            OriginationActivities.check_fraud,
+            ApplicationRef(application_id=self._data.application_id),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
         return result
 
     async def _bureau(self, bureaus: list[str]) -> CheckResult:
         """The primary bureau, retried; then each fallback; none answering is a finding the rules handle."""
-        retry = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                            maximum_attempts=self._data.timings.provider_attempts,
-                            non_retryable_error_types=["not_found"])  # fmt: skip
+        retry = RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            backoff_coefficient=2.0,
+            maximum_attempts=self._data.timings.provider_attempts,
+            non_retryable_error_types=["not_found"],
+        )
         for bureau in bureaus:
             try:
-                result = await _act("fetch_bureau_report", BureauRequest(application_id=self._data.application_id,
-                                                                         bureau=bureau), CheckResult, retry)  # fmt: skip
+                result = await workflow.execute_activity_method(
+                    OriginationActivities.fetch_bureau_report,
+                    BureauRequest(application_id=self._data.application_id, bureau=bureau),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=retry,
+                )
             except ActivityError:
                 workflow.logger.info("bureau %s unavailable for %s", bureau, self._data.application_id)
                 continue
-            assert isinstance(result, CheckResult)
             return result
         return CheckResult(kind="bureau", provider="none", status="unavailable")
 
     async def _score(self, timings: OriginationTimings) -> CheckResult:
-        retry = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
-                            maximum_attempts=timings.provider_attempts)  # fmt: skip
+        retry = RetryPolicy(
+            initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_attempts=timings.provider_attempts
+        )
         try:
-            asked = await _act("request_score", ApplicationRef(application_id=self._data.application_id),
-                               CheckResult, retry)  # fmt: skip
+            asked = await workflow.execute_activity_method(
+                OriginationActivities.request_score,
+                ApplicationRef(application_id=self._data.application_id),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=retry,
+            )
         except ActivityError:
             return CheckResult(kind="score", provider="scoring", status="unavailable")
-        assert isinstance(asked, CheckResult)
         if asked.status != "pending":
             return asked
         try:
-            await workflow.wait_condition(lambda: self._score_word is not None or self._cancel is not None,
-                                          timeout=timedelta(seconds=timings.score_wait_seconds))  # fmt: skip
+            await workflow.wait_condition(
+                lambda: self._score_word is not None or self._cancel is not None,
+                timeout=timedelta(seconds=timings.score_wait_seconds),
+            )
         except TimeoutError:
             return asked.model_copy(update={"status": "unavailable"})
         word = self._score_word
@@ -399,30 +432,44 @@ class LoanApplicationWorkflow:
         ready = await self._until(lambda: self._review is not None, timings.review_target_seconds)
         if not ready and self._cancel is None:
             self._escalated = True
-            await _act("escalate_review", ApplicationRef(application_id=self._data.application_id))
+            await workflow.execute_activity_method(
+                OriginationActivities.escalate_review,
+                ApplicationRef(application_id=self._data.application_id),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
             remaining = max(1, timings.review_expiry_seconds - timings.review_target_seconds)
             ready = await self._until(lambda: self._review is not None, remaining)
         if not ready or self._review is None:
             return None
-        result = await self._moving("record_review", RecordReview(application_id=self._data.application_id,
-                                                                  review=self._review), DecisionResult)  # fmt: skip
-        assert isinstance(result, DecisionResult)
+        result = await self._moving(
+            OriginationActivities.record_review,
+            RecordReview(application_id=self._data.application_id, review=self._review),
+        )
         return result
 
     def _message_retry(self) -> RetryPolicy:
-        return RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
-                           maximum_attempts=self._data.timings.message_send_attempts,
-                           non_retryable_error_types=["MessageNotFound", "limit_exceeded", "conflict", "not_found"])  # fmt: skip
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=1),
+            maximum_interval=timedelta(seconds=30),
+            maximum_attempts=self._data.timings.message_send_attempts,
+            non_retryable_error_types=["MessageNotFound", "limit_exceeded", "conflict", "not_found"],
+        )
 
     async def _send_code(self) -> None:
         """A new signing code, sent by SMS from the activity itself (the first one moves the application to
         `awaiting_signature`)."""
         timings = self._data.timings
         try:
-            await self._moving("send_signing_code", SendCode(
-                application_id=self._data.application_id, ttl_seconds=timings.signing_code_ttl_seconds,
-                max_codes=timings.signing_max_codes,
-            ), MessageRef, self._message_retry())  # fmt: skip
+            await self._moving(
+                OriginationActivities.send_signing_code,
+                SendCode(
+                    application_id=self._data.application_id,
+                    ttl_seconds=timings.signing_code_ttl_seconds,
+                    max_codes=timings.signing_max_codes,
+                ),
+                self._message_retry(),
+            )
         except ActivityError as err:
             raise _refusal(err) from err
 
@@ -430,8 +477,12 @@ class LoanApplicationWorkflow:
         """Created and handed to the provider by one activity; delivery statuses come back through the provider's
         webhook, which records them. A borrower's message that cannot be sent does not stop the application."""
         try:
-            await _act("notify_borrower", Notify(application_id=self._data.application_id, template=template),
-                       MessageRef, self._message_retry())  # fmt: skip
+            await workflow.execute_activity_method(
+                OriginationActivities.notify_borrower,
+                Notify(application_id=self._data.application_id, template=template),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=self._message_retry(),
+            )
         except ActivityError:
             workflow.logger.warning("could not send %s to the borrower of %s", template, self._data.application_id)
 
@@ -448,13 +499,19 @@ class LoanApplicationWorkflow:
         failure = "not_confirmed"
         for attempt in range(1, timings.disbursement_attempts + 1):
             try:
-                asked = await _act("request_disbursement", DisbursementRequest(
-                    application_id=self._data.application_id, card_id=self._card.card_id, attempt=attempt,
-                ), DisbursementOutcome, PROVIDER_RETRY)  # fmt: skip
+                asked = await workflow.execute_activity_method(
+                    OriginationActivities.request_disbursement,
+                    DisbursementRequest(
+                        application_id=self._data.application_id,
+                        card_id=self._card.card_id,
+                        attempt=attempt,
+                    ),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=PROVIDER_RETRY,
+                )
             except ActivityError:
                 failure = "provider_unavailable"
                 continue
-            assert isinstance(asked, DisbursementOutcome)
             outcome = asked if asked.status == "failed" else await self._payout_outcome(asked, timings, attempt)
             if outcome.status == "paid":
                 return await self._book(outcome)
@@ -490,8 +547,11 @@ class LoanApplicationWorkflow:
             if reference in self._payout_words:
                 word = self._payout_words[reference]
                 await self._payout_case(None, reference, case)
-                return DisbursementOutcome(status="paid" if word.status in ("paid", "succeeded") else "failed",
-                                           reference=reference, failure_code=word.failure_code)  # fmt: skip
+                return DisbursementOutcome(
+                    status="paid" if word.status in ("paid", "succeeded") else "failed",
+                    reference=reference,
+                    failure_code=word.failure_code,
+                )
             command, self._payout_command = self._payout_command, None
             if command is not None:
                 settled, asked, case = await self._staff_payout_command(command, asked, attempt, case)
@@ -552,46 +612,67 @@ class LoanApplicationWorkflow:
         if settled is not None:
             await self._payout_case(None, reference, case)
         self._payout_answer = PayoutResolutionResult(
-            action=command.action, status=status, reference=asked.reference,
-            application_status="disbursing" if settled is None else ("disbursed" if settled.status == "paid" else
-                                                                     "failed"),
-        )  # fmt: skip
+            action=command.action,
+            status=status,
+            reference=asked.reference,
+            application_status="disbursing"
+            if settled is None
+            else ("disbursed" if settled.status == "paid" else "failed"),
+        )
         return settled, asked, case
 
     async def _payout_status(self, asked: DisbursementOutcome) -> DisbursementOutcome:
         try:
-            found = await _act("disbursement_status", asked, DisbursementOutcome, PROVIDER_RETRY)
+            found = await workflow.execute_activity_method(
+                OriginationActivities.disbursement_status,
+                asked,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
         except ActivityError:
             return asked.model_copy(update={"status": "pending"})
-        assert isinstance(found, DisbursementOutcome)
         return found
 
     async def _ask_payout_again(self, asked: DisbursementOutcome, attempt: int) -> DisbursementOutcome:
         """The same attempt, so the same idempotency key: the provider pays at most once whatever it remembers."""
         assert self._card is not None and self._card.card_id is not None
         try:
-            again = await _act("request_disbursement", DisbursementRequest(
-                application_id=self._data.application_id, card_id=self._card.card_id, attempt=attempt,
-            ), DisbursementOutcome, PROVIDER_RETRY)  # fmt: skip
+            again = await workflow.execute_activity_method(
+                OriginationActivities.request_disbursement,
+                DisbursementRequest(
+                    application_id=self._data.application_id,
+                    card_id=self._card.card_id,
+                    attempt=attempt,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
         except ActivityError:
             return asked
-        assert isinstance(again, DisbursementOutcome)
         return again
 
     async def _cancel_payout(self, asked: DisbursementOutcome) -> DisbursementOutcome:
         try:
-            cancelled = await _act("cancel_disbursement", asked, DisbursementOutcome, PROVIDER_RETRY)
+            cancelled = await workflow.execute_activity_method(
+                OriginationActivities.cancel_disbursement,
+                asked,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
         except ActivityError:
             return asked.model_copy(update={"status": "pending"})
-        assert isinstance(cancelled, DisbursementOutcome)
         return cancelled
 
     async def _payout_case(self, case: str | None, reference: str | None, open_case: str | None) -> None:
         """Opens a case (or closes the open one; closing when none is open writes nothing)."""
         if case is None and open_case is None:
             return
-        await _act("set_payout_case", PayoutCase(application_id=self._data.application_id, case=case,
-                                                 reference=reference))  # fmt: skip
+        await workflow.execute_activity_method(
+            OriginationActivities.set_payout_case,
+            PayoutCase(application_id=self._data.application_id, case=case, reference=reference),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
 
     async def _payout_outcome_before_reconciliation(
         self, asked: DisbursementOutcome, timings: OriginationTimings
@@ -602,43 +683,64 @@ class LoanApplicationWorkflow:
         reference = asked.reference or ""
         for _ in range(2):
             try:
-                await workflow.wait_condition(lambda: reference in self._payout_words,
-                                              timeout=timedelta(seconds=timings.disbursement_wait_seconds))  # fmt: skip
+                await workflow.wait_condition(
+                    lambda: reference in self._payout_words,
+                    timeout=timedelta(seconds=timings.disbursement_wait_seconds),
+                )
                 word = self._payout_words[reference]
-                return DisbursementOutcome(status="paid" if word.status in ("paid", "succeeded") else "failed",
-                                           reference=reference, failure_code=word.failure_code)  # fmt: skip
+                return DisbursementOutcome(
+                    status="paid" if word.status in ("paid", "succeeded") else "failed",
+                    reference=reference,
+                    failure_code=word.failure_code,
+                )
             except TimeoutError:
-                found = await _act("disbursement_status", asked, DisbursementOutcome, PROVIDER_RETRY)
-                assert isinstance(found, DisbursementOutcome)
+                found = await workflow.execute_activity_method(
+                    OriginationActivities.disbursement_status,
+                    asked,
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=PROVIDER_RETRY,
+                )
                 if found.status != "pending":
                     return found
-        cancelled = await _act("cancel_disbursement", asked, DisbursementOutcome, PROVIDER_RETRY)
-        assert isinstance(cancelled, DisbursementOutcome)
+        cancelled = await workflow.execute_activity_method(
+            OriginationActivities.cancel_disbursement,
+            asked,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PROVIDER_RETRY,
+        )
         if cancelled.status == "paid":
             return cancelled
         return DisbursementOutcome(status="failed", reference=reference, failure_code="not_confirmed")
 
     async def _book(self, outcome: DisbursementOutcome) -> ApplicationState:
         assert self._card is not None and self._card.card_id is not None
-        booked = await _act("book_loan", BookLoan(application_id=self._data.application_id,
-                                                  reference=outcome.reference or "", card_id=self._card.card_id),
-                            BookedLoan)  # fmt: skip
-        assert isinstance(booked, BookedLoan)
+        booked = await workflow.execute_activity_method(
+            OriginationActivities.book_loan,
+            BookLoan(
+                application_id=self._data.application_id, reference=outcome.reference or "", card_id=self._card.card_id
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
         self._loan_id, self._status = booked.loan_id, "disbursed"
         # The loan lives on in its own workflow, beyond this one.
         await workflow.start_child_workflow(
-            LoanWorkflow.run, LoanWorkflowInput(loan_id=booked.loan_id), id=loan_workflow_id(booked.loan_id),
+            LoanWorkflow.run,
+            LoanWorkflowInput(loan_id=booked.loan_id),
+            id=loan_workflow_id(booked.loan_id),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-        )  # fmt: skip
+        )
         await self._notify("funded")
         if booked.postback:
             await workflow.start_child_workflow(
                 CpaPostbackWorkflow.run,
-                PostbackInput(application_id=self._data.application_id,
-                              first_retry_seconds=self._data.timings.postback_retry_seconds),
+                PostbackInput(
+                    application_id=self._data.application_id,
+                    first_retry_seconds=self._data.timings.postback_retry_seconds,
+                ),
                 id=postback_workflow_id(self._data.application_id),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )  # fmt: skip
+            )
         return await self._finish()
 
     async def _ended_by_wait(self, status: str, code: str) -> ApplicationState:
@@ -649,8 +751,10 @@ class LoanApplicationWorkflow:
         return await self._finish()
 
     async def _end(self, status: str, code: str, *, reason: str | None = None) -> ApplicationState:
-        await self._moving("end_application", EndApplication(application_id=self._data.application_id, status=status,
-                                                     failure_code=code, reason=reason), type(None))  # fmt: skip
+        await self._moving(
+            OriginationActivities.end_application,
+            EndApplication(application_id=self._data.application_id, status=status, failure_code=code, reason=reason),
+        )
         self._status = status
         if status == "cancelled":
             await self._notify("cancelled")
@@ -668,8 +772,14 @@ class CpaPostbackWorkflow:
     @workflow.run
     async def run(self, data: PostbackInput) -> None:
         await workflow.execute_activity(
-            "send_cpa_postback", data, start_to_close_timeout=timedelta(seconds=30),
+            "send_cpa_postback",
+            data,
+            start_to_close_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=timedelta(days=7),
-            retry_policy=RetryPolicy(initial_interval=timedelta(seconds=data.first_retry_seconds), maximum_interval=timedelta(hours=1),
-                                     backoff_coefficient=2.0, non_retryable_error_types=["not_found"]),
-        )  # fmt: skip
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=data.first_retry_seconds),
+                maximum_interval=timedelta(hours=1),
+                backoff_coefficient=2.0,
+                non_retryable_error_types=["not_found"],
+            ),
+        )

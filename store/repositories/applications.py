@@ -166,7 +166,8 @@ async def queue(
     limit: int, starting_after: uuid.UUID | None,
 ) -> list[Application]:  # fmt: skip
     """Oldest first (the longest waiting is worked first); paged by id after the given one in that order."""
-    clauses, params = ["true"], {"limit": limit}  # type: dict[str, Any]
+    clauses: list[str] = ["true"]
+    params: dict[str, Any] = {"limit": limit}
     if status is not None:
         clauses.append("status = :status")
         params["status"] = status

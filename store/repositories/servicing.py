@@ -410,7 +410,7 @@ def engine_events(rows: Sequence[LoanEventRow]) -> list[LoanEvent]:
         elif row.kind == "fee":
             events.append(FeeCharge(row.value_date, int(row.amount or 0), seq=row.id))
         elif row.kind == "waiver":
-            events.append(Waiver(row.value_date, Component(row.component), int(row.amount or 0), seq=row.id))
+            events.append(Waiver(row.value_date, Component(row.component or ""), int(row.amount or 0), seq=row.id))
         elif row.kind == "write_off":
             events.append(WriteOff(row.value_date, seq=row.id))
         elif row.kind == "rate_change":

@@ -156,3 +156,19 @@ async def test_a_lender_states_a_yearly_rate_and_quotes_by_instalments_from_chos
         refused = await http.post("/v1/quotes", headers=bearer(borrower),
                                   json={"product_id": product["id"], "principal": 10_000, **bad})  # fmt: skip
         assert refused.status_code == 422, (bad, refused.text)
+
+
+async def test_a_double_submitted_version_is_made_once(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    product = await new_product(http, admin, "twice-gb")
+    body = {"valid_from": YESTERDAY, "terms": PAYDAY_TERMS, "profile": "uk_fca_hcstc"}
+    headers = bearer(admin) | {"Idempotency-Key": "version-double-click"}
+    first = await http.post(f"/v1/staff/products/{product['id']}/versions", json=body, headers=headers)
+    again = await http.post(f"/v1/staff/products/{product['id']}/versions", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    listed = (await http.get("/v1/staff/products", headers=bearer(admin))).json()["data"]
+    assert [len(p["versions"]) for p in listed if p["code"] == "twice-gb"] == [1]
+    other = await http.post(f"/v1/staff/products/{product['id']}/versions", json={**body, "profile": None},
+                            headers=headers)  # fmt: skip
+    assert other.status_code == 409  # the same key with another body

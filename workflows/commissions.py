@@ -18,17 +18,14 @@ with workflow.unsafe.imports_passed_through():
         ApproveRecalculation,
         CloseDueInput,
         DistributeInput,
-        DistributeResult,
         DistributorInput,
-        PayoutsToStart,
-        PeriodCloseBegun,
         PeriodCloseInput,
         PeriodCloseResult,
         RecalculationInput,
         RecalculationOutcome,
-        RecalculationPreview,
         RecalculationRef,
     )
+    from activities.commissions import CommissionActivities
     from activities.payment_models import PayoutInput
     from domain.affiliate.periods import period_of
 
@@ -51,8 +48,11 @@ __all__ = [
     "recalculation_workflow_id",
 ]
 
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30),
-                    non_retryable_error_types=["conflict", "validation_error", "not_found"])  # fmt: skip
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["conflict", "validation_error", "not_found"],
+)
 ROUNDS_BEFORE_NEW_RUN = 500
 
 
@@ -66,13 +66,6 @@ def period_workflow_id(project: str, period: str) -> str:
 
 def recalculation_workflow_id(recalculation_id: int) -> str:
     return f"commission-recalculation-{recalculation_id}"
-
-
-async def _act(name: str, data: object, result_type: type | None = None, *, minutes: int = 10) -> object:
-    return await workflow.execute_activity(
-        name, data, result_type=result_type, start_to_close_timeout=timedelta(minutes=minutes), retry_policy=RETRY,
-        heartbeat_timeout=timedelta(minutes=2),
-    )  # fmt: skip
 
 
 @workflow.defn(name="CommissionDistributor")
@@ -91,9 +84,13 @@ class CommissionDistributorWorkflow:
     async def run(self, data: DistributorInput) -> None:
         for _ in range(ROUNDS_BEFORE_NEW_RUN):
             self._nudged = False
-            done = await _act("distribute_commissions", DistributeInput(project=data.project, limit=data.batch_size),
-                              DistributeResult)  # fmt: skip
-            assert isinstance(done, DistributeResult)
+            done = await workflow.execute_activity_method(
+                CommissionActivities.distribute_commissions,
+                DistributeInput(project=data.project, limit=data.batch_size),
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RETRY,
+                heartbeat_timeout=timedelta(minutes=2),
+            )
             if done.more:
                 continue
             if data.mode == "daily":
@@ -111,33 +108,70 @@ class CommissionDistributorWorkflow:
 class CommissionPeriodWorkflow:
     @workflow.run
     async def run(self, data: PeriodCloseInput) -> PeriodCloseResult:
-        begun = await _act("begin_period_close", data, PeriodCloseBegun)
-        assert isinstance(begun, PeriodCloseBegun)
+        begun = await workflow.execute_activity_method(
+            CommissionActivities.begin_period_close,
+            data,
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
         if begun.status == "closed":
             return PeriodCloseResult(project=data.project, period=data.period, status="already_closed")
         events = amount = 0
         while True:  # what is still waiting for the period goes into it, in batches
-            done = await _act("distribute_commissions", DistributeInput(
-                project=data.project, limit=data.batch_size, before=begun.ends_at, posted_period=data.period,
-            ), DistributeResult)  # fmt: skip
-            assert isinstance(done, DistributeResult)
+            done = await workflow.execute_activity_method(
+                CommissionActivities.distribute_commissions,
+                DistributeInput(
+                    project=data.project,
+                    limit=data.batch_size,
+                    before=begun.ends_at,
+                    posted_period=data.period,
+                ),
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RETRY,
+                heartbeat_timeout=timedelta(minutes=2),
+            )
             events, amount = events + done.events, amount + done.amount
             if not done.more:
                 break
-        statements = await _act("finish_period_close", data, int)
-        notified = await _act("notify_statements", data, int, minutes=60)
-        assert isinstance(statements, int) and isinstance(notified, int)
-        payouts = await _act("prepare_period_payouts", data, PayoutsToStart)
-        assert isinstance(payouts, PayoutsToStart)
+        statements = await workflow.execute_activity_method(
+            CommissionActivities.finish_period_close,
+            data,
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
+        notified = await workflow.execute_activity_method(
+            CommissionActivities.notify_statements,
+            data,
+            start_to_close_timeout=timedelta(minutes=60),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
+        payouts = await workflow.execute_activity_method(
+            CommissionActivities.prepare_period_payouts,
+            data,
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
         for operation_id in payouts.operation_ids:  # each pays on its own, beyond the close
             await workflow.start_child_workflow(
                 PayoutWorkflow.run,
                 PayoutInput(operation_id=operation_id, confirm_wait_seconds=data.payout_confirm_wait_seconds),
-                id=payout_workflow_id(operation_id), parent_close_policy=ParentClosePolicy.ABANDON,
-            )  # fmt: skip
-        return PeriodCloseResult(project=data.project, period=data.period, status="closed", events=events,
-                                 amount=amount, statements=statements, notified=notified,
-                                 payouts=len(payouts.operation_ids))  # fmt: skip
+                id=payout_workflow_id(operation_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        return PeriodCloseResult(
+            project=data.project,
+            period=data.period,
+            status="closed",
+            events=events,
+            amount=amount,
+            statements=statements,
+            notified=notified,
+            payouts=len(payouts.operation_ids),
+        )
 
 
 @workflow.defn(name="CommissionCloseDue")
@@ -146,16 +180,23 @@ class CommissionCloseDueWorkflow:
 
     @workflow.run
     async def run(self, data: CloseDueInput) -> PeriodCloseResult:
-        length = await _act("project_period_length", data, str)
-        assert isinstance(length, str)
+        length = await workflow.execute_activity_method(
+            CommissionActivities.project_period_length,
+            data,
+            start_to_close_timeout=timedelta(minutes=10),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
         current = period_of(workflow.now(), length)
         ended = period_of(current.starts_at - timedelta(microseconds=1), length)
         return await workflow.execute_child_workflow(
             CommissionPeriodWorkflow.run,
-            PeriodCloseInput(project=data.project, period=ended.key,
-                             payout_confirm_wait_seconds=data.payout_confirm_wait_seconds),
-            id=period_workflow_id(data.project, ended.key), id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )  # fmt: skip
+            PeriodCloseInput(
+                project=data.project, period=ended.key, payout_confirm_wait_seconds=data.payout_confirm_wait_seconds
+            ),
+            id=period_workflow_id(data.project, ended.key),
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        )
 
 
 @workflow.defn(name="CommissionRecalculation")
@@ -176,8 +217,13 @@ class CommissionRecalculationWorkflow:
     @workflow.run
     async def run(self, data: RecalculationInput) -> RecalculationOutcome:
         ref = RecalculationRef(recalculation_id=data.recalculation_id)
-        preview = await _act("compute_recalculation", ref, RecalculationPreview, minutes=30)
-        assert isinstance(preview, RecalculationPreview)
+        preview = await workflow.execute_activity_method(
+            CommissionActivities.compute_recalculation,
+            ref,
+            start_to_close_timeout=timedelta(minutes=30),
+            retry_policy=RETRY,
+            heartbeat_timeout=timedelta(minutes=2),
+        )
         self._status = preview.status
         if preview.status != "previewed":
             return RecalculationOutcome(recalculation_id=data.recalculation_id, status=preview.status)
@@ -185,11 +231,17 @@ class CommissionRecalculationWorkflow:
             await workflow.wait_condition(
                 lambda: self._outcome is not None and self._outcome.status in ("posted", "unchanged"),
                 timeout=timedelta(seconds=data.approval_wait_seconds),
-            )  # fmt: skip
+            )
         except TimeoutError:
             await workflow.wait_condition(lambda: not self._approving)
             if self._outcome is None or self._outcome.status not in ("posted", "unchanged"):
-                await _act("expire_recalculation", ref)
+                await workflow.execute_activity_method(
+                    CommissionActivities.expire_recalculation,
+                    ref,
+                    start_to_close_timeout=timedelta(minutes=10),
+                    retry_policy=RETRY,
+                    heartbeat_timeout=timedelta(minutes=2),
+                )
                 self._status = "expired"
                 return RecalculationOutcome(recalculation_id=data.recalculation_id, status="expired")
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -201,10 +253,15 @@ class CommissionRecalculationWorkflow:
         self._approving = True
         try:
             request = ApprovalRequest(recalculation_id=self._id(), staff_id=data.staff_id)
-            outcome = await _act("post_recalculation", request, RecalculationOutcome, minutes=30)
+            outcome = await workflow.execute_activity_method(
+                CommissionActivities.post_recalculation,
+                request,
+                start_to_close_timeout=timedelta(minutes=30),
+                retry_policy=RETRY,
+                heartbeat_timeout=timedelta(minutes=2),
+            )
         finally:
             self._approving = False
-        assert isinstance(outcome, RecalculationOutcome)
         self._outcome = outcome
         self._status = "previewed" if outcome.status == "changed" else outcome.status
         return outcome

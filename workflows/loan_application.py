@@ -771,8 +771,8 @@ class CpaPostbackWorkflow:
 
     @workflow.run
     async def run(self, data: PostbackInput) -> None:
-        await workflow.execute_activity(
-            "send_cpa_postback",
+        await workflow.execute_activity_method(
+            OriginationActivities.send_cpa_postback,
             data,
             start_to_close_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=timedelta(days=7),

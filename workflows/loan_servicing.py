@@ -18,9 +18,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.loan_servicing import LoanServicingActivities
     from activities.servicing_models import (
         CollectionsInput,
-        CollectionsState,
         DebitResult,
         FailPayment,
         LoanChangeInput,
@@ -30,15 +30,12 @@ with workflow.unsafe.imports_passed_through():
         LoanRef,
         LoanSettled,
         LoanWorkflowInput,
-        PaymentOutcome,
         PaymentRef,
         PaymentResult,
         PaymentWord,
         PromiseCheck,
-        PromiseOutcome,
         Reminder,
         StepInput,
-        StepResult,
     )
 
 __all__ = [
@@ -57,10 +54,17 @@ __all__ = [
     "loan_workflow_id",
 ]
 
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                    non_retryable_error_types=["not_found", "validation_error"])  # fmt: skip
-PROVIDER_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
-                             maximum_attempts=8, non_retryable_error_types=["not_found"])  # fmt: skip
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    non_retryable_error_types=["not_found", "validation_error"],
+)
+PROVIDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
+    non_retryable_error_types=["not_found"],
+)
 CONFIRMED = frozenset({"succeeded"})
 CLOSED = frozenset({"repaid", "written_off"})
 HISTORY_LIMIT = 2_000
@@ -74,13 +78,6 @@ def loan_payment_workflow_id(payment_id: str) -> str:
     return f"loan-payment-{payment_id}"
 
 
-async def _act(name: str, data: object, result_type: type | None = None,
-               retry: RetryPolicy = RETRY) -> object:  # fmt: skip
-    return await workflow.execute_activity(
-        name, data, result_type=result_type, start_to_close_timeout=timedelta(seconds=60), retry_policy=retry
-    )
-
-
 async def tell_loan(loan_id: str, status: str | None) -> None:
     """The loan's workflow hears its new status (it ends when the loan is closed, and ends collections)."""
     if status is None:
@@ -91,6 +88,9 @@ async def tell_loan(loan_id: str, status: str | None) -> None:
         )
     except FailureError:  # the workflow has ended (or never ran)
         workflow.logger.info("loan workflow %s is not running", loan_id)
+
+
+STEP_TIMEOUT = timedelta(seconds=60)
 
 
 @workflow.defn(name="Loan")
@@ -129,16 +129,22 @@ class LoanWorkflow:
             notice = self._notices.pop(0)
             kind, _, detail = notice.notice.partition(":")
             if kind in ("due_soon", "due_today"):
-                await _act("remind_borrower", Reminder(loan_id=data.loan_id, notice=notice.notice,
-                                                       business_date=notice.business_date), int)  # fmt: skip
+                await workflow.execute_activity_method(
+                    LoanServicingActivities.remind_borrower,
+                    Reminder(loan_id=data.loan_id, notice=notice.notice, business_date=notice.business_date),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=RETRY,
+                )
             elif kind in ("overdue", "promise_due"):
                 if collections_id is None and kind == "overdue":
                     since = date.fromisoformat(notice.business_date) + timedelta(days=1 - int(detail))
                     collections_id = f"collections-{data.loan_id}-{since.isoformat()}"
                     await workflow.start_child_workflow(
-                        CollectionsWorkflow.run, CollectionsInput(loan_id=data.loan_id, days_past_due=int(detail)),
-                        id=collections_id, parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                    )  # fmt: skip
+                        CollectionsWorkflow.run,
+                        CollectionsInput(loan_id=data.loan_id, days_past_due=int(detail)),
+                        id=collections_id,
+                        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    )
                 if collections_id is not None:
                     await self._tell_collections(collections_id, "notice", notice)
             if workflow.info().get_current_history_length() > HISTORY_LIMIT and not self._notices:
@@ -177,37 +183,59 @@ class CollectionsWorkflow:
             notice = self._notices.pop(0)
             if notice.notice.startswith("promise_due:"):
                 promise_id = int(notice.notice.partition(":")[2])
-                await _act("check_promise", PromiseCheck(loan_id=data.loan_id, promise_id=promise_id,
-                                                         business_date=notice.business_date), PromiseOutcome)  # fmt: skip
-            state = await _act("collections_state", loan, CollectionsState)
-            assert isinstance(state, CollectionsState)
+                await workflow.execute_activity_method(
+                    LoanServicingActivities.check_promise,
+                    PromiseCheck(loan_id=data.loan_id, promise_id=promise_id, business_date=notice.business_date),
+                    start_to_close_timeout=STEP_TIMEOUT,
+                    retry_policy=RETRY,
+                )
+            state = await workflow.execute_activity_method(
+                LoanServicingActivities.collections_state, loan, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+            )
             if not state.loan_open or state.days_past_due == 0:
                 break
             for step in state.steps:
                 if not await self._run_step(data.loan_id, step, notice.business_date):
                     break
-        await _act("close_collections", loan)
+        await workflow.execute_activity_method(
+            LoanServicingActivities.close_collections, loan, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        )
         if self._settled is None:
             # The ladder itself may have ended the loan (a write-off step, a debit that repaid it): its workflow
             # hears it from here, as it hears payments from theirs.
-            final = await _act("loan_status", loan, LoanSettled)
-            assert isinstance(final, LoanSettled)
+            final = await workflow.execute_activity_method(
+                LoanServicingActivities.loan_status, loan, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+            )
             if final.status != "overdue":
                 await tell_loan(data.loan_id, final.status)
         return self._settled or "closed"
 
     async def _run_step(self, loan_id: str, step: str, business_date: str) -> bool:
         """Run one ladder step; False when the loan left collections meanwhile."""
-        result = await _act("collections_step", StepInput(loan_id=loan_id, step=step, business_date=business_date),
-                            StepResult)  # fmt: skip
-        assert isinstance(result, StepResult)
+        result = await workflow.execute_activity_method(
+            LoanServicingActivities.collections_step,
+            StepInput(loan_id=loan_id, step=step, business_date=business_date),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         if result.payment_id is not None:
             paid = await workflow.execute_child_workflow(
-                LoanPaymentWorkflow.run, LoanPaymentInput(payment_id=result.payment_id, loan_id=loan_id),
+                LoanPaymentWorkflow.run,
+                LoanPaymentInput(payment_id=result.payment_id, loan_id=loan_id),
                 id=loan_payment_workflow_id(result.payment_id),
-            )  # fmt: skip
-            await _act("record_debit", DebitResult(loan_id=loan_id, step=step, payment_id=result.payment_id,
-                                                   status=paid.status, failure_code=paid.failure_code))  # fmt: skip
+            )
+            await workflow.execute_activity_method(
+                LoanServicingActivities.record_debit,
+                DebitResult(
+                    loan_id=loan_id,
+                    step=step,
+                    payment_id=result.payment_id,
+                    status=paid.status,
+                    failure_code=paid.failure_code,
+                ),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+            )
             if paid.loan_status != "overdue":
                 return False
         return self._settled is None
@@ -227,28 +255,37 @@ class LoanPaymentWorkflow:
     async def run(self, data: LoanPaymentInput) -> PaymentResult:
         ref = PaymentRef(payment_id=data.payment_id)
         try:
-            charged = await _act("charge_loan_payment", ref, PaymentOutcome, PROVIDER_RETRY)
+            charged = await workflow.execute_activity_method(
+                LoanServicingActivities.charge_loan_payment,
+                ref,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=PROVIDER_RETRY,
+            )
         except ActivityError:
             return await self._fail(data, "provider_unavailable")
-        assert isinstance(charged, PaymentOutcome)
         if charged.status == "failed":
             return await self._fail(data, charged.failure_code or "declined")
         with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(lambda: self._word is not None,
-                                          timeout=timedelta(seconds=data.confirm_wait_seconds))  # fmt: skip
+            await workflow.wait_condition(
+                lambda: self._word is not None, timeout=timedelta(seconds=data.confirm_wait_seconds)
+            )
         # No callback in time: the charge's own answer decides (a webhook endpoint may be misconfigured).
         status = self._word.status if self._word is not None else charged.status
         if status not in CONFIRMED:
             return await self._fail(data, (self._word.failure_code if self._word else None) or "not_confirmed")
-        result = await _act("apply_loan_payment", ref, PaymentResult)
-        assert isinstance(result, PaymentResult)
+        result = await workflow.execute_activity_method(
+            LoanServicingActivities.apply_loan_payment, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        )
         await tell_loan(data.loan_id, result.loan_status)
         return result
 
     async def _fail(self, data: LoanPaymentInput, code: str) -> PaymentResult:
-        result = await _act("fail_loan_payment", FailPayment(payment_id=data.payment_id, failure_code=code),
-                            PaymentResult)  # fmt: skip
-        assert isinstance(result, PaymentResult)
+        result = await workflow.execute_activity_method(
+            LoanServicingActivities.fail_loan_payment,
+            FailPayment(payment_id=data.payment_id, failure_code=code),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         return result
 
 
@@ -258,7 +295,8 @@ class LoanChangeWorkflow:
 
     @workflow.run
     async def run(self, data: LoanChangeInput) -> LoanChangeResult:
-        result = await _act("change_loan", data, LoanChangeResult)
-        assert isinstance(result, LoanChangeResult)
+        result = await workflow.execute_activity_method(
+            LoanServicingActivities.change_loan, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        )
         await tell_loan(data.loan_id, result.status)
         return result

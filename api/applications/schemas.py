@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.constrained import RequestBody
 from api.phone import PhoneNumber
@@ -31,6 +31,26 @@ class Source(RequestBody):
 class NewApplication(RequestBody):
     """The term in days, or as a number of instalments (`term_periods`, counted from the open business date);
     `first_repayment_date` gives the first instalment a date of the borrower's choosing, as a quote does."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "product_id": "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d",
+                    "principal": 20000,
+                    "term_days": 30,
+                    "device_fingerprint": "my-laptop-0001",
+                    "applicant": {
+                        "full_name": "Alice Example",
+                        "national_id": "AB123456",
+                        "birth_date": "1990-05-01",
+                        "phone": "+447700900123",
+                        "monthly_income": 250000,
+                    },
+                }
+            ]
+        }
+    )
 
     product_id: uuid.UUID
     principal: StrictInt = Field(gt=0, le=10**12)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db, Resources, Temporal
@@ -26,12 +26,16 @@ router = APIRouter(prefix="/v1/loans", tags=["loans"])
 
 
 class RepaymentRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 5000}]})
+
     amount: int = Field(gt=0, le=10**12, description="minor units of the loan's currency")
     payment_method: str | None = Field(default=None, min_length=3, max_length=255,
                                        description="a provider payment-method id; default: the loan's card")  # fmt: skip
 
 
 class ExtensionRequest(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"days": 7}]})
+
     days: int = Field(gt=0, le=365)
     payment_method: str | None = Field(default=None, min_length=3, max_length=255)
 

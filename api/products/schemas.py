@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.constrained import Days, MinorUnits, MinorUnitsOrZero, PositiveDays, RequestBody
 from api.money import Amount, CurrencyCode, DecimalString
@@ -91,6 +91,27 @@ class Segment(RequestBody):
 
 
 class NewVersion(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "valid_from": "2026-12-01T00:00:00Z",
+                    "profile": "uk_fca_hcstc",
+                    "terms": {
+                        "principal_min": 5000,
+                        "principal_max": 100000,
+                        "principal_step": 1000,
+                        "term_min_days": 7,
+                        "term_max_days": 60,
+                        "daily_rate": "0.008",
+                        "extension_days": [7, 14],
+                        "max_extensions": 2,
+                    },
+                }
+            ]
+        }
+    )
+
     valid_from: datetime
     terms: TermsBody
     profile: Literal["uk_fca_hcstc", "ua_2023"] | None = None
@@ -138,6 +159,12 @@ class OfferList(BaseModel):
 class QuoteRequest(RequestBody):
     """The term in days, or as a number of instalments (`term_periods`); by default the loan is disbursed on the
     open business date and its first instalment falls one frequency later."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"product_id": "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d", "principal": 10000, "term_days": 30}]
+        }
+    )
 
     product_id: uuid.UUID
     principal: MinorUnits

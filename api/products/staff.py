@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
 
 from api.dependencies import Db, StaffAudit, StaffWith
+from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
 from api.products.schemas import NewProduct, NewVersion, ProductView, Segment, VersionView
@@ -37,9 +39,12 @@ async def add_product(body: NewProduct, _: StaffWith("admin"), db: Db, audit: St
 
 @router.post("/{product_id}/versions", status_code=201, response_model=VersionView)
 async def add_version(
-    product_id: uuid.UUID, body: NewVersion, _: StaffWith("admin"), db: Db, audit: StaffAudit
-) -> VersionView:
-    """A new version applies to loans started from `valid_from`; running loans keep the terms they signed."""
+    product_id: uuid.UUID, body: NewVersion, _: StaffWith("admin"), db: Db, audit: StaffAudit, idem: Idempotency
+) -> JSONResponse:
+    """A new version applies to loans started from `valid_from`; running loans keep the terms they signed. With an
+    `Idempotency-Key`, a repeated request answers the version it made instead of making another."""
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     draft = VersionDraft(
         valid_from=body.valid_from, terms=body.terms.model_dump(mode="json"), profile=body.profile,
         min_repaid_loans=body.segment.min_repaid_loans, max_repaid_loans=body.segment.max_repaid_loans,
@@ -54,7 +59,7 @@ async def add_version(
         ) from None
     await audit.record("product.version_add", target_type="product", target_id=str(product_id),
                        details={"version": version.version, **body.model_dump(mode="json")})  # fmt: skip
-    return version_view(version)
+    return await idem.answer(201, version_view(version))
 
 
 @router.get("", response_model=Page[ProductView])

@@ -11,10 +11,12 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.constrained import MinorUnitsOrZero, PathName, RequestBody, Slug
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, require_project
+from api.idempotency import Idempotency
 from api.money import DecimalString
 from api.pages import Page
 from api.phone import PhoneNumber
@@ -36,6 +38,21 @@ class PlanBody(RequestBody):
 
 
 class ProjectRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "casino",
+                    "name": "Casino",
+                    "currency": "EUR",
+                    "points_per_unit": "1",
+                    "plan": {"levels": ["10", "5", "3"]},
+                    "accrual": "realtime",
+                }
+            ]
+        }
+    )
+
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
     name: str = Field(min_length=1, max_length=200)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -175,11 +192,14 @@ class TermsView(BaseModel):
 
 @router.post("/partners/{partner_id}/terms", status_code=201, response_model=TermsView)
 async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(), db: Db,
-                    audit: StaffAudit, resources: Resources, temporal: Temporal) -> TermsView:  # fmt: skip
+                    audit: StaffAudit, resources: Resources, temporal: Temporal,
+                    idem: Idempotency) -> JSONResponse:  # fmt: skip
     """Recorded, never changed: later records supersede earlier ones for the time they cover. Terms from a date
     whose events were paid already start a recalculation (named in `preview`): nothing is posted before an admin
     or accountant approves it."""
     require_project(staff, body.project)
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     found = await affiliate.partner(db, partner_id)
     project = await affiliate.project_by_code(db, body.project)
     if found is None or project is None or found.project_id != project.id:
@@ -202,8 +222,10 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
             valid_from=body.valid_from, valid_to=body.valid_to, staff_id=staff.id,
         )  # fmt: skip
         preview = f"/v1/staff/recalculations/{recalculation_id}"
-    return TermsView(id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels],
-                     valid_from=body.valid_from, valid_to=body.valid_to, preview=preview)  # fmt: skip
+    return await idem.answer(201, TermsView(
+        id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels], valid_from=body.valid_from,
+        valid_to=body.valid_to, preview=preview,
+    ))  # fmt: skip
 
 
 class MoveRequest(RequestBody):

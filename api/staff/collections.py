@@ -8,10 +8,12 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith
+from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
 from domain.lending.collections import DEFAULT_LADDER, LadderInvalid, ladder_from_stored, ladder_to_stored
@@ -71,10 +73,12 @@ class PromiseView(BaseModel):
 @router.post("/collections/{loan_id}/promise", response_model=PromiseView, status_code=201)
 async def promise(
     loan_id: uuid.UUID, body: PromiseRequest, staff: StaffWith("collector"), db: Db, resources: Resources,
-    audit: StaffAudit,
-) -> PromiseView:  # fmt: skip
+    audit: StaffAudit, idem: Idempotency,
+) -> JSONResponse:  # fmt: skip
     """The ladder pauses until the promised date; close of business on that date checks it, and a broken promise
     resumes the ladder where it stood."""
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     loan = await servicing.serviced_loan(db, loan_id)
     if loan is None:
         raise Problem(404, "not_found", "no such loan")
@@ -87,7 +91,8 @@ async def promise(
     promise_id = await collections.add_promise(db, loan_id, body.date, body.amount, paid, staff.id)
     await audit.record("collections.promise", target_type="loan", target_id=str(loan_id),
                        details={"date": body.date.isoformat(), "amount": body.amount})  # fmt: skip
-    return PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
+    return await idem.answer(201, PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount,
+                                              status="open"))  # fmt: skip
 
 
 class ContactRequest(RequestBody):
@@ -107,15 +112,22 @@ class ContactView(BaseModel):
 
 @router.post("/collections/{loan_id}/contacts", response_model=ContactView, status_code=201)
 async def contact(
-    loan_id: uuid.UUID, body: ContactRequest, staff: StaffWith("collector"), db: Db, audit: StaffAudit
-) -> ContactView:
+    loan_id: uuid.UUID,
+    body: ContactRequest,
+    staff: StaffWith("collector"),
+    db: Db,
+    audit: StaffAudit,
+    idem: Idempotency,
+) -> JSONResponse:
+    if (replayed := await idem.replay()) is not None:
+        return replayed
     if await servicing.serviced_loan(db, loan_id) is None:
         raise Problem(404, "not_found", "no such loan")
     contact_id = await collections.add_contact(db, loan_id, staff.id, body.channel, body.outcome, body.note)
     await audit.record("collections.contact", target_type="loan", target_id=str(loan_id),
                        details={"channel": body.channel, "outcome": body.outcome})  # fmt: skip
     found = next(c for c in await collections.contacts(db, loan_id) if c["id"] == contact_id)
-    return ContactView(**found)
+    return await idem.answer(201, ContactView(**found))
 
 
 @router.get("/collections/{loan_id}/contacts", response_model=Page[ContactView])

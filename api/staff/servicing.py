@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -142,6 +142,19 @@ class WriteOffRequest(RequestBody):
 class CorrectionRequest(RequestBody):
     """A backdated correction: a payment received with an earlier value date, a waiver of a charge, or a new
     interest rate from a date (in the unit the product states it). The engine recalculates from that date; only the differences are posted."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "payment",
+                    "value_date": "2026-11-20",
+                    "amount": 5000,
+                    "reason": "bank transfer received on the 20th",
+                }
+            ]
+        }
+    )
 
     kind: Literal["payment", "waiver", "rate_change", "fee"]
     value_date: date

@@ -9,7 +9,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.constrained import RequestBody
 from api.dependencies import CurrentUser, Db, Resources, Temporal
@@ -31,12 +31,36 @@ router = APIRouter(prefix="/v1", tags=["top-ups and payouts"])
 
 
 class TopupRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wallet": "4f0c6c1e-0b7a-4c1d-9a57-1d7f3e0f2a10",
+                    "amount": {"amount": 5000, "currency": "USD"},
+                    "payment_method": "pm_card_visa",
+                }
+            ]
+        }
+    )
+
     wallet: uuid.UUID
     amount: PositiveMoney
     payment_method: str = Field(min_length=3, max_length=255, description="a provider payment-method id")
 
 
 class PayoutRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "wallet": "4f0c6c1e-0b7a-4c1d-9a57-1d7f3e0f2a10",
+                    "amount": {"amount": 1500, "currency": "USD"},
+                    "destination": "ba_1QxYz",
+                }
+            ]
+        }
+    )
+
     wallet: uuid.UUID
     amount: PositiveMoney
     destination: str = Field(min_length=3, max_length=255, description="a provider bank account or card id")

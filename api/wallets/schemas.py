@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.constrained import RequestBody
 from api.money import Amount, CurrencyCode, PositiveMoney
@@ -29,6 +29,18 @@ class OpenWallet(RequestBody):
 
 
 class TransferRequest(RequestBody):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "from_wallet": "4f0c6c1e-0b7a-4c1d-9a57-1d7f3e0f2a10",
+                    "to_phone": "+447700900123",
+                    "amount": {"amount": 1000, "currency": "USD"},
+                }
+            ]
+        }
+    )
+
     from_wallet: uuid.UUID
     to_wallet: uuid.UUID | None = None
     to_user: uuid.UUID | None = Field(default=None, description="another user's wallet of the same type is credited")

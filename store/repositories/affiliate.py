@@ -248,7 +248,7 @@ async def add_integration(session: AsyncSession, *, project_id: uuid.UUID, name:
              "secret": secret_encrypted},
         )
     ).one_or_none()  # fmt: skip
-    return None if row is None else Integration(*row[:5], bytes(row[5]))
+    return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
 
 
 async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -> Integration | None:
@@ -259,7 +259,7 @@ async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -
             {"p": project_id, "name": name},
         )
     ).one_or_none()  # fmt: skip
-    return None if row is None else Integration(*row[:5], bytes(row[5]))
+    return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
 
 
 async def partners_by_codes(session: AsyncSession, project_id: uuid.UUID, codes: list[str]) -> dict[str, uuid.UUID]:

@@ -190,7 +190,7 @@ async def write_lines(session: Db, groups: Sequence[EventLines], *, entry_id: in
     ):
         step = 5_000  # events per chunk: the server works on one while the next is formatted
         for start in range(0, len(groups), step):
-            chunk = []
+            chunk: list[str] = []
             for g in groups[start : start + step]:
                 middle = f"\t{g.period}\t{g.posted_period}\t{entry}\t{g.kind}\t{recalc}\n"
                 prefix = f"{g.event_id}\t"

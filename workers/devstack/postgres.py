@@ -8,6 +8,7 @@ PostgreSQL refuses to run as root, so under root it runs as a dedicated system u
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -37,9 +38,25 @@ class EmbeddedPostgres:
         self.durable = durable
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.data_dir.parent / "postgres.log"
+        # The superuser's password, made when the data directory is (a folder made before passwords keeps trust
+        # authentication until `lendflow dev --reset`).
+        self.password_path = self.data_dir.parent / "postgres-password"
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        password = self.password_path.read_text().strip() if self.password_path.exists() else None
+        credentials = f"postgres:{password}" if password else "postgres"
+        return f"postgresql://{credentials}@127.0.0.1:{self.port}/{database}"
+
+    def _password_file(self, user: str | None) -> Path:
+        """A new random password, kept beside the data directory (mode 600) and readable by initdb's user."""
+        self.password_path.write_text(secrets.token_hex(24))
+        self.password_path.chmod(0o600)
+        if user is not None:
+            import pwd
+
+            entry = pwd.getpwnam(user)
+            os.chown(self.password_path, entry.pw_uid, entry.pw_gid)
+        return self.password_path
 
     def start(self, timeout_s: float = 30.0) -> None:
         user = _service_user()
@@ -59,7 +76,8 @@ class EmbeddedPostgres:
                     str(POSTGRES_BIN_PATH / "initdb"),
                     "-D",
                     str(self.data_dir),
-                    "--auth=trust",
+                    "--auth=scram-sha-256",
+                    f"--pwfile={self._password_file(user)}",
                     "-U",
                     "postgres",
                     "--encoding=UTF8",

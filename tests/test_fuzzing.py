@@ -6,6 +6,7 @@ is repeatable and takes a few minutes at most; `st run` prints a curl command fo
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ async def fuzz(base_url: str, token: str, only: str, examples: int) -> tuple[int
         "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--phases", "coverage,fuzzing",
         "--max-examples", str(examples), "--seed", "20261129", "--workers", "2", "--no-color",
         "--exclude-path-regex", EXCLUDED, "--include-path-regex", only, "--max-time", "75",
+        "--generation-database", "none",
     ]  # fmt: skip
     process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
                                                    stderr=asyncio.subprocess.STDOUT)  # fmt: skip
@@ -46,5 +48,11 @@ async def test_generated_requests_never_break_the_api_nor_its_document(http: htt
             # The last line is the run's verdict ("N passed", or "N failures, M errors"); the exit code alone also
             # reflects a time budget running out, which is not a finding.
             verdict = output.strip().splitlines()[-1] if output.strip() else "no output"
-            assert "generated" in output and "failure" not in verdict and "error" not in verdict, output[-6000:]
+            errors = output[output.find("ERRORS") : output.find("SUMMARY")] if "ERRORS" in output else ""
+            # One error is schemathesis's own, not the API's: hypothesis's lambda-source cache racing between the
+            # fuzzer's threads ("AST constructor recursion depth mismatch"). Any other error fails the test.
+            runtime = errors.split("Runtime Error")[1:]
+            titled = len(re.findall(r"^_{3,} .+ _{3,}$", errors, re.MULTILINE))
+            ours = [b for b in runtime if "recursion depth mismatch" not in b] + ["other"] * (titled - len(runtime))
+            assert "generated" in output and "failure" not in verdict and not ours, (errors or output)[-6000:]
             assert code in (0, 1), output[-6000:]

@@ -142,6 +142,7 @@ EDGE_CASES: list[tuple[str, str, bytes, str]] = [
         "a repayment amount as a decimal",
     ),
     ("borrower", "/v1/wallets", _deep(40), "JSON nested too deep"),
+    ("admin", "/v1/staff/cob", b'{"until": "2199-01-01"}', "close of business too far ahead"),
 ]
 
 

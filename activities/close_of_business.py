@@ -31,9 +31,16 @@ NOTIFY_CONCURRENCY = 32
 
 class CloseOfBusinessActivities:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], book: LoanBook, client: Client | None, *,
-        timezone: str, allow_future: bool, batch_size: int = 5_000, loan_workflow_starter: Any = None,
-    ) -> None:  # fmt: skip
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        book: LoanBook,
+        client: Client | None,
+        *,
+        timezone: str,
+        allow_future: bool,
+        batch_size: int = 5_000,
+        loan_workflow_starter: Any = None,
+    ) -> None:
         self._sessions = session_factory
         self._book = book
         self._client = client
@@ -51,8 +58,9 @@ class CloseOfBusinessActivities:
         the market's time zone). A date that has not ended yet is refused outside development and tests."""
         until = date.fromisoformat(data.until) if data.until else self._today() - timedelta(days=1)
         if until >= self._today() and not self._allow_future:
-            raise ApplicationError(f"{until} has not ended yet in the market's time zone", type="validation_error",
-                                   non_retryable=True)  # fmt: skip
+            raise ApplicationError(
+                f"{until} has not ended yet in the market's time zone", type="validation_error", non_retryable=True
+            )
         async with self._sessions() as session:
             cal = await servicing.calendar(session)
             first = await servicing.first_loan_start(session)
@@ -71,11 +79,15 @@ class CloseOfBusinessActivities:
             if cal.last_closed is not None and day <= cal.last_closed:
                 return CobBegun(status="closed")
             if cal.running is not None and cal.running != day:
-                raise ApplicationError(f"close of business for {cal.running} is not finished",
-                                       type="conflict", non_retryable=True)  # fmt: skip
+                raise ApplicationError(
+                    f"close of business for {cal.running} is not finished", type="conflict", non_retryable=True
+                )
             if cal.last_closed is not None and day != cal.last_closed + timedelta(days=1):
-                raise ApplicationError(f"{cal.last_closed + timedelta(days=1)} must be closed before {day}",
-                                       type="conflict", non_retryable=True)  # fmt: skip
+                raise ApplicationError(
+                    f"{cal.last_closed + timedelta(days=1)} must be closed before {day}",
+                    type="conflict",
+                    non_retryable=True,
+                )
             status = await servicing.begin_cob(session, day, data.workflow_id)
         return CobBegun(status=status)
 
@@ -152,6 +164,9 @@ class CloseOfBusinessActivities:
     async def cob_finish(self, data: CobFinish) -> None:
         async with self._sessions.begin() as session:
             await servicing.finish_cob(
-                session, date.fromisoformat(data.business_date), loans_accrued=data.loans_accrued,
-                projections_refreshed=data.projections_refreshed, notices=data.notices,
-            )  # fmt: skip
+                session,
+                date.fromisoformat(data.business_date),
+                loans_accrued=data.loans_accrued,
+                projections_refreshed=data.projections_refreshed,
+                notices=data.notices,
+            )

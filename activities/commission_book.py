@@ -96,8 +96,15 @@ class CommissionBook:
         self._shares: dict[uuid.UUID, SharesMemo] = {}  # per project: lines that follow the plan, worked out once
         self._accounts: dict[tuple[str, str], int] = {}
 
-    async def distribute_batch(self, session: AsyncSession, project: affiliate.Project, *, limit: int,
-                               before: datetime | None = None, posted_period: str | None = None) -> BatchOutcome:  # fmt: skip
+    async def distribute_batch(
+        self,
+        session: AsyncSession,
+        project: affiliate.Project,
+        *,
+        limit: int,
+        before: datetime | None = None,
+        posted_period: str | None = None,
+    ) -> BatchOutcome:
         """Take up to `limit` waiting events (those before `before` when a period closes), pay their lines into the
         partners' commission wallets, and mark them taken; an empty batch does nothing."""
         await lock_project(session, project.id)
@@ -135,14 +142,16 @@ class CommissionBook:
                 posted = posted_period or (open_now if period in frozen else period)
                 rows.append(EventLines(e.id, lines, period, kind, posted))
         key = f"commissions:{project.code}:{events[0].id}-{events[-1].id}"
-        entry_id, amount = await self._post(session, project, rows, key, "commission",
-                                       {"project": project.code, "events": len(events)})  # fmt: skip
+        entry_id, amount = await self._post(
+            session, project, rows, key, "commission", {"project": project.code, "events": len(events)}
+        )
         if rows:
             await commissions.write_lines(session, rows, entry_id=entry_id)
         return BatchOutcome(len(events), sum(len(g.lines) for g in rows), amount, entry_id)
 
-    async def _network_view(self, session: AsyncSession, project: affiliate.Project, referrers: set[str],
-                            known_at: datetime) -> tuple[UplineOf, TermsOf]:  # fmt: skip
+    async def _network_view(
+        self, session: AsyncSession, project: affiliate.Project, referrers: set[str], known_at: datetime
+    ) -> tuple[UplineOf, TermsOf]:
         """The uplines of each referrer over time (kept between batches until a move changes the project's network)
         and the terms of the project's partners as known at `known_at` (read afresh: terms may have been recorded
         since)."""
@@ -156,8 +165,15 @@ class CommissionBook:
         history = await affiliate.terms_history(session, project_id=project.id)
         return upline_lookup(self._uplines), terms_lookup(history, known_at)
 
-    async def _post(self, session: AsyncSession, project: affiliate.Project, rows: Sequence[EventLines], key: str, kind: str,
-                    metadata: dict[str, object]) -> tuple[int | None, int]:  # fmt: skip
+    async def _post(
+        self,
+        session: AsyncSession,
+        project: affiliate.Project,
+        rows: Sequence[EventLines],
+        key: str,
+        kind: str,
+        metadata: dict[str, object],
+    ) -> tuple[int | None, int]:
         """One entry: each partner's net for the rows into (or out of) their commission wallet, against the project
         currency's commission expense. None when the rows net to nothing for everyone."""
         nets: dict[str, int] = {}
@@ -185,9 +201,15 @@ class CommissionBook:
 
     # --- recalculation ------------------------------------------------------------------------------------------------
 
-    async def recompute(self, session: AsyncSession, project: affiliate.Project, partner: affiliate.Partner,
-                        valid_from: datetime, valid_to: datetime | None, scope: Sequence[str] | None = None
-                        ) -> Recomputed:  # fmt: skip
+    async def recompute(
+        self,
+        session: AsyncSession,
+        project: affiliate.Project,
+        partner: affiliate.Partner,
+        valid_from: datetime,
+        valid_to: datetime | None,
+        scope: Sequence[str] | None = None,
+    ) -> Recomputed:
         """Every event that touched the partner's levels in the window, as paid and as it should be with the terms
         and lines known now; the adjustments are per event, partner and level, so paying them makes a second run
         find nothing. `scope`: the partners whose lines can change (default: the partner and those above it)."""
@@ -219,8 +241,11 @@ class CommissionBook:
                         continue  # a refund of an event outside the change: what it took back stands
                     reversed_event = ReversedEvent(amounts[e.reverses], should[e.reverses])
                 recorded = RecordedEvent(e.id, e.kind, e.amount, e.occurred_at, e.partner_id)
-                should[e.id] = [line for line in lines_for(recorded, rules, upline_of, terms_of, reversed_event, memo)
-                                if line.partner_id in in_scope]  # fmt: skip
+                should[e.id] = [
+                    line
+                    for line in lines_for(recorded, rules, upline_of, terms_of, reversed_event, memo)
+                    if line.partner_id in in_scope
+                ]
                 period = periods.key(e.occurred_at)
                 event_paid = paid.get(e.id, [])
                 was_paid.extend((period, line) for line in event_paid)
@@ -230,15 +255,24 @@ class CommissionBook:
                     adjustments.append(EventLines(e.id, corrected, period, "adjustment", posted))
         return Recomputed(len(events), differences(was_paid, should_be), adjustments)
 
-    async def post_adjustments(self, session: AsyncSession, project: affiliate.Project, recalculation_id: int,
-                               adjustments: Sequence[EventLines]) -> tuple[int | None, int, str]:  # fmt: skip
+    async def post_adjustments(
+        self,
+        session: AsyncSession,
+        project: affiliate.Project,
+        recalculation_id: int,
+        adjustments: Sequence[EventLines],
+    ) -> tuple[int | None, int, str]:
         """Pay the adjustments (computed for the open period), linked to the recalculation; a clawback may take a
         wallet below zero. Keyed by the recalculation, so a retried post is the first one."""
         posted = adjustments[0].posted_period if adjustments else ""
-        entry_id, total = await self._post(session, project, adjustments, f"recalculation:{recalculation_id}",
-                                      "commission_adjustment", {"project": project.code, "recalculation": recalculation_id,
-                                                                "period": posted})  # fmt: skip
+        entry_id, total = await self._post(
+            session,
+            project,
+            adjustments,
+            f"recalculation:{recalculation_id}",
+            "commission_adjustment",
+            {"project": project.code, "recalculation": recalculation_id, "period": posted},
+        )
         if adjustments:
-            await commissions.write_lines(session, adjustments, entry_id=entry_id,
-                                          recalculation_id=recalculation_id)  # fmt: skip
+            await commissions.write_lines(session, adjustments, entry_id=entry_id, recalculation_id=recalculation_id)
         return entry_id, total, posted

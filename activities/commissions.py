@@ -41,8 +41,9 @@ def _refused(kind: str, message: str) -> ApplicationError:
 
 
 class CommissionActivities:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher,
-                 messaging: MessagingActivities) -> None:  # fmt: skip
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher, messaging: MessagingActivities
+    ) -> None:
         self._sessions = session_factory
         self._cipher = cipher
         self._messaging = messaging
@@ -60,10 +61,12 @@ class CommissionActivities:
         async with self._sessions.begin() as session:
             project = await self._project(session, data.project)
             before = datetime.fromisoformat(data.before) if data.before else None
-            done = await self._book.distribute_batch(session, project, limit=data.limit, before=before,
-                                               posted_period=data.posted_period)  # fmt: skip
-        return DistributeResult(events=done.events, lines=done.lines, amount=done.amount,
-                                more=done.events >= data.limit)  # fmt: skip
+            done = await self._book.distribute_batch(
+                session, project, limit=data.limit, before=before, posted_period=data.posted_period
+            )
+        return DistributeResult(
+            events=done.events, lines=done.lines, amount=done.amount, more=done.events >= data.limit
+        )
 
     # --- period close ---------------------------------------------------------------------------------------------
 
@@ -85,8 +88,9 @@ class CommissionActivities:
                 raise _refused("conflict", f"period {period.key} has not ended yet")
             await book.lock_project(session, project.id)
             staff = uuid.UUID(data.staff_id) if data.staff_id else None
-            status = await commissions.begin_close(session, project.id, period.key, period.starts_at, period.ends_at,
-                                                   staff)  # fmt: skip
+            status = await commissions.begin_close(
+                session, project.id, period.key, period.starts_at, period.ends_at, staff
+            )
         return PeriodCloseBegun(status=status, ends_at=period.ends_at.isoformat())
 
     @activity.defn(name="finish_period_close")
@@ -115,10 +119,17 @@ class CommissionActivities:
                     continue
                 body = statement_notice(phone, project.name, data.period, total, currency)
                 message_id = uuid.uuid5(NOTICES_NAMESPACE, f"{project.code}:{data.period}:{user_id}")
-                created.append(await messages.create_message(
-                    session, self._cipher, channel="sms", to=phone, body=body, purpose="commission_statement",
-                    message_id=message_id,
-                ))  # fmt: skip
+                created.append(
+                    await messages.create_message(
+                        session,
+                        self._cipher,
+                        channel="sms",
+                        to=phone,
+                        body=body,
+                        purpose="commission_statement",
+                        message_id=message_id,
+                    )
+                )
         for n, message_id in enumerate(created):
             activity.heartbeat(n)
             await self._messaging.deliver_message(DeliverMessageInput(message_id=str(message_id)))
@@ -137,10 +148,15 @@ class CommissionActivities:
             ids = []
             for user_id, wallet_id, available, destination in found:
                 op = await operations.record_operation(
-                    session, operation_id=uuid.uuid5(NOTICES_NAMESPACE, f"payout:{project.code}:{data.period}:{wallet_id}"),
-                    kind="payout", wallet_id=wallet_id, owner_id=user_id, amount=available, currency=project.currency,
+                    session,
+                    operation_id=uuid.uuid5(NOTICES_NAMESPACE, f"payout:{project.code}:{data.period}:{wallet_id}"),
+                    kind="payout",
+                    wallet_id=wallet_id,
+                    owner_id=user_id,
+                    amount=available,
+                    currency=project.currency,
                     instrument=destination,
-                )  # fmt: skip
+                )
                 ids.append(str(op.id))
         return PayoutsToStart(operation_ids=ids)
 
@@ -151,8 +167,9 @@ class CommissionActivities:
         async with self._sessions.begin() as session:
             recalc, project, partner = await self._recalculation(session, data.recalculation_id)
             if recalc.status != "computing":
-                return RecalculationPreview(recalculation_id=recalc.id, status=recalc.status, events=recalc.events,
-                                            total=recalc.total)  # fmt: skip
+                return RecalculationPreview(
+                    recalculation_id=recalc.id, status=recalc.status, events=recalc.events, total=recalc.total
+                )
             found = await self._book.recompute(
                 session, project, partner, recalc.valid_from, recalc.valid_to, recalc.scope
             )
@@ -160,8 +177,12 @@ class CommissionActivities:
             await commissions.save_preview(session, recalc.id, found.differences, events=found.events, status=status)
             if status == "unchanged":
                 await commissions.decide(session, recalc.id, status="unchanged")
-        return RecalculationPreview(recalculation_id=recalc.id, status=status, events=found.events,
-                                    total=sum(d.amount for d in found.differences))  # fmt: skip
+        return RecalculationPreview(
+            recalculation_id=recalc.id,
+            status=status,
+            events=found.events,
+            total=sum(d.amount for d in found.differences),
+        )
 
     @activity.defn(name="post_recalculation")
     async def post_recalculation(self, data: ApprovalRequest) -> RecalculationOutcome:
@@ -170,23 +191,32 @@ class CommissionActivities:
         async with self._sessions.begin() as session:
             recalc, project, partner = await self._recalculation(session, data.recalculation_id, lock=True)
             if recalc.status != "previewed":
-                return RecalculationOutcome(recalculation_id=recalc.id, status=recalc.status, total=recalc.total,
-                                            entry_id=recalc.entry_id)  # fmt: skip
+                return RecalculationOutcome(
+                    recalculation_id=recalc.id, status=recalc.status, total=recalc.total, entry_id=recalc.entry_id
+                )
             await book.lock_project(session, project.id)
             found = await self._book.recompute(
                 session, project, partner, recalc.valid_from, recalc.valid_to, recalc.scope
             )
             if found.differences != await commissions.preview_of(session, recalc.id):
                 status = "previewed" if found.differences else "unchanged"
-                await commissions.save_preview(session, recalc.id, found.differences, events=found.events,
-                                               status=status)  # fmt: skip
+                await commissions.save_preview(
+                    session, recalc.id, found.differences, events=found.events, status=status
+                )
                 if status == "unchanged":
                     await commissions.decide(session, recalc.id, status="unchanged")
-                return RecalculationOutcome(recalculation_id=recalc.id, status="changed" if found.differences
-                                            else "unchanged")  # fmt: skip
+                return RecalculationOutcome(
+                    recalculation_id=recalc.id, status="changed" if found.differences else "unchanged"
+                )
             entry_id, total, posted = await self._book.post_adjustments(session, project, recalc.id, found.adjustments)
-            await commissions.decide(session, recalc.id, status="posted", approved_by=uuid.UUID(data.staff_id),
-                                     entry_id=entry_id, posted_period=posted)  # fmt: skip
+            await commissions.decide(
+                session,
+                recalc.id,
+                status="posted",
+                approved_by=uuid.UUID(data.staff_id),
+                entry_id=entry_id,
+                posted_period=posted,
+            )
         return RecalculationOutcome(recalculation_id=recalc.id, status="posted", total=total, entry_id=entry_id)
 
     @activity.defn(name="expire_recalculation")
@@ -196,8 +226,9 @@ class CommissionActivities:
             if recalc is not None and recalc.status in ("computing", "previewed"):
                 await commissions.decide(session, data.recalculation_id, status="expired")
 
-    async def _recalculation(self, session: AsyncSession, recalculation_id: int, *, lock: bool = False
-                             ) -> tuple[commissions.Recalculation, affiliate.Project, affiliate.Partner]:  # fmt: skip
+    async def _recalculation(
+        self, session: AsyncSession, recalculation_id: int, *, lock: bool = False
+    ) -> tuple[commissions.Recalculation, affiliate.Project, affiliate.Partner]:
         recalc = await commissions.recalculation(session, recalculation_id, lock=lock)
         if recalc is None:
             raise _refused("not_found", f"no recalculation {recalculation_id}")

@@ -75,9 +75,16 @@ class LoanBook:
         self._nights = projection_nights
 
     async def change(
-        self, session: AsyncSession, loan_id: uuid.UUID, events: Sequence[NewEvent], *, reference: str, kind: str,
-        cash_in: int = 0, metadata: dict[str, str] | None = None,
-    ) -> Change:  # fmt: skip
+        self,
+        session: AsyncSession,
+        loan_id: uuid.UUID,
+        events: Sequence[NewEvent],
+        *,
+        reference: str,
+        kind: str,
+        cash_in: int = 0,
+        metadata: dict[str, str] | None = None,
+    ) -> Change:
         """Apply `events` (none: just bring the loan up to date) and post the difference. Raises
         `LoanRuleViolation` (the terms forbid it) or `LoanClosed`; the caller's transaction then rolls back."""
         await servicing.share_calendar(session)
@@ -118,19 +125,32 @@ class LoanBook:
             postings += write_off_postings({c: target.outstanding[c] for c in Component}, accounts)
         entry_id = None
         if postings:
-            entry = await ledger.post(session, EntryDraft(
-                f"loan:{loan_id}:{reference}", kind, open_date, tuple(_netted(postings)),
-                metadata={"loan_id": str(loan_id), **(metadata or {})},
-            ))  # fmt: skip
+            entry = await ledger.post(
+                session,
+                EntryDraft(
+                    f"loan:{loan_id}:{reference}",
+                    kind,
+                    open_date,
+                    tuple(_netted(postings)),
+                    metadata={"loan_id": str(loan_id), **(metadata or {})},
+                ),
+            )
             entry_id = entry.id
             if event_ids:
                 await servicing.set_event_entry(session, event_ids, entry.id)
         closed_on = (loan.closed_on or open_date) if target.status not in OPEN else None
         overdue_since = open_date - timedelta(days=target.days_past_due) if target.days_past_due else None
         await servicing.save_posted(
-            session, loan_id, posted_after(target), accrued_through=through, status=target.status,
-            due_date=target.due_date, overdue_since=overdue_since, extensions=target.extensions, closed_on=closed_on,
-        )  # fmt: skip
+            session,
+            loan_id,
+            posted_after(target),
+            accrued_through=through,
+            status=target.status,
+            due_date=target.due_date,
+            overdue_since=overdue_since,
+            extensions=target.extensions,
+            closed_on=closed_on,
+        )
         await self._project(session, loan, signed, history, target, open_date)
         return Change(loan_id, target.status, entry_id, open_date, replayed=False, state=target)
 
@@ -145,14 +165,20 @@ class LoanBook:
         replay = await servicing.event_by_reference(session, reference)
         if replay is not None:
             return Change(loan_id, loan.status, replay.entry_id, open_date, replayed=True)
-        event_id = await servicing.add_event(session, loan_id, kind="recovery", value_date=open_date,
-                                             reference=reference, amount=amount)  # fmt: skip
+        event_id = await servicing.add_event(
+            session, loan_id, kind="recovery", value_date=open_date, reference=reference, amount=amount
+        )
         accounts = await self._accounts(session, loan, needs_wallet=False)
-        entry = await ledger.post(session, EntryDraft(
-            f"loan:{loan_id}:{reference}", "loan_recovery", open_date,
-            (Posting(accounts.settlement, -amount, loan.currency), Posting(accounts.loss, amount, loan.currency)),
-            metadata={"loan_id": str(loan_id)},
-        ))  # fmt: skip
+        entry = await ledger.post(
+            session,
+            EntryDraft(
+                f"loan:{loan_id}:{reference}",
+                "loan_recovery",
+                open_date,
+                (Posting(accounts.settlement, -amount, loan.currency), Posting(accounts.loss, amount, loan.currency)),
+                metadata={"loan_id": str(loan_id)},
+            ),
+        )
         await servicing.set_event_entry(session, [event_id], entry.id)
         return Change(loan_id, loan.status, entry.id, open_date, replayed=False)
 
@@ -165,14 +191,20 @@ class LoanBook:
         history = engine_events(await servicing.loan_events(session, loan_id))
         start = loan.projected_until
         state = state_as_of(signed, history, start)
-        rows = night_rows(project_nights(signed, history, start, self._nights), state.status,
-                          await self._thresholds(session, loan))  # fmt: skip
+        rows = night_rows(
+            project_nights(signed, history, start, self._nights), state.status, await self._thresholds(session, loan)
+        )
         await servicing.replace_projection(session, loan_id, start, rows, start + timedelta(days=self._nights))
 
     async def _project(
-        self, session: AsyncSession, loan: ServicedLoan, signed: SignedLoan, history: list[LoanEvent],
-        target: LoanState, open_date: date,
-    ) -> None:  # fmt: skip
+        self,
+        session: AsyncSession,
+        loan: ServicedLoan,
+        signed: SignedLoan,
+        history: list[LoanEvent],
+        target: LoanState,
+        open_date: date,
+    ) -> None:
         if target.status not in OPEN:
             await servicing.replace_projection(session, loan.id, open_date, [], None)
             return
@@ -193,10 +225,13 @@ class LoanBook:
         if needs_wallet:
             wallet = (await self._overpayment_wallet(session, loan)).account_id
         return LoanLedgerAccounts(
-            currency=loan.currency, receivable=receivable, income=income,
+            currency=loan.currency,
+            receivable=receivable,
+            income=income,
             settlement=await ledger.house_account(session, "settlement", loan.currency, shard),
-            loss=await ledger.house_account(session, "loan_loss", loan.currency, shard), wallet=wallet,
-        )  # fmt: skip
+            loss=await ledger.house_account(session, "loan_loss", loan.currency, shard),
+            wallet=wallet,
+        )
 
     @staticmethod
     async def _overpayment_wallet(session: AsyncSession, loan: ServicedLoan) -> wallet_store.Wallet:
@@ -204,10 +239,21 @@ class LoanBook:
         wallet_type = await wallet_store.wallet_type(session, OVERPAYMENT_WALLET_TYPE)
         if wallet_type is None or loan.currency not in wallet_type.currencies:
             currencies = sorted({*(wallet_type.currencies if wallet_type else []), loan.currency})
-            wallet_type = await wallet_store.put_wallet_type(session, wallet_store.WalletType(
-                OVERPAYMENT_WALLET_TYPE, currencies, currencies[0], 0, None, Decimal(0), 0,
-                allow_negative=False, payouts_allowed=True, topups_allowed=False,
-            ))  # fmt: skip
+            wallet_type = await wallet_store.put_wallet_type(
+                session,
+                wallet_store.WalletType(
+                    OVERPAYMENT_WALLET_TYPE,
+                    currencies,
+                    currencies[0],
+                    0,
+                    None,
+                    Decimal(0),
+                    0,
+                    allow_negative=False,
+                    payouts_allowed=True,
+                    topups_allowed=False,
+                ),
+            )
         return await wallet_store.open_wallet(
             session, owner_id=loan.user_id, wallet_type=wallet_type, currency=loan.currency
         )

@@ -74,9 +74,14 @@ def _not_found(what: str) -> ApplicationError:
 
 class LoanServicingActivities:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher, book: LoanBook,
-        payments: PaymentProvider, messaging: MessagingActivities, timezone: str,
-    ) -> None:  # fmt: skip
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        cipher: PiiCipher,
+        book: LoanBook,
+        payments: PaymentProvider,
+        messaging: MessagingActivities,
+        timezone: str,
+    ) -> None:
         self._sessions = session_factory
         self._cipher = cipher
         self._book = book
@@ -92,20 +97,44 @@ class LoanServicingActivities:
 
     # --- messages ---------------------------------------------------------------------------------------------
 
-    async def _tell(self, session: AsyncSession, loan: ServicedLoan, template: str, key: str, *,
-                    email: bool = True, **values: object) -> list[uuid.UUID]:  # fmt: skip
+    async def _tell(
+        self,
+        session: AsyncSession,
+        loan: ServicedLoan,
+        template: str,
+        key: str,
+        *,
+        email: bool = True,
+        **values: object,
+    ) -> list[uuid.UUID]:
         row = await loans.loan(session, loan.id)
         assert row is not None
         person = await applications.applicant(session, self._cipher, row.application_id)
         body = render(template, person.phone, **values)
-        ids = [await messages.create_message(session, self._cipher, channel="sms", to=person.phone, body=body,
-                                             purpose=f"loan_{template}",
-                                             message_id=uuid.uuid5(MESSAGES_NAMESPACE, f"{key}:sms"))]  # fmt: skip
+        ids = [
+            await messages.create_message(
+                session,
+                self._cipher,
+                channel="sms",
+                to=person.phone,
+                body=body,
+                purpose=f"loan_{template}",
+                message_id=uuid.uuid5(MESSAGES_NAMESPACE, f"{key}:sms"),
+            )
+        ]
         if email and person.email:
-            ids.append(await messages.create_message(
-                session, self._cipher, channel="email", to=person.email, body=body, purpose=f"loan_{template}",
-                subject="About your loan", message_id=uuid.uuid5(MESSAGES_NAMESPACE, f"{key}:email"),
-            ))  # fmt: skip
+            ids.append(
+                await messages.create_message(
+                    session,
+                    self._cipher,
+                    channel="email",
+                    to=person.email,
+                    body=body,
+                    purpose=f"loan_{template}",
+                    subject="About your loan",
+                    message_id=uuid.uuid5(MESSAGES_NAMESPACE, f"{key}:email"),
+                )
+            )
         return ids
 
     async def _deliver(self, message_ids: list[uuid.UUID]) -> None:
@@ -120,9 +149,15 @@ class LoanServicingActivities:
                 return 0
             owed = await owed_now(session, loan)
             kind, _, days = data.notice.partition(":")
-            ids = await self._tell(session, loan, kind, f"{loan.id}:{data.notice}:{data.business_date}",
-                                   amount=money(owed, loan.currency), due_date=loan.due_date.isoformat(),
-                                   days=days or 0)  # fmt: skip
+            ids = await self._tell(
+                session,
+                loan,
+                kind,
+                f"{loan.id}:{data.notice}:{data.business_date}",
+                amount=money(owed, loan.currency),
+                due_date=loan.due_date.isoformat(),
+                days=days or 0,
+            )
         await self._deliver(ids)
         return len(ids)
 
@@ -144,21 +179,30 @@ class LoanServicingActivities:
         async with self._sessions() as session:
             payment = await self._payment(session, data.payment_id)
         if payment.status in ("succeeded", "failed") or payment.provider_reference is not None:
-            return PaymentOutcome(status="failed" if payment.status == "failed" else "succeeded",
-                                  reference=payment.provider_reference, failure_code=payment.failure_code)  # fmt: skip
+            return PaymentOutcome(
+                status="failed" if payment.status == "failed" else "succeeded",
+                reference=payment.provider_reference,
+                failure_code=payment.failure_code,
+            )
         try:
-            charged = await self._payments.charge(ChargeRequest(
-                amount=payment.amount, currency=payment.currency, payment_method=payment.payment_method,
-                idempotency_key=f"loan-payment-{payment.id}", customer_reference=payment.customer_reference,
-                metadata={"kind": "loan_payment", "payment_id": str(payment.id), "loan_id": str(payment.loan_id)},
-            ))  # fmt: skip
+            charged = await self._payments.charge(
+                ChargeRequest(
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    payment_method=payment.payment_method,
+                    idempotency_key=f"loan-payment-{payment.id}",
+                    customer_reference=payment.customer_reference,
+                    metadata={"kind": "loan_payment", "payment_id": str(payment.id), "loan_id": str(payment.loan_id)},
+                )
+            )
         except PaymentDeclined as declined:
             return PaymentOutcome(status="failed", failure_code=declined.code)
         except PaymentProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
         async with self._sessions.begin() as session:
-            await loan_payments.update_payment(session, payment.id, status="processing",
-                                               provider_reference=charged.reference)  # fmt: skip
+            await loan_payments.update_payment(
+                session, payment.id, status="processing", provider_reference=charged.reference
+            )
         return PaymentOutcome(status=charged.status, reference=charged.reference)
 
     @activity.defn(name="apply_loan_payment")
@@ -173,18 +217,35 @@ class LoanServicingActivities:
             note = str(refused)
             payment, change = await self._apply(data.payment_id, as_extension=False)
         async with self._sessions.begin() as session:
-            await loan_payments.update_payment(session, payment.id, status="succeeded", value_date=change.open_date,
-                                               failure_code="extension_refused" if note else None)  # fmt: skip
+            await loan_payments.update_payment(
+                session,
+                payment.id,
+                status="succeeded",
+                value_date=change.open_date,
+                failure_code="extension_refused" if note else None,
+            )
             loan = await self._loan(session, str(payment.loan_id))
             owed = await owed_now(session, loan)
             extended = payment.purpose == "extension" and note is None
             template = "repaid" if loan.status == "repaid" else "extended" if extended else "payment_received"
-            ids = await self._tell(session, loan, template, f"{payment.id}:applied", email=template == "repaid",
-                                   amount=money(payment.amount, loan.currency), owed=money(owed, loan.currency),
-                                   due_date=loan.due_date.isoformat())  # fmt: skip
+            ids = await self._tell(
+                session,
+                loan,
+                template,
+                f"{payment.id}:applied",
+                email=template == "repaid",
+                amount=money(payment.amount, loan.currency),
+                owed=money(owed, loan.currency),
+                due_date=loan.due_date.isoformat(),
+            )
         await self._deliver(ids)
-        return PaymentResult(payment_id=data.payment_id, loan_id=str(payment.loan_id), status="succeeded",
-                             loan_status=loan.status, failure_code="extension_refused" if note else None)  # fmt: skip
+        return PaymentResult(
+            payment_id=data.payment_id,
+            loan_id=str(payment.loan_id),
+            status="succeeded",
+            loan_status=loan.status,
+            failure_code="extension_refused" if note else None,
+        )
 
     async def _apply(self, payment_id: str, *, as_extension: bool) -> tuple[loan_payments.LoanPayment, Change]:
         async with self._sessions.begin() as session:
@@ -193,18 +254,26 @@ class LoanServicingActivities:
             loan = await self._loan(session, str(payment.loan_id))
             if loan.status == "written_off":
                 return payment, await self._book.recover(session, loan.id, payment.amount, reference)
-            events = (await self._payment_events(session, loan, payment, reference) if as_extension
-                      else [NewEvent("repayment", reference, amount=payment.amount)])  # fmt: skip
+            events = (
+                await self._payment_events(session, loan, payment, reference)
+                if as_extension
+                else [NewEvent("repayment", reference, amount=payment.amount)]
+            )
             change = await self._book.change(
-                session, loan.id, events, reference=reference,
+                session,
+                loan.id,
+                events,
+                reference=reference,
                 # A refused extension's money is a plain repayment in the books (and not an extension in the view).
                 kind=f"loan_{payment.purpose}" if as_extension else "loan_repayment",
-                cash_in=payment.amount, metadata={"payment_id": str(payment.id)},
-            )  # fmt: skip
+                cash_in=payment.amount,
+                metadata={"payment_id": str(payment.id)},
+            )
             return payment, change
 
-    async def _payment_events(self, session: AsyncSession, loan: ServicedLoan,
-                              payment: loan_payments.LoanPayment, reference: str) -> list[NewEvent]:  # fmt: skip
+    async def _payment_events(
+        self, session: AsyncSession, loan: ServicedLoan, payment: loan_payments.LoanPayment, reference: str
+    ) -> list[NewEvent]:
         if payment.purpose != "extension" or payment.extension_days is None:
             return [NewEvent("repayment", reference, amount=payment.amount)]
         signed = signed_loan(loan)
@@ -215,8 +284,11 @@ class LoanServicingActivities:
         if first < pay_first:  # charges grew since the quote (a night passed): the price is no longer covered
             raise LoanRuleViolation("the payment no longer covers the extension's price")
         before = [NewEvent("repayment", f"{reference}:before", amount=first)] if first else []
-        return [*before, NewEvent("extension", f"{reference}:extension", days=payment.extension_days),
-                NewEvent("repayment", reference, amount=fee)]  # fmt: skip
+        return [
+            *before,
+            NewEvent("extension", f"{reference}:extension", days=payment.extension_days),
+            NewEvent("repayment", reference, amount=fee),
+        ]
 
     @activity.defn(name="fail_loan_payment")
     async def fail_loan_payment(self, data: FailPayment) -> PaymentResult:
@@ -224,8 +296,13 @@ class LoanServicingActivities:
             payment = await self._payment(session, data.payment_id)
             await loan_payments.update_payment(session, payment.id, status="failed", failure_code=data.failure_code)
             loan = await self._loan(session, str(payment.loan_id))
-        return PaymentResult(payment_id=data.payment_id, loan_id=str(payment.loan_id), status="failed",
-                             loan_status=loan.status, failure_code=data.failure_code)  # fmt: skip
+        return PaymentResult(
+            payment_id=data.payment_id,
+            loan_id=str(payment.loan_id),
+            status="failed",
+            loan_status=loan.status,
+            failure_code=data.failure_code,
+        )
 
     @activity.defn(name="change_loan")
     async def change_loan(self, data: LoanChangeInput) -> LoanChangeResult:
@@ -234,32 +311,51 @@ class LoanServicingActivities:
         loan_id = uuid.UUID(data.loan_id)
         value_date = date.fromisoformat(data.value_date) if data.value_date else None
         kind = {"payment": "repayment"}.get(data.kind, data.kind)
-        event = NewEvent(kind, data.reference, value_date=value_date, amount=data.amount, component=data.component,
-                         daily_rate=Decimal(data.daily_rate) if data.daily_rate else None,
-                         actor_id=uuid.UUID(data.actor_id), reason=data.reason)  # fmt: skip
+        event = NewEvent(
+            kind,
+            data.reference,
+            value_date=value_date,
+            amount=data.amount,
+            component=data.component,
+            daily_rate=Decimal(data.daily_rate) if data.daily_rate else None,
+            actor_id=uuid.UUID(data.actor_id),
+            reason=data.reason,
+        )
         try:
             async with self._sessions.begin() as session:
                 change = await self._book.change(
-                    session, loan_id, [event], reference=data.reference, kind=f"loan_{data.kind}",
+                    session,
+                    loan_id,
+                    [event],
+                    reference=data.reference,
+                    kind=f"loan_{data.kind}",
                     cash_in=data.amount or 0 if data.kind == "payment" else 0,
                     metadata={"reason": data.reason, "by": data.actor_label},
-                )  # fmt: skip
+                )
                 if data.kind == "write_off":
                     await collections.close_case(session, loan_id, change.open_date)
                 if not change.replayed:
-                    await record_audit(session, Actor("staff", uuid.UUID(data.actor_id), data.actor_label),
-                                       AuditEntry(f"loan.{data.kind}", "loan", data.loan_id,
-                                                  details=data.model_dump(exclude={"actor_id", "actor_label"})
-                                                  | {"entry_id": change.entry_id}),
-                                       AuditContext())  # fmt: skip
+                    await record_audit(
+                        session,
+                        Actor("staff", uuid.UUID(data.actor_id), data.actor_label),
+                        AuditEntry(
+                            f"loan.{data.kind}",
+                            "loan",
+                            data.loan_id,
+                            details=data.model_dump(exclude={"actor_id", "actor_label"})
+                            | {"entry_id": change.entry_id},
+                        ),
+                        AuditContext(),
+                    )
         except LoanRuleViolation as refused:
             raise ApplicationError(str(refused), type="validation_error", non_retryable=True) from refused
         except LoanClosed as closed:
             raise ApplicationError(str(closed), type="conflict", non_retryable=True) from closed
         except LookupError as missing:
             raise _not_found(f"loan {data.loan_id}") from missing
-        return LoanChangeResult(loan_id=data.loan_id, status=change.status, entry_id=change.entry_id,
-                                replayed=change.replayed)  # fmt: skip
+        return LoanChangeResult(
+            loan_id=data.loan_id, status=change.status, entry_id=change.entry_id, replayed=change.replayed
+        )
 
     # --- collections ---------------------------------------------------------------------------------------------
 
@@ -278,8 +374,9 @@ class LoanServicingActivities:
             dpd = (today - loan.overdue_since).days
             promise = await collections.open_promise(session, loan.id)
             if promise is not None and promise.promised_date >= today - timedelta(days=1):
-                return CollectionsState(loan_open=True, days_past_due=dpd, steps=[],
-                                        paused_until=promise.promised_date.isoformat())  # fmt: skip
+                return CollectionsState(
+                    loan_open=True, days_past_due=dpd, steps=[], paused_until=promise.promised_date.isoformat()
+                )
             due = steps_due(await self._ladder(session, loan), dpd, case.steps_done)
             return CollectionsState(loan_open=True, days_past_due=dpd, steps=[s.key for s in due])
 
@@ -298,9 +395,15 @@ class LoanServicingActivities:
             note = None
             changes: dict[str, object] = {}
             if step.action in (Action.SMS, Action.EMAIL):
-                ids = await self._tell(session, loan, "overdue" if step.day <= 3 else "collections",
-                                       f"{loan.id}:{case.opened_on}:{step.key}", email=step.action is Action.EMAIL,
-                                       amount=money(owed, loan.currency), days=dpd)  # fmt: skip
+                ids = await self._tell(
+                    session,
+                    loan,
+                    "overdue" if step.day <= 3 else "collections",
+                    f"{loan.id}:{case.opened_on}:{step.key}",
+                    email=step.action is Action.EMAIL,
+                    amount=money(owed, loan.currency),
+                    days=dpd,
+                )
             elif step.action in (Action.ASSIGN, Action.ESCALATE):
                 senior = step.action is Action.ESCALATE
                 collector = await collections.least_loaded_collector(session, senior=senior)
@@ -311,29 +414,47 @@ class LoanServicingActivities:
             elif step.action is Action.HAND_OVER:
                 changes = {"handed_over_to": step.agency}
             elif step.action is Action.WRITE_OFF:
-                await self._book.change(session, loan.id, [NewEvent("write_off", f"write-off:{loan.id}",
-                                                                    reason=f"collections ladder, day {step.day}")],
-                                        reference=f"write-off:{loan.id}", kind="loan_write_off")  # fmt: skip
+                await self._book.change(
+                    session,
+                    loan.id,
+                    [NewEvent("write_off", f"write-off:{loan.id}", reason=f"collections ladder, day {step.day}")],
+                    reference=f"write-off:{loan.id}",
+                    kind="loan_write_off",
+                )
                 await collections.close_case(session, loan.id, today)
             elif step.action is Action.AUTO_DEBIT:
                 cap = terms_from_stored(loan.terms, loan.currency).caps.max_failed_debits
                 card = await loans.card(session, loan.card_id) if loan.card_id else None
                 if card is None or not may_debit_again(case.failed_debits, cap, case.last_decline):
-                    note = "no card" if card is None else f"no more debits ({case.failed_debits} failed,"\
-                        f" last decline {case.last_decline})"  # fmt: skip
+                    note = (
+                        "no card"
+                        if card is None
+                        else f"no more debits ({case.failed_debits} failed, last decline {case.last_decline})"
+                    )
                 else:
                     payment = await loan_payments.create_payment(
-                        session, loan_id=loan.id, purpose="auto_debit", amount=debit_amount(owed, step.share),
-                        currency=loan.currency, payment_method=card.payment_method,
+                        session,
+                        loan_id=loan.id,
+                        purpose="auto_debit",
+                        amount=debit_amount(owed, step.share),
+                        currency=loan.currency,
+                        payment_method=card.payment_method,
                         customer_reference=card.customer_reference,
                         payment_id=uuid.uuid5(MESSAGES_NAMESPACE, f"{loan.id}:{case.opened_on}:{step.key}"),
-                    )  # fmt: skip
+                    )
                     return StepResult(step=data.step, done=False, payment_id=str(payment.id))
             await collections.step_done(session, loan.id, data.step, **changes)
-            await record_audit(session, Actor("system", label="collections"),
-                               AuditEntry(f"collections.{step.action.value}", "loan", str(loan.id),
-                                          details={"step": step.key, "days_past_due": dpd, "note": note}),
-                               AuditContext())  # fmt: skip
+            await record_audit(
+                session,
+                Actor("system", label="collections"),
+                AuditEntry(
+                    f"collections.{step.action.value}",
+                    "loan",
+                    str(loan.id),
+                    details={"step": step.key, "days_past_due": dpd, "note": note},
+                ),
+                AuditContext(),
+            )
         await self._deliver(ids)
         return StepResult(step=data.step, done=True, note=note)
 
@@ -346,11 +467,22 @@ class LoanServicingActivities:
             failed = data.status != "succeeded"
             await collections.record_debit(session, uuid.UUID(data.loan_id), failed=failed, decline=data.failure_code)
             await collections.step_done(session, uuid.UUID(data.loan_id), data.step)
-            await record_audit(session, Actor("system", label="collections"),
-                               AuditEntry("collections.auto_debit", "loan", data.loan_id,
-                                          details={"step": data.step, "payment_id": data.payment_id,
-                                                   "status": data.status, "decline": data.failure_code}),
-                               AuditContext())  # fmt: skip
+            await record_audit(
+                session,
+                Actor("system", label="collections"),
+                AuditEntry(
+                    "collections.auto_debit",
+                    "loan",
+                    data.loan_id,
+                    details={
+                        "step": data.step,
+                        "payment_id": data.payment_id,
+                        "status": data.status,
+                        "decline": data.failure_code,
+                    },
+                ),
+                AuditContext(),
+            )
 
     @activity.defn(name="check_promise")
     async def check_promise(self, data: PromiseCheck) -> PromiseOutcome:
@@ -363,11 +495,17 @@ class LoanServicingActivities:
             paid = await collections.total_paid(session, promise.loan_id) - promise.paid_before
             status = "kept" if promise_kept(paid, promise.amount) else "broken"
             await collections.resolve_promise(session, promise.id, status, date.fromisoformat(data.business_date))
-            await record_audit(session, Actor("system", label="collections"),
-                               AuditEntry(f"promise.{status}", "loan", str(promise.loan_id),
-                                          details={"promise_id": promise.id, "paid": paid,
-                                                   "promised": promise.amount}),
-                               AuditContext())  # fmt: skip
+            await record_audit(
+                session,
+                Actor("system", label="collections"),
+                AuditEntry(
+                    f"promise.{status}",
+                    "loan",
+                    str(promise.loan_id),
+                    details={"promise_id": promise.id, "paid": paid, "promised": promise.amount},
+                ),
+                AuditContext(),
+            )
         return PromiseOutcome(status=status)
 
     @activity.defn(name="close_collections")

@@ -116,11 +116,20 @@ def _money(amount: int, currency: str) -> str:
 
 class OriginationActivities:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], cipher: PiiCipher, *,
-        bureaus: dict[str, CreditBureau], scoring: ScoringProvider, payments: PaymentProvider,
-        postbacks: PostbackSender, cpa_networks: dict[str, str], code_secret: str, public_base_url: str,
-        messaging: MessagingActivities, book: LoanBook,
-    ) -> None:  # fmt: skip
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        cipher: PiiCipher,
+        *,
+        bureaus: dict[str, CreditBureau],
+        scoring: ScoringProvider,
+        payments: PaymentProvider,
+        postbacks: PostbackSender,
+        cpa_networks: dict[str, str],
+        code_secret: str,
+        public_base_url: str,
+        messaging: MessagingActivities,
+        book: LoanBook,
+    ) -> None:
         self._sessions, self._cipher = session_factory, cipher
         self._book = book
         self._bureaus, self._scoring, self._payments, self._postbacks = bureaus, scoring, payments, postbacks
@@ -148,12 +157,19 @@ class OriginationActivities:
             app = await self._application(session, data.application_id)
             seen = await applications.velocity(session, app.id, app.created_at - timedelta(days=1))
             listed = await applications.blacklisted_kinds(session, app.id)
-            signals = FraudSignals(tuple(listed), seen.other_applicants_on_device, seen.by_phone, seen.by_national_id,
-                                   seen.by_device)  # fmt: skip
+            signals = FraudSignals(
+                tuple(listed), seen.other_applicants_on_device, seen.by_phone, seen.by_national_id, seen.by_device
+            )
             await credit_checks.record_check(
-                session, application_id=app.id, user_id=app.user_id, kind="fraud", provider="lendflow",
-                reference=data.application_id, status="received", summary=asdict(signals),
-            )  # fmt: skip
+                session,
+                application_id=app.id,
+                user_id=app.user_id,
+                kind="fraud",
+                provider="lendflow",
+                reference=data.application_id,
+                status="received",
+                summary=asdict(signals),
+            )
             await applications.set_status(session, app.id, "checking")
         return CheckResult(kind="fraud", provider="lendflow", status="received", reference=data.application_id)
 
@@ -168,13 +184,24 @@ class OriginationActivities:
             report = await bureau.report(subject)
         except CreditProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
-        summary = {"found": report.found, "open_loans": report.open_loans, "delinquencies_12m": report.delinquencies_12m,
-                   "worst_days_past_due": report.worst_days_past_due, "outstanding": report.outstanding}  # fmt: skip
+        summary = {
+            "found": report.found,
+            "open_loans": report.open_loans,
+            "delinquencies_12m": report.delinquencies_12m,
+            "worst_days_past_due": report.worst_days_past_due,
+            "outstanding": report.outstanding,
+        }
         async with self._sessions.begin() as session:
             await credit_checks.record_check(
-                session, application_id=app.id, user_id=app.user_id, kind="bureau", provider=report.bureau,
-                reference=report.reference, status="received", summary=summary,
-            )  # fmt: skip
+                session,
+                application_id=app.id,
+                user_id=app.user_id,
+                kind="bureau",
+                provider=report.bureau,
+                reference=report.reference,
+                status="received",
+                summary=summary,
+            )
         return CheckResult(kind="bureau", provider=report.bureau, status="received", reference=report.reference)
 
     @activity.defn(name="request_score")
@@ -187,11 +214,18 @@ class OriginationActivities:
         status = "pending" if answer.score is None else "received"
         async with self._sessions.begin() as session:
             await credit_checks.record_check(
-                session, application_id=app.id, user_id=app.user_id, kind="score", provider=answer.provider,
-                reference=answer.reference, status=status, summary={} if answer.score is None else {"score": answer.score},
-            )  # fmt: skip
-        return CheckResult(kind="score", provider=answer.provider, status=status, reference=answer.reference,
-                           score=answer.score)  # fmt: skip
+                session,
+                application_id=app.id,
+                user_id=app.user_id,
+                kind="score",
+                provider=answer.provider,
+                reference=answer.reference,
+                status=status,
+                summary={} if answer.score is None else {"score": answer.score},
+            )
+        return CheckResult(
+            kind="score", provider=answer.provider, status=status, reference=answer.reference, score=answer.score
+        )
 
     # --- decision -------------------------------------------------------------------------------------------------
 
@@ -227,22 +261,39 @@ class OriginationActivities:
                 if check.kind == "score" and check.status == "received" and check.reference:
                     # The score may have come by callback: the workflow holds it, the check row learns it here.
                     await credit_checks.record_check(
-                        session, application_id=app.id, user_id=app.user_id, kind="score", provider=check.provider,
-                        reference=check.reference, status="received", summary={"score": check.score},
-                    )  # fmt: skip
+                        session,
+                        application_id=app.id,
+                        user_id=app.user_id,
+                        kind="score",
+                        provider=check.provider,
+                        reference=check.reference,
+                        status="received",
+                        summary={"score": check.score},
+                    )
                     score = check.score
                 elif check.kind == "bureau" and found is not None and found.status == "received":
                     s = found.summary
-                    bureau = BureauSummary(check.provider, bool(s["found"]), int(s["open_loans"]),
-                                           int(s["delinquencies_12m"]), int(s["worst_days_past_due"]))  # fmt: skip
+                    bureau = BureauSummary(
+                        check.provider,
+                        bool(s["found"]),
+                        int(s["open_loans"]),
+                        int(s["delinquencies_12m"]),
+                        int(s["worst_days_past_due"]),
+                    )
                 elif check.kind == "fraud" and found is not None:
                     fraud = FraudSignals(**{**found.summary, "blacklisted": tuple(found.summary["blacklisted"])})
             facts = ApplicantFacts(
-                age=age_on(person.birth_date, app.created_at.date()), monthly_income=app.monthly_income,
-                requested_principal=app.principal, term_days=app.term_days, repaid_loans=history.repaid,
-                open_loans_here=history.open, overdue_here=history.overdue > 0, bureau=bureau, score=score,
+                age=age_on(person.birth_date, app.created_at.date()),
+                monthly_income=app.monthly_income,
+                requested_principal=app.principal,
+                term_days=app.term_days,
+                repaid_loans=history.repaid,
+                open_loans_here=history.open,
+                overdue_here=history.overdue > 0,
+                bureau=bureau,
+                score=score,
                 fraud=fraud,
-            )  # fmt: skip
+            )
             decision = decide(terms, rules, facts)
             record = self._decision_record(decision, rules_version=None if rule_set is None else rule_set.version)
             offer = (
@@ -258,10 +309,15 @@ class OriginationActivities:
 
     @staticmethod
     def _decision_record(decision: Decision, *, rules_version: int | None, by: str = "rules") -> dict[str, object]:
-        return {"outcome": decision.outcome.value, "principal": decision.principal, "by": by,
-                "decided_at": datetime.now(UTC).isoformat(),
-                "rules_version": rules_version, "borrower_reasons": list(decision.borrower_reasons),
-                "staff_reasons": list(decision.staff_reasons)}  # fmt: skip
+        return {
+            "outcome": decision.outcome.value,
+            "principal": decision.principal,
+            "by": by,
+            "decided_at": datetime.now(UTC).isoformat(),
+            "rules_version": rules_version,
+            "borrower_reasons": list(decision.borrower_reasons),
+            "staff_reasons": list(decision.staff_reasons),
+        }
 
     async def _offer(
         self, session: AsyncSession, terms: ProductTerms, principal: int, app: applications.Application
@@ -269,26 +325,40 @@ class OriginationActivities:
         """The offer as the loan would be booked now: from the market's open business date, as `book_loan` does."""
         start = await open_business_date(session, self._book.timezone)
         offer = quote(terms, principal, app.term_days, start, _first_due(app, start))
-        return {"principal": principal, "currency": app.currency, "term_days": app.term_days,
-                "interest": offer.interest, "fees": offer.fees, "total_due": offer.total_due,
-                "start_date": start.isoformat(), "due_date": offer.due_date.isoformat(),
-                "apr": format(offer.apr, "f")}  # fmt: skip
+        return {
+            "principal": principal,
+            "currency": app.currency,
+            "term_days": app.term_days,
+            "interest": offer.interest,
+            "fees": offer.fees,
+            "total_due": offer.total_due,
+            "start_date": start.isoformat(),
+            "due_date": offer.due_date.isoformat(),
+            "apr": format(offer.apr, "f"),
+        }
 
     @staticmethod
     def _result(decision: Decision, app: applications.Application, terms: ProductTerms) -> DecisionResult:
         return DecisionResult(
-            outcome=decision.outcome.value, principal=decision.principal, requested_principal=app.principal,
-            principal_min=terms.principal_min, principal_step=terms.principal_step,
-            borrower_reasons=list(decision.borrower_reasons), staff_reasons=list(decision.staff_reasons),
-        )  # fmt: skip
+            outcome=decision.outcome.value,
+            principal=decision.principal,
+            requested_principal=app.principal,
+            principal_min=terms.principal_min,
+            principal_step=terms.principal_step,
+            borrower_reasons=list(decision.borrower_reasons),
+            staff_reasons=list(decision.staff_reasons),
+        )
 
     @activity.defn(name="escalate_review")
     async def escalate_review(self, data: ApplicationRef) -> None:
         async with self._sessions.begin() as session:
             await applications.mark_escalated(session, uuid.UUID(data.application_id))
-            await record_audit(session, Actor("system", label="origination"),
-                               AuditEntry("application.review_escalated", "application", data.application_id),
-                               AuditContext())  # fmt: skip
+            await record_audit(
+                session,
+                Actor("system", label="origination"),
+                AuditEntry("application.review_escalated", "application", data.application_id),
+                AuditContext(),
+            )
 
     @activity.defn(name="record_review")
     async def record_review(self, data: RecordReview) -> DecisionResult:
@@ -300,12 +370,14 @@ class OriginationActivities:
             principal = (review.principal or app.principal) if approve else 0
             earlier = app.decision or {}
             decision = Decision(
-                Outcome.APPROVE if approve else Outcome.REJECT, principal,
+                Outcome.APPROVE if approve else Outcome.REJECT,
+                principal,
                 (("lower_amount",) if approve and principal < app.principal else ()) if approve else ("underwriting",),
                 (*earlier.get("staff_reasons", []), f"underwriter: {review.reason}"),
-            )  # fmt: skip
-            record = self._decision_record(decision, rules_version=earlier.get("rules_version"),
-                                           by=f"staff:{review.staff_id}")  # fmt: skip
+            )
+            record = self._decision_record(
+                decision, rules_version=earlier.get("rules_version"), by=f"staff:{review.staff_id}"
+            )
             offer = await self._offer(session, terms, principal, app) if approve else None
             await applications.record_decision(session, app.id, decision=record, offer=offer)
             if approve:
@@ -323,10 +395,19 @@ class OriginationActivities:
             terms, version = await self._terms(session, app)
             assert product is not None and app.offer is not None
             start = await open_business_date(session, self._book.timezone)
-            document = render_agreement(AgreementFacts(
-                data.application_id, person.full_name, product.name, version, terms, int(app.offer["principal"]),
-                app.term_days, start, _first_due(app, start),
-            ))  # fmt: skip
+            document = render_agreement(
+                AgreementFacts(
+                    data.application_id,
+                    person.full_name,
+                    product.name,
+                    version,
+                    terms,
+                    int(app.offer["principal"]),
+                    app.term_days,
+                    start,
+                    _first_due(app, start),
+                )
+            )
             await agreements.create_agreement(session, self._cipher, app.id, document, document_hash(document))
 
     def _code_hash(self, application_id: str, code: str) -> bytes:
@@ -342,14 +423,17 @@ class OriginationActivities:
             if found is None or found.signed_at is not None:
                 raise ApplicationError("nothing to sign", type="conflict", non_retryable=True)
             if found.codes_sent >= data.max_codes:
-                raise ApplicationError(f"at most {data.max_codes} codes are sent per agreement", type="limit_exceeded",
-                                       non_retryable=True)  # fmt: skip
-            await agreements.set_code(session, app.id, self._code_hash(data.application_id, code),
-                                      timedelta(seconds=data.ttl_seconds))  # fmt: skip
+                raise ApplicationError(
+                    f"at most {data.max_codes} codes are sent per agreement", type="limit_exceeded", non_retryable=True
+                )
+            await agreements.set_code(
+                session, app.id, self._code_hash(data.application_id, code), timedelta(seconds=data.ttl_seconds)
+            )
             person = await applications.applicant(session, self._cipher, app.id)
             body = TEMPLATES["signing_code"].format(code=code, minutes=max(1, data.ttl_seconds // 60))
-            message_id = await messages.create_message(session, self._cipher, channel="sms", to=person.phone,
-                                                       body=body, purpose="signing_code")  # fmt: skip
+            message_id = await messages.create_message(
+                session, self._cipher, channel="sms", to=person.phone, body=body, purpose="signing_code"
+            )
             await applications.set_status(session, app.id, "awaiting_signature")
         return await self._deliver([message_id])
 
@@ -375,14 +459,21 @@ class OriginationActivities:
                 return SignResult(status="expired_code" if left else "exhausted", attempts_left=left)
             attempt = data.attempt
             # The API sends the code's digest (no code in the workflow's history); older attempts carried the code.
-            tried = (bytes.fromhex(attempt.code_digest) if attempt.code_digest is not None
-                     else self._code_hash(data.application_id, attempt.code or ""))  # fmt: skip
+            tried = (
+                bytes.fromhex(attempt.code_digest)
+                if attempt.code_digest is not None
+                else self._code_hash(data.application_id, attempt.code or "")
+            )
             if not hmac.compare_digest(found.code_hash, tried):
                 return SignResult(status="invalid_code" if left else "exhausted", attempts_left=left)
             person = await applications.applicant(session, self._cipher, app_id)
-            await agreements.mark_signed(session, app_id, signer_id=uuid.UUID(data.attempt.signer_id),
-                                         phone_encrypted=self._cipher.encrypt(person.phone),
-                                         address=data.attempt.client_address)  # fmt: skip
+            await agreements.mark_signed(
+                session,
+                app_id,
+                signer_id=uuid.UUID(data.attempt.signer_id),
+                phone_encrypted=self._cipher.encrypt(person.phone),
+                address=data.attempt.client_address,
+            )
             await applications.set_status(session, app_id, "awaiting_card")
         return SignResult(status="signed", attempts_left=left)
 
@@ -403,9 +494,14 @@ class OriginationActivities:
             raise ApplicationError(str(err), type="provider_unavailable") from err
         async with self._sessions.begin() as session:
             card = await loans.save_card(
-                session, user_id=app.user_id, provider=saved.provider, payment_method=saved.payment_method,
-                customer_reference=saved.customer_reference, brand=saved.brand, last4=saved.last4,
-            )  # fmt: skip
+                session,
+                user_id=app.user_id,
+                provider=saved.provider,
+                payment_method=saved.payment_method,
+                customer_reference=saved.customer_reference,
+                brand=saved.brand,
+                last4=saved.last4,
+            )
             await applications.set_status(session, app.id, "disbursing")
         return CardResult(status="linked", card_id=str(card.id))
 
@@ -419,11 +515,15 @@ class OriginationActivities:
             card = await loans.card(session, uuid.UUID(data.card_id))
         assert app.offer is not None and card is not None
         try:
-            paid = await self._payments.payout(PayoutRequest(
-                amount=int(app.offer["principal"]), currency=app.currency, destination=card.payment_method,
-                idempotency_key=f"disburse-{app.id}-{data.attempt}",
-                metadata={"application_id": str(app.id), "kind": "disbursement", "attempt": str(data.attempt)},
-            ))  # fmt: skip
+            paid = await self._payments.payout(
+                PayoutRequest(
+                    amount=int(app.offer["principal"]),
+                    currency=app.currency,
+                    destination=card.payment_method,
+                    idempotency_key=f"disburse-{app.id}-{data.attempt}",
+                    metadata={"application_id": str(app.id), "kind": "disbursement", "attempt": str(data.attempt)},
+                )
+            )
         except PaymentDeclined as declined:
             return DisbursementOutcome(status="failed", failure_code=declined.code)
         except PaymentProviderUnavailable as err:
@@ -444,8 +544,9 @@ class OriginationActivities:
         except PaymentProviderUnavailable as err:
             raise ApplicationError(str(err), type="provider_unavailable") from err
         status = {"paid": "paid", "failed": "failed", "canceled": "failed"}.get(found.status, "pending")
-        return DisbursementOutcome(status=status, reference=data.reference,
-                                   failure_code=None if status != "failed" else found.status)  # fmt: skip
+        return DisbursementOutcome(
+            status=status, reference=data.reference, failure_code=None if status != "failed" else found.status
+        )
 
     @activity.defn(name="cancel_disbursement")
     async def cancel_disbursement(self, data: DisbursementOutcome) -> DisbursementOutcome:
@@ -467,10 +568,14 @@ class OriginationActivities:
         async with self._sessions.begin() as session:
             await applications.set_payout_case(session, uuid.UUID(data.application_id), data.case)
             action = "application.payout_case_opened" if data.case else "application.payout_case_closed"
-            await record_audit(session, Actor("system", label="origination"),
-                               AuditEntry(action, "application", data.application_id,
-                                          details={"case": data.case, "reference": data.reference}),
-                               AuditContext())  # fmt: skip
+            await record_audit(
+                session,
+                Actor("system", label="origination"),
+                AuditEntry(
+                    action, "application", data.application_id, details={"case": data.case, "reference": data.reference}
+                ),
+                AuditContext(),
+            )
 
     @activity.defn(name="book_loan")
     async def book_loan(self, data: BookLoan) -> BookedLoan:
@@ -490,12 +595,24 @@ class OriginationActivities:
             accounts = await self._open_loan_accounts(session, loan_id, app.currency)
             card_id = uuid.UUID(data.card_id)
             loan = await loans.create_loan(
-                session, loan_id=loan_id, application_id=app.id, user_id=app.user_id, product_id=app.product_id,
-                product_version_id=app.product_version_id, currency=app.currency, principal=principal,
-                origination_fee=fee, term_days=app.term_days, start_date=today, due_date=schedule[-1].due_date,
-                card_id=card_id, disbursement_reference=data.reference, accounts=accounts, terms=version.terms,
+                session,
+                loan_id=loan_id,
+                application_id=app.id,
+                user_id=app.user_id,
+                product_id=app.product_id,
+                product_version_id=app.product_version_id,
+                currency=app.currency,
+                principal=principal,
+                origination_fee=fee,
+                term_days=app.term_days,
+                start_date=today,
+                due_date=schedule[-1].due_date,
+                card_id=card_id,
+                disbursement_reference=data.reference,
+                accounts=accounts,
+                terms=version.terms,
                 first_due_date=first_due,
-            )  # fmt: skip
+            )
             key = f"loan:{app.id}:disbursement"
             settlement = await ledger.house_account(session, "settlement", app.currency, ledger.house_shard(key))
             receivable = accounts["receivable"]
@@ -504,12 +621,24 @@ class OriginationActivities:
                 Posting(settlement, principal, app.currency),
             ]
             if fee:
-                postings += [Posting(receivable["fees"], -fee, app.currency),
-                             Posting(accounts["income"]["fees"], fee, app.currency)]  # fmt: skip
-            entry = await ledger.post(session, EntryDraft(
-                key, "loan_disbursement", loan.start_date, tuple(postings),
-                metadata={"loan_id": str(loan.id), "application_id": str(app.id), "provider_reference": data.reference},
-            ))  # fmt: skip
+                postings += [
+                    Posting(receivable["fees"], -fee, app.currency),
+                    Posting(accounts["income"]["fees"], fee, app.currency),
+                ]
+            entry = await ledger.post(
+                session,
+                EntryDraft(
+                    key,
+                    "loan_disbursement",
+                    loan.start_date,
+                    tuple(postings),
+                    metadata={
+                        "loan_id": str(loan.id),
+                        "application_id": str(app.id),
+                        "provider_reference": data.reference,
+                    },
+                ),
+            )
             await loans.set_disbursement_entry(session, loan.id, entry.id)
             await applications.set_status(session, app.id, "disbursed", loan_id=loan.id)
             # From here the loan is serviced: its coming nights are projected for close of business.
@@ -522,11 +651,16 @@ class OriginationActivities:
     ) -> dict[str, dict[str, int]]:
         receivable = {
             component.value: await ledger.open_account(
-                session, code=f"loan:{loan_id}:{component.value}", owner_type="loan", owner_id=loan_id,
-                currency=currency, kind=AccountKind.ASSET, allow_negative=True,
+                session,
+                code=f"loan:{loan_id}:{component.value}",
+                owner_type="loan",
+                owner_id=loan_id,
+                currency=currency,
+                kind=AccountKind.ASSET,
+                allow_negative=True,
             )
             for component in Component
-        }  # fmt: skip
+        }
         shard = ledger.house_shard(str(loan_id))
         income = {
             component.value: await ledger.house_account(session, purpose, currency, shard)
@@ -544,10 +678,17 @@ class OriginationActivities:
             changed = await applications.set_status(session, app_id, data.status, failure_code=data.failure_code)
             await agreements.void(session, app_id)
             if changed:
-                await record_audit(session, Actor("system", label="origination"),
-                                   AuditEntry(f"application.{data.status}", "application", data.application_id,
-                                              details={"failure_code": data.failure_code, "reason": data.reason}),
-                                   AuditContext())  # fmt: skip
+                await record_audit(
+                    session,
+                    Actor("system", label="origination"),
+                    AuditEntry(
+                        f"application.{data.status}",
+                        "application",
+                        data.application_id,
+                        details={"failure_code": data.failure_code, "reason": data.reason},
+                    ),
+                    AuditContext(),
+                )
 
     @activity.defn(name="notify_borrower")
     async def notify_borrower(self, data: Notify) -> MessageRef:
@@ -561,15 +702,30 @@ class OriginationActivities:
             due_date = loan.due_date.isoformat() if loan is not None else offer.get("due_date", "")
             body = TEMPLATES[data.template].format(amount=amount, due_date=due_date)
             key = f"{data.application_id}:{data.template}"
-            ids = [await messages.create_message(session, self._cipher, channel="sms", to=person.phone, body=body,
-                                                 purpose=f"application_{data.template}",
-                                                 message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":sms"))]  # fmt: skip
+            ids = [
+                await messages.create_message(
+                    session,
+                    self._cipher,
+                    channel="sms",
+                    to=person.phone,
+                    body=body,
+                    purpose=f"application_{data.template}",
+                    message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":sms"),
+                )
+            ]
             if person.email and data.template == "funded":
-                ids.append(await messages.create_message(
-                    session, self._cipher, channel="email", to=person.email, body=body,
-                    purpose="application_funded", subject="Your loan has been paid out",
-                    message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":email"),
-                ))  # fmt: skip
+                ids.append(
+                    await messages.create_message(
+                        session,
+                        self._cipher,
+                        channel="email",
+                        to=person.email,
+                        body=body,
+                        purpose="application_funded",
+                        subject="Your loan has been paid out",
+                        message_id=uuid.uuid5(LOAN_NAMESPACE, key + ":email"),
+                    )
+                )
         return await self._deliver(ids)
 
     @activity.defn(name="send_cpa_postback")
@@ -582,11 +738,17 @@ class OriginationActivities:
             existing = await loans.postback(session, app.id)
             if existing is None:
                 offer = app.offer or {}
-                url = postback_url(self._cpa_networks[app.cpa_network], {
-                    "click_id": app.cpa_click_id or "", "order_id": str(app.id),
-                    "amount": str(offer.get("principal", app.principal)), "currency": app.currency,
-                    "status": "approved", "product": str(app.product_id),
-                })  # fmt: skip
+                url = postback_url(
+                    self._cpa_networks[app.cpa_network],
+                    {
+                        "click_id": app.cpa_click_id or "",
+                        "order_id": str(app.id),
+                        "amount": str(offer.get("principal", app.principal)),
+                        "currency": app.currency,
+                        "status": "approved",
+                        "product": str(app.product_id),
+                    },
+                )
                 await loans.record_postback(session, app.id, app.cpa_network, url)
             elif existing["status"] == "accepted":
                 return

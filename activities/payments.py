@@ -47,10 +47,13 @@ class PaymentActivities:
         try:
             charged = await self._provider.charge(
                 ChargeRequest(
-                    amount=op.amount, currency=op.currency, payment_method=op.instrument,
-                    idempotency_key=f"topup-{op.id}", metadata={"operation_id": str(op.id), "kind": "topup"},
+                    amount=op.amount,
+                    currency=op.currency,
+                    payment_method=op.instrument,
+                    idempotency_key=f"topup-{op.id}",
+                    metadata={"operation_id": str(op.id), "kind": "topup"},
                 )
-            )  # fmt: skip
+            )
         except PaymentDeclined as declined:
             async with self._sessions.begin() as session:
                 await operations.update_operation(session, op.id, status="failed", failure_code=declined.code)
@@ -74,9 +77,18 @@ class PaymentActivities:
             settlement = await ledger.house_account(session, "settlement", op.currency, ledger.house_shard(key))
             entry = await ledger.post(
                 session,
-                transfer(key, "topup", datetime.now(UTC).date(), settlement, wallet.account_id, op.amount, op.currency,
-                         operation_id=str(op.id), provider_reference=op.provider_reference),
-            )  # fmt: skip
+                transfer(
+                    key,
+                    "topup",
+                    datetime.now(UTC).date(),
+                    settlement,
+                    wallet.account_id,
+                    op.amount,
+                    op.currency,
+                    operation_id=str(op.id),
+                    provider_reference=op.provider_reference,
+                ),
+            )
             await operations.update_operation(session, op.id, status="succeeded", entry_id=entry.id)
         return OperationResult(operation_id=data.operation_id, status="succeeded", entry_id=entry.id)
 
@@ -108,9 +120,13 @@ class PaymentActivities:
                     # A wallet that may go below zero (a clawback) still pays out only what it holds.
                     raise ledger.InsufficientFunds("the wallet does not hold the amount")
                 hold = await ledger.place_hold(
-                    session, key=f"payout:{op.id}", account_id=wallet.account_id, amount=op.amount,
-                    currency=op.currency, metadata={"operation_id": str(op.id)},
-                )  # fmt: skip
+                    session,
+                    key=f"payout:{op.id}",
+                    account_id=wallet.account_id,
+                    amount=op.amount,
+                    currency=op.currency,
+                    metadata={"operation_id": str(op.id)},
+                )
                 await operations.update_operation(session, op.id, hold_id=hold.id)
         except ledger.InsufficientFunds:
             async with self._sessions.begin() as session:
@@ -129,10 +145,13 @@ class PaymentActivities:
         try:
             paid = await self._provider.payout(
                 PayoutRequest(
-                    amount=op.amount, currency=op.currency, destination=op.instrument,
-                    idempotency_key=f"payout-{op.id}", metadata={"operation_id": str(op.id), "kind": "payout"},
+                    amount=op.amount,
+                    currency=op.currency,
+                    destination=op.instrument,
+                    idempotency_key=f"payout-{op.id}",
+                    metadata={"operation_id": str(op.id), "kind": "payout"},
                 )
-            )  # fmt: skip
+            )
         except PaymentDeclined as declined:
             return ProviderOutcome(status="failed", failure_code=declined.code)
         except PaymentProviderUnavailable as err:
@@ -172,8 +191,14 @@ class PaymentActivities:
             key = f"payout:{op.id}:settle"
             settlement = await ledger.house_account(session, "settlement", op.currency, ledger.house_shard(key))
             hold = await ledger.post_hold(
-                session, op.hold_id, amount=op.amount, counter_account_id=settlement, key=key, kind="payout",
-                value_date=datetime.now(UTC).date(), metadata={"operation_id": str(op.id)},
-            )  # fmt: skip
+                session,
+                op.hold_id,
+                amount=op.amount,
+                counter_account_id=settlement,
+                key=key,
+                kind="payout",
+                value_date=datetime.now(UTC).date(),
+                metadata={"operation_id": str(op.id)},
+            )
             await operations.update_operation(session, op.id, status="succeeded", entry_id=hold.resolution_entry_id)
         return OperationResult(operation_id=data.operation_id, status="succeeded", entry_id=hold.resolution_entry_id)

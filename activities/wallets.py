@@ -94,14 +94,21 @@ class WalletActivities:
         )
         plan = plan_transfer(amount, destination.currency, fee, accounts, rate)
         result = WalletTransferResult(
-            id=data.transfer_id, entry_id=0, from_wallet=data.from_wallet, to_wallet=data.to_wallet,
+            id=data.transfer_id,
+            entry_id=0,
+            from_wallet=data.from_wallet,
+            to_wallet=data.to_wallet,
             debited=MoneyModel(amount=plan.debited.amount, currency=plan.debited.currency),
             credited=MoneyModel(amount=plan.credited.amount, currency=plan.credited.currency),
             fee=MoneyModel(amount=plan.fee.amount, currency=plan.fee.currency),
             rate=None if plan.rate is None else format(plan.rate.normalize(), "f"),
-        )  # fmt: skip
-        metadata = {"mode": data.mode, "initiated_by": data.initiated_by, "reason": data.reason,
-                    "result": result.model_dump(exclude={"entry_id"})}  # fmt: skip
+        )
+        metadata = {
+            "mode": data.mode,
+            "initiated_by": data.initiated_by,
+            "reason": data.reason,
+            "result": result.model_dump(exclude={"entry_id"}),
+        }
         existing = await ledger.entry_metadata(session, key)
         if existing is not None:
             # A retry: the rate or fee may have changed since; the answer is what was posted the first time.
@@ -161,17 +168,28 @@ class WalletActivities:
                         )
                     expense = expense_accounts[shard]
                     drafts.append(
-                        transfer(key, "bonus", today, expense, target.account_id, amount, data.currency,
-                                 batch=data.batch_id, reason=data.reason)
-                    )  # fmt: skip
+                        transfer(
+                            key,
+                            "bonus",
+                            today,
+                            expense,
+                            target.account_id,
+                            amount,
+                            data.currency,
+                            batch=data.batch_id,
+                            reason=data.reason,
+                        )
+                    )
                     total += amount
                 outcome = await ledger.post_many(session, drafts)
         except ledger.IdempotencyConflict as err:
             raise refused("conflict", str(err)) from err
         return BonusCreditResult(
-            batch_id=data.batch_id, credited=outcome.posted, replayed=outcome.replayed,
+            batch_id=data.batch_id,
+            credited=outcome.posted,
+            replayed=outcome.replayed,
             total=MoneyModel(amount=total, currency=data.currency),
-        )  # fmt: skip
+        )
 
     @activity.defn(name="expire_holds")
     async def expire_holds(self, data: HoldSweep) -> int:

@@ -128,10 +128,19 @@ class BodyGuard:
 async def _refuse(send: Send, refused: InputRefused) -> None:
     code = "validation_error" if refused.status == 422 else "payload_too_large"
     title = "Unprocessable Content" if refused.status == 422 else "Content Too Large"
-    problem: dict[str, Any] = {"type": f"https://lendflow.dev/problems/{code}", "title": title,
-                               "status": refused.status, "detail": str(refused), "code": code}  # fmt: skip
+    problem: dict[str, Any] = {
+        "type": f"https://lendflow.dev/problems/{code}",
+        "title": title,
+        "status": refused.status,
+        "detail": str(refused),
+        "code": code,
+    }
     body = json.dumps(problem).encode()
-    await send({"type": "http.response.start", "status": refused.status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": refused.status,
+            "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

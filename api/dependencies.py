@@ -95,8 +95,9 @@ async def get_staff(principal: CurrentPrincipal, db: Db) -> Principal:
     member = await staff_member(db, principal.id)
     if member is None or not member.active:
         raise Problem(401, "unauthorized", "this staff account is disabled", headers={"WWW-Authenticate": "Bearer"})
-    return Principal(kind="staff", id=member.id, roles=tuple(member.roles), projects=tuple(member.projects),
-                     label=member.email)  # fmt: skip
+    return Principal(
+        kind="staff", id=member.id, roles=tuple(member.roles), projects=tuple(member.projects), label=member.email
+    )
 
 
 CurrentStaff = Annotated[Principal, Depends(get_staff)]

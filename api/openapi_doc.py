@@ -26,8 +26,10 @@ SIGN_IN = {"/v1/auth/otp", "/v1/auth/token", "/v1/staff/token"}
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}  # fmt: skip
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
 
 
 def _errors(path: str, method: str, operation: dict[str, Any]) -> dict[str, str]:

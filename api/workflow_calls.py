@@ -52,10 +52,13 @@ async def run_workflow(client: Client, workflow: Any, data: Any, *, workflow_id:
     same id is not started again: its result is read, which is what makes a retried request harmless."""
     try:
         handle = await client.start_workflow(
-            workflow, data, id=workflow_id, task_queue=task_queue,
+            workflow,
+            data,
+            id=workflow_id,
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )  # fmt: skip
+        )
     except WorkflowAlreadyStartedError:  # the run finished before: read its outcome
         # Typed by the workflow's run method, as a started handle is: a result read later is the same model, not
         # a dict, whoever started the run and whenever it ended.

@@ -46,10 +46,16 @@ from store.repositories import products as product_store
 
 FIRST = date(2026, 11, 2)
 TERMS = {
-    "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
-    "term_max_days": 60, "daily_rate": "0.008", "origination_fee_percent": "5", "penalty_daily_rate": "0.002",
+    "principal_min": 10_000,
+    "principal_max": 100_000,
+    "principal_step": 1_000,
+    "term_min_days": 7,
+    "term_max_days": 60,
+    "daily_rate": "0.008",
+    "origination_fee_percent": "5",
+    "penalty_daily_rate": "0.002",
     "fines": [{"days_past_due": 5, "amount": 1_000}],
-}  # fmt: skip
+}
 PRINCIPALS = [10_000 + 1_000 * n for n in range(20)]
 AGES = (10, 25, 40)  # days since the loan started, on the first date closed
 TERM_DAYS = 30
@@ -62,23 +68,47 @@ async def setup(url: str, loans: int, nights: int) -> None:
         product = await product_store.add_product(s, code="bench", name="bench", currency="GBP")
         assert product is not None
         version = await product_store.add_version(
-            s, product_id=product.id, valid_from=datetime(2026, 1, 1, tzinfo=UTC), terms=TERMS, profile=None,
-            min_repaid_loans=0, max_repaid_loans=None,
-        )  # fmt: skip
-        income = {c: [await ledger.house_account(s, purpose, "GBP", shard) for shard in range(ledger.HOUSE_SHARDS)]
-                  for c, purpose in (("interest", "interest_income"), ("penalty", "penalty_income"),
-                                     ("fines", "fine_income"), ("fees", "fee_income"))}  # fmt: skip
+            s,
+            product_id=product.id,
+            valid_from=datetime(2026, 1, 1, tzinfo=UTC),
+            terms=TERMS,
+            profile=None,
+            min_repaid_loans=0,
+            max_repaid_loans=None,
+        )
+        income = {
+            c: [await ledger.house_account(s, purpose, "GBP", shard) for shard in range(ledger.HOUSE_SHARDS)]
+            for c, purpose in (
+                ("interest", "interest_income"),
+                ("penalty", "penalty_income"),
+                ("fines", "fine_income"),
+                ("fees", "fee_income"),
+            )
+        }
         user_id = uuid.uuid4()
-        await s.execute(text("INSERT INTO users (id, phone_lookup, phone_encrypted, kind, created_at) VALUES"
-                             " (:id, '\\x00', '\\x00', 'customer', now())"), {"id": user_id})  # fmt: skip
+        await s.execute(
+            text(
+                "INSERT INTO users (id, phone_lookup, phone_encrypted, kind, created_at) VALUES"
+                " (:id, '\\x00', '\\x00', 'customer', now())"
+            ),
+            {"id": user_id},
+        )
         shapes = [(p, FIRST - timedelta(days=age)) for p in PRINCIPALS for age in AGES]
         await s.execute(text("CREATE TEMP TABLE shapes (n int, principal bigint, start_date date)"))
-        await s.execute(text("INSERT INTO shapes SELECT * FROM unnest(CAST(:n AS int[]), CAST(:p AS bigint[]),"
-                             " CAST(:d AS date[]))"),
-                        {"n": list(range(len(shapes))), "p": [p for p, _ in shapes],
-                         "d": [d for _, d in shapes]})  # fmt: skip
-        params = {"n": loans, "user": user_id, "product": product.id, "version": version.id, "shapes": len(shapes),
-                  "term": TERM_DAYS}  # fmt: skip
+        await s.execute(
+            text(
+                "INSERT INTO shapes SELECT * FROM unnest(CAST(:n AS int[]), CAST(:p AS bigint[]), CAST(:d AS date[]))"
+            ),
+            {"n": list(range(len(shapes))), "p": [p for p, _ in shapes], "d": [d for _, d in shapes]},
+        )
+        params = {
+            "n": loans,
+            "user": user_id,
+            "product": product.id,
+            "version": version.id,
+            "shapes": len(shapes),
+            "term": TERM_DAYS,
+        }
         await s.execute(
             text("""
             INSERT INTO loan_applications (id, user_id, product_id, product_version_id, principal, term_days, currency,
@@ -88,7 +118,8 @@ async def setup(url: str, loans: int, nights: int) -> None:
             FROM generate_series(1, :n) g JOIN shapes sh ON sh.n = g % :shapes"""),
             params,
         )
-        await s.execute(text("""
+        await s.execute(
+            text("""
             INSERT INTO loans (id, application_id, user_id, product_id, product_version_id, currency, principal,
                 origination_fee, term_days, start_date, due_date, status, accounts, terms, accrued_through,
                 projected_until, overdue_since)
@@ -98,14 +129,16 @@ async def setup(url: str, loans: int, nights: int) -> None:
                    CAST(:terms AS jsonb), CAST(:first AS date) - 1, CAST(:first AS date) + :nights,
                    CASE WHEN sh.start_date + :term < :first THEN sh.start_date + :term END
             FROM generate_series(1, :n) g JOIN shapes sh ON sh.n = g % :shapes"""),
-            params | {"terms": json.dumps(TERMS), "first": FIRST, "nights": nights})  # fmt: skip
+            params | {"terms": json.dumps(TERMS), "first": FIRST, "nights": nights},
+        )
         await s.execute(
             text("""
             INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative)
             SELECT 'loan:' || l.id || ':' || c, 'loan', l.id, 'GBP', 'asset', true
             FROM loans l CROSS JOIN unnest(ARRAY['principal', 'interest', 'penalty', 'fees', 'fines']) c""")
         )
-        await s.execute(text("""
+        await s.execute(
+            text("""
             UPDATE loans l SET accounts = jsonb_build_object(
                 'receivable', (SELECT jsonb_object_agg(split_part(a.code, ':', 3), a.id) FROM accounts a
                                WHERE a.owner_type = 'loan' AND a.owner_id = l.id),
@@ -113,7 +146,8 @@ async def setup(url: str, loans: int, nights: int) -> None:
                     'penalty', (CAST(:p AS bigint[]))[1 + abs(hashtext(l.id::text)) % 16],
                     'fines', (CAST(:f AS bigint[]))[1 + abs(hashtext(l.id::text)) % 16],
                     'fees', (CAST(:e AS bigint[]))[1 + abs(hashtext(l.id::text)) % 16]))"""),
-            {"i": income["interest"], "p": income["penalty"], "f": income["fines"], "e": income["fees"]})  # fmt: skip
+            {"i": income["interest"], "p": income["penalty"], "f": income["fines"], "e": income["fees"]},
+        )
         # One projection per shape, copied to its loans.
         terms = terms_from_stored(TERMS, "GBP")
         rows: list[tuple[int, object]] = []
@@ -122,15 +156,29 @@ async def setup(url: str, loans: int, nights: int) -> None:
             projected = project_nights(signed, [], FIRST, nights)
             status = "overdue" if start + timedelta(days=TERM_DAYS) < FIRST else "active"
             rows += [(n, r) for r in night_rows(projected, status, thresholds(DEFAULT_LADDER))]
-        await s.execute(text("CREATE TEMP TABLE shape_nights (n int, d date, i bigint, p bigint, f bigint, s text,"
-                             " o date, notice text)"))  # fmt: skip
-        await s.execute(text("INSERT INTO shape_nights SELECT * FROM unnest(CAST(:n AS int[]), CAST(:d AS date[]),"
-                             " CAST(:i AS bigint[]), CAST(:p AS bigint[]), CAST(:f AS bigint[]), CAST(:s AS text[]),"
-                             " CAST(:o AS date[]), CAST(:notice AS text[]))"),
-                        {"n": [n for n, _ in rows], "d": [r.accrual_date for _, r in rows],  # type: ignore[attr-defined]
-                         "i": [r.interest for _, r in rows], "p": [r.penalty for _, r in rows],  # type: ignore[attr-defined]
-                         "f": [r.fines for _, r in rows], "s": [r.status for _, r in rows],  # type: ignore[attr-defined]
-                         "o": [r.overdue_since for _, r in rows], "notice": [r.notice for _, r in rows]})  # type: ignore[attr-defined]  # fmt: skip
+        await s.execute(
+            text(
+                "CREATE TEMP TABLE shape_nights (n int, d date, i bigint, p bigint, f bigint, s text,"
+                " o date, notice text)"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO shape_nights SELECT * FROM unnest(CAST(:n AS int[]), CAST(:d AS date[]),"
+                " CAST(:i AS bigint[]), CAST(:p AS bigint[]), CAST(:f AS bigint[]), CAST(:s AS text[]),"
+                " CAST(:o AS date[]), CAST(:notice AS text[]))"
+            ),
+            {
+                "n": [n for n, _ in rows],
+                "d": [r.accrual_date for _, r in rows],  # type: ignore[attr-defined]
+                "i": [r.interest for _, r in rows],
+                "p": [r.penalty for _, r in rows],  # type: ignore[attr-defined]
+                "f": [r.fines for _, r in rows],
+                "s": [r.status for _, r in rows],  # type: ignore[attr-defined]
+                "o": [r.overdue_since for _, r in rows],
+                "notice": [r.notice for _, r in rows],
+            },
+        )  # type: ignore[attr-defined]
         await s.execute(
             text("""
             INSERT INTO loan_night_projections (accrual_date, loan_id, interest, penalty, fines, status, overdue_since,
@@ -147,8 +195,9 @@ async def setup(url: str, loans: int, nights: int) -> None:
 
 async def ours(url: str, day: date, batch: int) -> tuple[int, float]:
     engine = make_engine(url, pool_size=2)
-    cob = CloseOfBusinessActivities(make_session_factory(engine), LoanBook("UTC"), None, timezone="UTC",
-                                    allow_future=True, batch_size=batch)  # fmt: skip
+    cob = CloseOfBusinessActivities(
+        make_session_factory(engine), LoanBook("UTC"), None, timezone="UTC", allow_future=True, batch_size=batch
+    )
     began = time.perf_counter()
     progress = await ActivityEnvironment().run(cob.cob_accrue, CobDay(business_date=day.isoformat()))
     elapsed = time.perf_counter() - began
@@ -194,8 +243,9 @@ async def raw(url: str, day: date) -> tuple[int, float]:
     async with await psycopg.AsyncConnection.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         cursor = await conn.execute("SELECT last_value + 1 FROM journal_entries_id_seq")
         first = (await cursor.fetchone())[0]  # type: ignore[index]
-        count = await (await conn.execute(
-            "SELECT count(*) FROM loan_night_projections WHERE accrual_date = %s", (day,))).fetchone()  # fmt: skip
+        count = await (
+            await conn.execute("SELECT count(*) FROM loan_night_projections WHERE accrual_date = %s", (day,))
+        ).fetchone()
         began = time.perf_counter()
         async with conn.transaction():
             await conn.execute(RAW, {"d": day})
@@ -216,12 +266,18 @@ async def main(loans: int, rounds: int, batch: int) -> dict[str, float]:
             for name, when in steps if n % 2 == 0 else reversed(steps):
                 visited, seconds = await (ours(url, when, batch) if name == "ours" else raw(url, when))
                 (ours_rates if name == "ours" else raw_rates).append(visited / seconds)
-                print(f"round {n + 1} {name:>4} {when}: {visited} loan-days in {seconds:.2f} s ="
-                      f" {visited / seconds:,.0f}/s")  # fmt: skip
+                print(
+                    f"round {n + 1} {name:>4} {when}: {visited} loan-days in {seconds:.2f} s ="
+                    f" {visited / seconds:,.0f}/s"
+                )
         ours_best, raw_best = max(ours_rates), max(raw_rates)
-        figures = {"loans": loans, "loan_days_per_s": round(ours_best), "raw_loan_days_per_s": round(raw_best),
-                   "cob_ratio": round(ours_best / raw_best, 3),
-                   "minutes_for_1m_loans": round(1_000_000 / ours_best / 60, 2)}  # fmt: skip
+        figures = {
+            "loans": loans,
+            "loan_days_per_s": round(ours_best),
+            "raw_loan_days_per_s": round(raw_best),
+            "cob_ratio": round(ours_best / raw_best, 3),
+            "minutes_for_1m_loans": round(1_000_000 / ours_best / 60, 2),
+        }
         print(f"best of {rounds}: ours {ours_best:,.0f}/s, raw {raw_best:,.0f}/s, ratio {ours_best / raw_best:.2f}")
         return figures
 

@@ -63,14 +63,28 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
     sessions = make_session_factory(engine)
     async with sessions.begin() as s:
         project = await affiliate.add_project(
-            s, code="bench", name="Bench", currency="EUR", revenue="deposits", registration_amount=0,
-            level_shares=LEVELS, points_per_unit=Decimal(1), point_value=Decimal(1), accrual="realtime", period="month",
-        )  # fmt: skip
+            s,
+            code="bench",
+            name="Bench",
+            currency="EUR",
+            revenue="deposits",
+            registration_amount=0,
+            level_shares=LEVELS,
+            points_per_unit=Decimal(1),
+            point_value=Decimal(1),
+            accrual="realtime",
+            period="month",
+        )
         assert project is not None
         # Partners 1..N; partner n's sponsor is (n - 2) // FAN_OUT + 1; paths built level by level.
-        await s.execute(text("INSERT INTO users (id, phone_lookup, phone_encrypted, kind, created_at)"
-                             " SELECT md5('u' || g)::uuid, decode(md5('u' || g), 'hex'), '\\x00', 'partner', now()"
-                             " FROM generate_series(1, :n) g"), {"n": partners})  # fmt: skip
+        await s.execute(
+            text(
+                "INSERT INTO users (id, phone_lookup, phone_encrypted, kind, created_at)"
+                " SELECT md5('u' || g)::uuid, decode(md5('u' || g), 'hex'), '\\x00', 'partner', now()"
+                " FROM generate_series(1, :n) g"
+            ),
+            {"n": partners},
+        )
         await s.execute(
             text(
                 "INSERT INTO partners (id, project_id, user_id, sponsor_id, name, referral_code, depth, path)"
@@ -92,17 +106,33 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
                 {"project": project.id, "depth": depth, "lo": lo, "hi": hi, "fan": FAN_OUT},
             )
             first, last = lo, hi
-        await s.execute(text("INSERT INTO partner_paths (partner_id, valid_from, path)"
-                             " SELECT id, '1970-01-01 00:00:00+00', path FROM partners"))  # fmt: skip
+        await s.execute(
+            text(
+                "INSERT INTO partner_paths (partner_id, valid_from, path)"
+                " SELECT id, '1970-01-01 00:00:00+00', path FROM partners"
+            )
+        )
         partner_ids = [r for (r,) in await s.execute(text("SELECT id FROM partners"))]
         await commissions.commission_accounts(s, partner_ids, "EUR")
         integration = await affiliate.add_integration(
-            s, project_id=project.id, name="bench", format="json",
-            mapping={"fields": {"event_id": "id", "kind": "type", "user": "user", "amount": "amount",
-                                "occurred_at": "at", "referral_code": "ref"}, "amounts_in_minor_units": True,
-                     "default_currency": "EUR"},
+            s,
+            project_id=project.id,
+            name="bench",
+            format="json",
+            mapping={
+                "fields": {
+                    "event_id": "id",
+                    "kind": "type",
+                    "user": "user",
+                    "amount": "amount",
+                    "occurred_at": "at",
+                    "referral_code": "ref",
+                },
+                "amounts_in_minor_units": True,
+                "default_currency": "EUR",
+            },
             secret_encrypted=PiiCipher(PII_KEY).encrypt("bench-secret-0123456789"),
-        )  # fmt: skip
+        )
         assert integration is not None
         month_seconds = int(((MONTH + timedelta(days=31)) - MONTH).total_seconds())
         # The first `touched` events come from users referred inside the network of partner p2 (a child of the
@@ -112,8 +142,12 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
             ("inside", "p.path @> ARRAY[md5('p2')::uuid]"),
             ("outside", "NOT p.path @> ARRAY[md5('p2')::uuid]"),
         ):
-            await s.execute(text(f"CREATE TEMP TABLE {side} AS SELECT row_number() OVER (ORDER BY p.id) AS n, p.id"
-                                 f" FROM partners p WHERE {test}"))  # fmt: skip
+            await s.execute(
+                text(
+                    f"CREATE TEMP TABLE {side} AS SELECT row_number() OVER (ORDER BY p.id) AS n, p.id"
+                    f" FROM partners p WHERE {test}"
+                )
+            )
         await s.execute(
             text(
                 "INSERT INTO affiliate_events (project_id, integration_id, client_event_id, kind, user_ref,"
@@ -125,9 +159,15 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
                 " CAST(:month AS timestamptz) + ((hashtext('t' || g)::bigint & 2147483647) % :seconds) * interval '1 s'"
                 " FROM generate_series(1, :n) g, LATERAL (SELECT hashtext('r' || g)::bigint & 2147483647 AS r) h"
             ),
-            {"project": project.id, "integration": integration.id, "month": MONTH, "seconds": month_seconds,
-             "n": events, "touched": touched},
-        )  # fmt: skip
+            {
+                "project": project.id,
+                "integration": integration.id,
+                "month": MONTH,
+                "seconds": month_seconds,
+                "n": events,
+                "touched": touched,
+            },
+        )
         await s.execute(
             text("INSERT INTO affiliate_event_queue SELECT project_id, id, occurred_at FROM affiliate_events")
         )
@@ -178,8 +218,9 @@ async def raw(url: str, batch: int) -> tuple[int, float]:
             current.append((account, amount))
             total += amount
         chunks.append((current, total))
-        cursor = await conn.execute("SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, %s)",
-                                    (len(chunks),))  # fmt: skip
+        cursor = await conn.execute(
+            "SELECT array_agg(nextval('journal_entries_id_seq')) FROM generate_series(1, %s)", (len(chunks),)
+        )
         entry_ids = (await cursor.fetchone())[0]  # type: ignore[index]
         day = MONTH.date().isoformat()
         entries = "".join(f"{e}\traw:{e}\t\\\\x00\traw\t{day}\n" for e in entry_ids)
@@ -213,32 +254,57 @@ async def recalculate(url: str, project: affiliate.Project) -> dict[str, float]:
     sessions = make_session_factory(engine)
     async with sessions.begin() as s:
         partner_id = (await s.execute(text("SELECT md5('p2')::uuid"))).scalar_one()
-        touched = (await s.execute(text(
-            "SELECT count(*) FROM affiliate_events e JOIN partners r ON r.id = e.partner_id"
-            " WHERE r.path @> ARRAY[CAST(:p AS uuid)]"), {"p": partner_id})).scalar_one()  # fmt: skip
+        touched = (
+            await s.execute(
+                text(
+                    "SELECT count(*) FROM affiliate_events e JOIN partners r ON r.id = e.partner_id"
+                    " WHERE r.path @> ARRAY[CAST(:p AS uuid)]"
+                ),
+                {"p": partner_id},
+            )
+        ).scalar_one()
         partner = await affiliate.partner(s, partner_id)
         assert partner is not None
         # Levels 1 and 2 richer, the upper ones poorer, within the plan's total.
         shares = [Decimal(s) / 100 for s in ("8", "7", "4", "2", "1", "0.5", "0")]
-        terms_id = await affiliate.add_terms(s, partner_id=partner_id, level_shares=shares, valid_from=MONTH,
-                                             valid_to=MONTH + timedelta(days=31), recorded_by=None)  # fmt: skip
-        recalc_id = await commissions.add_recalculation(s, project_id=project.id, partner_id=partner_id,
-                                                        terms_id=terms_id, valid_from=MONTH,
-                                                        valid_to=MONTH + timedelta(days=31), requested_by=None)  # fmt: skip
+        terms_id = await affiliate.add_terms(
+            s,
+            partner_id=partner_id,
+            level_shares=shares,
+            valid_from=MONTH,
+            valid_to=MONTH + timedelta(days=31),
+            recorded_by=None,
+        )
+        recalc_id = await commissions.add_recalculation(
+            s,
+            project_id=project.id,
+            partner_id=partner_id,
+            terms_id=terms_id,
+            valid_from=MONTH,
+            valid_to=MONTH + timedelta(days=31),
+            requested_by=None,
+        )
     acts = CommissionActivities(sessions, PiiCipher(PII_KEY), None)  # type: ignore[arg-type]
     env = ActivityEnvironment()
     began = time.perf_counter()
     preview = await env.run(acts.compute_recalculation, RecalculationRef(recalculation_id=recalc_id))
     recalc_s = time.perf_counter() - began
     began = time.perf_counter()
-    posted = await env.run(acts.post_recalculation, ApprovalRequest(recalculation_id=recalc_id,
-                                                                   staff_id=str(uuid.uuid4())))  # fmt: skip
+    posted = await env.run(
+        acts.post_recalculation, ApprovalRequest(recalculation_id=recalc_id, staff_id=str(uuid.uuid4()))
+    )
     post_s = time.perf_counter() - began
     assert posted.status == "posted", posted
     async with sessions.begin() as s:  # posted, a second look finds nothing left to correct
-        second = await commissions.add_recalculation(s, project_id=project.id, partner_id=partner_id,
-                                                     terms_id=terms_id, valid_from=MONTH,
-                                                     valid_to=MONTH + timedelta(days=31), requested_by=None)  # fmt: skip
+        second = await commissions.add_recalculation(
+            s,
+            project_id=project.id,
+            partner_id=partner_id,
+            terms_id=terms_id,
+            valid_from=MONTH,
+            valid_to=MONTH + timedelta(days=31),
+            requested_by=None,
+        )
     again = await env.run(acts.compute_recalculation, RecalculationRef(recalculation_id=second))
     assert again.status == "unchanged", again
     await engine.dispose()
@@ -267,19 +333,35 @@ async def ingest(url: str, project: affiliate.Project, count: int, partners: int
     resources = AppResources(settings, engine, make_session_factory(engine), PiiCipher(PII_KEY), no_temporal)
     async with engine.begin() as conn:
         await conn.execute(text("UPDATE projects SET accrual = 'period' WHERE code = 'bench'"))
-        await conn.execute(text("INSERT INTO referrals (project_id, user_ref, partner_id) SELECT :p, 'user' || g,"
-                                " md5('p' || (1 + g % :partners))::uuid FROM generate_series(0, :n) g"),
-                           {"p": project.id, "n": count, "partners": partners})  # fmt: skip
+        await conn.execute(
+            text(
+                "INSERT INTO referrals (project_id, user_ref, partner_id) SELECT :p, 'user' || g,"
+                " md5('p' || (1 + g % :partners))::uuid FROM generate_series(0, :n) g"
+            ),
+            {"p": project.id, "n": count, "partners": partners},
+        )
     app = create_app(settings, resources=resources)
     elapsed = 0.0
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
         for start in range(0, count, 1_000):
-            body = json.dumps([{"id": f"i{n}", "type": "deposit", "user": f"user{n}", "amount": 5_000,
-                                "at": (MONTH + timedelta(minutes=n)).isoformat()}
-                               for n in range(start, min(count, start + 1_000))]).encode()  # fmt: skip
+            body = json.dumps(
+                [
+                    {
+                        "id": f"i{n}",
+                        "type": "deposit",
+                        "user": f"user{n}",
+                        "amount": 5_000,
+                        "at": (MONTH + timedelta(minutes=n)).isoformat(),
+                    }
+                    for n in range(start, min(count, start + 1_000))
+                ]
+            ).encode()
             began = time.perf_counter()
-            answer = await http.post("/v1/ingest/bench/bench", content=body,
-                                     headers={"X-Signature": signature_of("bench-secret-0123456789", body)})  # fmt: skip
+            answer = await http.post(
+                "/v1/ingest/bench/bench",
+                content=body,
+                headers={"X-Signature": signature_of("bench-secret-0123456789", body)},
+            )
             elapsed += time.perf_counter() - began
             assert answer.status_code == 200, answer.text
     await engine.dispose()
@@ -295,9 +377,14 @@ async def main(events: int, partners: int, batch: int, ingest_count: int) -> dic
         print(f"ours: {taken:,} events, {lines:,} lines distributed in {ours_s:.1f} s = {taken / ours_s:,.0f} events/s")
         raw_events, raw_s = await raw(url, batch)
         print(f"raw:  the same {lines:,} postings in {raw_s:.1f} s = {raw_events / raw_s:,.0f} events/s")
-        figures: dict[str, float] = {"events": taken, "partners": partners, "lines": lines,
-                                     "events_per_s": round(taken / ours_s), "raw_events_per_s": round(raw_events / raw_s),
-                                     "distribution_ratio": round((taken / ours_s) / (raw_events / raw_s), 3)}  # fmt: skip
+        figures: dict[str, float] = {
+            "events": taken,
+            "partners": partners,
+            "lines": lines,
+            "events_per_s": round(taken / ours_s),
+            "raw_events_per_s": round(raw_events / raw_s),
+            "distribution_ratio": round((taken / ours_s) / (raw_events / raw_s), 3),
+        }
         figures |= await recalculate(url, project)
         if ingest_count:
             rate = await ingest(url, project, ingest_count, partners)

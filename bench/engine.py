@@ -39,11 +39,21 @@ START = date(2025, 1, 15)
 
 def busy_loan() -> tuple[SignedLoan, list[LoanEvent], date]:
     terms = ProductTerms(
-        currency="USD", principal_min=10_000, principal_max=10_000_000, principal_step=100, term_min_days=30,
-        term_max_days=800, rate=Decimal("0.0015"), repayment=RepaymentKind.ANNUITY, frequency=Frequency.MONTHLY,
-        origination_fee_percent=Decimal("1.5"), grace_days=3, penalty_daily_rate=Decimal("0.001"),
-        fines=(Fine(5, 1_000), Fine(30, 2_500)), after_due=AfterDue.CONTINUE,
-    )  # fmt: skip
+        currency="USD",
+        principal_min=10_000,
+        principal_max=10_000_000,
+        principal_step=100,
+        term_min_days=30,
+        term_max_days=800,
+        rate=Decimal("0.0015"),
+        repayment=RepaymentKind.ANNUITY,
+        frequency=Frequency.MONTHLY,
+        origination_fee_percent=Decimal("1.5"),
+        grace_days=3,
+        penalty_daily_rate=Decimal("0.001"),
+        fines=(Fine(5, 1_000), Fine(30, 2_500)),
+        after_due=AfterDue.CONTINUE,
+    )
     offer = quote(terms, 2_000_000, 730, START)
     loan = SignedLoan(terms, 2_000_000, START, offer.schedule)
     rng = random.Random(42)

@@ -49,8 +49,15 @@ from workers.devstack.temporal import temporal_cli_path
 
 BUREAU_MS, SCORING_MS, PAYMENTS_MS = 300, 500, 200
 POLL_S = 1.0  # how often a borrower's app looks at its application
-TERMS = {"principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
-         "term_max_days": 60, "daily_rate": "0.008", "origination_fee_percent": "5"}  # fmt: skip
+TERMS = {
+    "principal_min": 10_000,
+    "principal_max": 100_000,
+    "principal_step": 1_000,
+    "term_min_days": 7,
+    "term_max_days": 60,
+    "daily_rate": "0.008",
+    "origination_fee_percent": "5",
+}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -76,11 +83,17 @@ class Bench:
     async def product(self, admin: str) -> str:
         async with self.http() as http:
             headers = {"Authorization": f"Bearer {admin}"}
-            created = (await http.post("/v1/staff/products", json={"code": "bench", "name": "Bench",
-                                                                   "currency": "GBP"}, headers=headers)).json()  # fmt: skip
+            created = (
+                await http.post(
+                    "/v1/staff/products", json={"code": "bench", "name": "Bench", "currency": "GBP"}, headers=headers
+                )
+            ).json()
             valid_from = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-            response = await http.post(f"/v1/staff/products/{created['id']}/versions",
-                                       json={"valid_from": valid_from, "terms": TERMS}, headers=headers)  # fmt: skip
+            response = await http.post(
+                f"/v1/staff/products/{created['id']}/versions",
+                json={"valid_from": valid_from, "terms": TERMS},
+                headers=headers,
+            )
             response.raise_for_status()
             return str(created["id"])
 
@@ -92,10 +105,19 @@ class Bench:
         return phone, token
 
     async def apply(self, http: httpx.AsyncClient, product_id: str, n: int, token: str, phone: str) -> str:
-        body = {"product_id": product_id, "principal": 50_000, "term_days": 30,
-                "applicant": {"full_name": f"Bench {n}", "national_id": f"BN{n:08d}7", "birth_date": "1990-05-01",
-                              "phone": phone, "monthly_income": 300_000},
-                "device_fingerprint": f"bench-device-{n}"}  # fmt: skip
+        body = {
+            "product_id": product_id,
+            "principal": 50_000,
+            "term_days": 30,
+            "applicant": {
+                "full_name": f"Bench {n}",
+                "national_id": f"BN{n:08d}7",
+                "birth_date": "1990-05-01",
+                "phone": phone,
+                "monthly_income": 300_000,
+            },
+            "device_fingerprint": f"bench-device-{n}",
+        }
         response = await http.post("/v1/applications", json=body, headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
         return str(response.json()["id"])
@@ -111,8 +133,9 @@ class Bench:
             code = next((m["body"].split("code is ")[1][:6] for m in messages if m["purpose"] == "signing_code"), None)
             await asyncio.sleep(POLL_S if code is None else 0)
         (await http.post(f"/v1/applications/{app_id}/sign", json={"code": code}, headers=headers)).raise_for_status()
-        (await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                         headers=headers)).raise_for_status()  # fmt: skip
+        (
+            await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=headers)
+        ).raise_for_status()
         await self.until(http, app_id, headers, {"disbursed", "failed"})
 
     @staticmethod
@@ -125,10 +148,15 @@ class Bench:
 
     async def timings(self, ids: list[str]) -> tuple[list[float], list[float]]:
         async with self.sessions() as s:
-            rows = (await s.execute(text(
-                "SELECT a.created_at, a.decision->>'decided_at', l.created_at FROM loan_applications a"
-                " LEFT JOIN loans l ON l.application_id = a.id WHERE a.id = ANY(:ids)"
-            ), {"ids": [uuid.UUID(i) for i in ids]})).all()  # fmt: skip
+            rows = (
+                await s.execute(
+                    text(
+                        "SELECT a.created_at, a.decision->>'decided_at', l.created_at FROM loan_applications a"
+                        " LEFT JOIN loans l ON l.application_id = a.id WHERE a.id = ANY(:ids)"
+                    ),
+                    {"ids": [uuid.UUID(i) for i in ids]},
+                )
+            ).all()
         decided = [(datetime.fromisoformat(r[1]) - r[0]).total_seconds() for r in rows if r[1]]
         disbursed = [(r[2] - r[0]).total_seconds() for r in rows if r[2] is not None]
         return decided, disbursed
@@ -136,19 +164,26 @@ class Bench:
     async def step_lags(self, ids: list[str]) -> dict[str, float]:
         """Median seconds from submission to each step of the decision path: where the time goes."""
         async with self.sessions() as s:
-            rows = (await s.execute(text(
-                "SELECT c.kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM"
-                " coalesce(c.received_at, c.created_at) - a.created_at)) FROM credit_checks c"
-                " JOIN loan_applications a ON a.id = c.application_id WHERE a.id = ANY(:ids) GROUP BY c.kind"
-            ), {"ids": [uuid.UUID(i) for i in ids]})).all()  # fmt: skip
+            rows = (
+                await s.execute(
+                    text(
+                        "SELECT c.kind, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM"
+                        " coalesce(c.received_at, c.created_at) - a.created_at)) FROM credit_checks c"
+                        " JOIN loan_applications a ON a.id = c.application_id WHERE a.id = ANY(:ids) GROUP BY c.kind"
+                    ),
+                    {"ids": [uuid.UUID(i) for i in ids]},
+                )
+            ).all()
         return {f"step_{kind}_p50_s": round(float(lag), 3) for kind, lag in rows}
 
     async def wait_decided(self, ids: list[str], timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             async with self.sessions() as s:
-                pending = await s.scalar(text("SELECT count(*) FROM loan_applications WHERE id = ANY(:ids)"
-                                              " AND decision IS NULL"), {"ids": [uuid.UUID(i) for i in ids]})  # fmt: skip
+                pending = await s.scalar(
+                    text("SELECT count(*) FROM loan_applications WHERE id = ANY(:ids) AND decision IS NULL"),
+                    {"ids": [uuid.UUID(i) for i in ids]},
+                )
             if not pending:
                 return
             await asyncio.sleep(0.2)
@@ -178,8 +213,9 @@ async def steady(
 async def burst(bench: Bench, product_id: str, size: int) -> list[str]:
     borrowers = [await bench.borrower(100_000 + n) for n in range(size)]
     async with bench.http() as http:
-        ids = await asyncio.gather(*(bench.apply(http, product_id, 100_000 + n, t, p)
-                                     for n, (p, t) in enumerate(borrowers)))  # fmt: skip
+        ids = await asyncio.gather(
+            *(bench.apply(http, product_id, 100_000 + n, t, p) for n, (p, t) in enumerate(borrowers))
+        )
     await bench.wait_decided(list(ids), timeout_s=300)
     return list(ids)
 
@@ -187,8 +223,9 @@ async def burst(bench: Bench, product_id: str, size: int) -> list[str]:
 async def baseline(client: Client, queue: str, waits: list[float], rate: float, count: int) -> list[float]:
     async def one(n: int) -> float:
         begun = time.monotonic()
-        await client.execute_workflow(DecisionShapeWorkflow.run, waits, id=f"bench-base-{uuid.uuid4()}",
-                                      task_queue=queue)  # fmt: skip
+        await client.execute_workflow(
+            DecisionShapeWorkflow.run, waits, id=f"bench-base-{uuid.uuid4()}", task_queue=queue
+        )
         return time.monotonic() - begun
 
     started, tasks = time.monotonic(), []
@@ -210,18 +247,27 @@ def dump_logs(directory: Path) -> None:
 async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers: int) -> None:
     lendflow = str(Path(sys.executable).parent / "lendflow")
     with bench_database() as url, tempfile.TemporaryDirectory(prefix="lendflow-bench-") as tmp:
-        env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli_path(),
-                                                    data_converter=pydantic_data_converter,
-                                                    dev_server_log_level="error")  # fmt: skip
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli_path(),
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         target = env.client.service_client.config.target_host
         config = {
-            "DATABASE_URL": url, "TEMPORAL_ADDRESS": target, "LENDFLOW_ENV": "dev", "LENDFLOW_DATA_DIR": tmp,
-            "LENDFLOW_TASK_QUEUES": '["bench"]', "LENDFLOW_PUBLIC_BASE_URL": base_url, "LENDFLOW_LOG_LEVEL": "WARNING",
-            "LENDFLOW_FAKE_BUREAU_LATENCY_MS": str(BUREAU_MS), "LENDFLOW_FAKE_SCORING_LATENCY_MS": str(SCORING_MS),
-            "LENDFLOW_FAKE_PAYMENTS_LATENCY_MS": str(PAYMENTS_MS), "LENDFLOW_FAKE_SMS_LATENCY_MS": "100",
-        }  # fmt: skip
+            "DATABASE_URL": url,
+            "TEMPORAL_ADDRESS": target,
+            "LENDFLOW_ENV": "dev",
+            "LENDFLOW_DATA_DIR": tmp,
+            "LENDFLOW_TASK_QUEUES": '["bench"]',
+            "LENDFLOW_PUBLIC_BASE_URL": base_url,
+            "LENDFLOW_LOG_LEVEL": "WARNING",
+            "LENDFLOW_FAKE_BUREAU_LATENCY_MS": str(BUREAU_MS),
+            "LENDFLOW_FAKE_SCORING_LATENCY_MS": str(SCORING_MS),
+            "LENDFLOW_FAKE_PAYMENTS_LATENCY_MS": str(PAYMENTS_MS),
+            "LENDFLOW_FAKE_SMS_LATENCY_MS": "100",
+        }
         processes = [
             spawn([lendflow, "migrate"], config, Path(tmp) / "migrate.log"),
         ]
@@ -229,16 +275,25 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
         processes = [
             spawn([lendflow, "api", "--port", str(port)], config, Path(tmp) / "api.log"),
             *(spawn([lendflow, "worker"], config, Path(tmp) / f"worker-{n}.log") for n in range(workers)),
-            *(spawn([sys.executable, str(Path(__file__).parent / "baseline_worker.py"), target, "bench-baseline"],
-                    config, Path(tmp) / f"baseline-{n}.log") for n in range(workers)),
-        ]  # fmt: skip
+            *(
+                spawn(
+                    [sys.executable, str(Path(__file__).parent / "baseline_worker.py"), target, "bench-baseline"],
+                    config,
+                    Path(tmp) / f"baseline-{n}.log",
+                )
+                for n in range(workers)
+            ),
+        ]
         try:
             wait_for_port(port, 60)
             settings = Settings(env="dev", database_url=url, temporal_address=target, data_dir=Path(tmp))
             bench = Bench(settings, env.client, base_url)
             async with bench.http() as http:
-                admin = (await http.post("/v1/staff/token", json={"email": settings.admin_email,
-                                                                  "password": settings.admin_password})).json()  # fmt: skip
+                admin = (
+                    await http.post(
+                        "/v1/staff/token", json={"email": settings.admin_email, "password": settings.admin_password}
+                    )
+                ).json()
             product_id = await bench.product(admin["access_token"])
 
             count = int(rate * seconds)  # the baselines first, on an idle stack
@@ -249,8 +304,10 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
             await asyncio.sleep(5)  # let the steady phase's messages and postbacks finish
             burst_ids = await burst(bench, product_id, burst_size)
             burst_decided, _ = await bench.timings(burst_ids)
-            lags = {**{f"steady_{k}": v for k, v in (await bench.step_lags(steady_ids)).items()},
-                    **{f"burst_{k}": v for k, v in (await bench.step_lags(burst_ids)).items()}}  # fmt: skip
+            lags = {
+                **{f"steady_{k}": v for k, v in (await bench.step_lags(steady_ids)).items()},
+                **{f"burst_{k}": v for k, v in (await bench.step_lags(burst_ids)).items()},
+            }
             await bench.engine.dispose()
         except BaseException:
             dump_logs(Path(tmp))
@@ -266,15 +323,22 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
             await env.shutdown()
 
     figures = {
-        "worker_processes": workers, "applications": len(steady_ids), "rate_per_s": rate, "steady_phase_s": round(steady_s, 1),
-        "decision_p50_s": round(statistics.median(decided), 3), "decision_p95_s": round(percentile(decided, 0.95), 3),
+        "worker_processes": workers,
+        "applications": len(steady_ids),
+        "rate_per_s": rate,
+        "steady_phase_s": round(steady_s, 1),
+        "decision_p50_s": round(statistics.median(decided), 3),
+        "decision_p95_s": round(percentile(decided, 0.95), 3),
         "disbursed_p50_s": round(statistics.median(disbursed), 3) if disbursed else None,
-        "disbursed_p95_s": round(percentile(disbursed, 0.95), 3) if disbursed else None, "disbursed": len(disbursed),
-        "burst": len(burst_ids), "burst_decision_p50_s": round(statistics.median(burst_decided), 3),
+        "disbursed_p95_s": round(percentile(disbursed, 0.95), 3) if disbursed else None,
+        "disbursed": len(disbursed),
+        "burst": len(burst_ids),
+        "burst_decision_p50_s": round(statistics.median(burst_decided), 3),
         "burst_decision_p95_s": round(percentile(burst_decided, 0.95), 3),
         "baseline_noop_p95_s": round(percentile(noop, 0.95), 3),
-        "baseline_latency_matched_p95_s": round(percentile(shaped, 0.95), 3), **lags,
-    }  # fmt: skip
+        "baseline_latency_matched_p95_s": round(percentile(shaped, 0.95), 3),
+        **lags,
+    }
     figures["decision_vs_baseline"] = round(figures["decision_p95_s"] / figures["baseline_latency_matched_p95_s"], 2)
     figures["decision_vs_noop_baseline"] = round(figures["decision_p95_s"] / figures["baseline_noop_p95_s"], 2)
     print(f"{'figure':<34}{'value':>12}")

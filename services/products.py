@@ -60,6 +60,11 @@ async def add_version(
         raise ProductNotFound(str(product_id))
     stored = checked_terms(draft, product.currency)
     return await product_store.add_version(
-        session, product_id=product.id, valid_from=draft.valid_from, terms=stored, profile=draft.profile,
-        min_repaid_loans=draft.min_repaid_loans, max_repaid_loans=draft.max_repaid_loans,
-    )  # fmt: skip
+        session,
+        product_id=product.id,
+        valid_from=draft.valid_from,
+        terms=stored,
+        profile=draft.profile,
+        min_repaid_loans=draft.min_repaid_loans,
+        max_repaid_loans=draft.max_repaid_loans,
+    )

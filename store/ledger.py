@@ -277,12 +277,19 @@ async def post(session: Poster, draft: EntryDraft) -> PostedEntry:
         cursor = await driver.execute(
             _POST_ENTRY,
             (
-                draft.idempotency_key, content_hash, draft.kind, draft.value_date, draft.corrects_entry_id,
-                json.dumps(draft.metadata) if draft.metadata else "{}", list(net), list(net.values()),
-                [p.account_id for p in draft.postings], [p.amount for p in draft.postings],
+                draft.idempotency_key,
+                content_hash,
+                draft.kind,
+                draft.value_date,
+                draft.corrects_entry_id,
+                json.dumps(draft.metadata) if draft.metadata else "{}",
+                list(net),
+                list(net.values()),
+                [p.account_id for p in draft.postings],
+                [p.amount for p in draft.postings],
                 [p.currency for p in draft.postings],
             ),
-        )  # fmt: skip
+        )
         row = await cursor.fetchone()
     except psycopg.errors.CheckViolation as err:
         if err.diag.constraint_name == "ck_accounts_spendable":
@@ -318,8 +325,9 @@ async def _replayed(driver: psycopg.AsyncConnection[Any], key: str, content_hash
     return PostedEntry(int(existing[0]), replayed=True)
 
 
-async def _stored_hashes(driver: psycopg.AsyncConnection[Any], found: dict[str, tuple[int, bytes | None]]
-                         ) -> dict[str, bytes]:  # fmt: skip
+async def _stored_hashes(
+    driver: psycopg.AsyncConnection[Any], found: dict[str, tuple[int, bytes | None]]
+) -> dict[str, bytes]:
     """The content hash of each entry found (key -> (id, stored hash)). The bulk path stores none (hashing half a
     million entries cost a tenth of its time, for a comparison only a replay needs): theirs is computed here from
     the entry's own rows, exactly as `EntryDraft.content_hash` computes it."""

@@ -113,8 +113,14 @@ class Stack:
     cpa: FakeCpaNetworks
 
     def providers(self) -> Providers:
-        return Providers(sms=self.sms, email=self.email, payments=self.payments, bureaus=dict(self.bureaus),
-                         scoring=self.scoring, postbacks=self.cpa)  # fmt: skip
+        return Providers(
+            sms=self.sms,
+            email=self.email,
+            payments=self.payments,
+            bureaus=dict(self.bureaus),
+            scoring=self.scoring,
+            postbacks=self.cpa,
+        )
 
     def http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=BASE_URL)
@@ -144,16 +150,25 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
     )
     email = FakeEmail()
     payments = FakePayments(
-        f"{BASE_URL}/v1/webhooks/stripe", settings.stripe_webhook_secret,
-        behaviour=FakePaymentsBehaviour(latency_s=0.05), http_client_factory=callback_client,
-    )  # fmt: skip
-    bureaus = {name: FakeBureau(name, FakeCreditBehaviour(latency_s=0.02))
-               for name in (settings.bureau_primary_name, settings.bureau_fallback_name)}  # fmt: skip
-    scoring = FakeScoring(settings.scoring_name, settings.credit_webhook_secret,
-                          behaviour=FakeCreditBehaviour(latency_s=0.05), http_client_factory=callback_client)  # fmt: skip
+        f"{BASE_URL}/v1/webhooks/stripe",
+        settings.stripe_webhook_secret,
+        behaviour=FakePaymentsBehaviour(latency_s=0.05),
+        http_client_factory=callback_client,
+    )
+    bureaus = {
+        name: FakeBureau(name, FakeCreditBehaviour(latency_s=0.02))
+        for name in (settings.bureau_primary_name, settings.bureau_fallback_name)
+    }
+    scoring = FakeScoring(
+        settings.scoring_name,
+        settings.credit_webhook_secret,
+        behaviour=FakeCreditBehaviour(latency_s=0.05),
+        http_client_factory=callback_client,
+    )
     cpa = FakeCpaNetworks()
-    built = Stack(settings, engine, sessions, cipher, client, resources, sms, email, app, payments, bureaus, scoring,
-                  cpa)  # fmt: skip
+    built = Stack(
+        settings, engine, sessions, cipher, client, resources, sms, email, app, payments, bureaus, scoring, cpa
+    )
     workers = build_workers(client, settings, ActivityCollaborators(sessions, cipher, built.providers()))
     running = [asyncio.create_task(worker.run()) for worker in workers]
     try:

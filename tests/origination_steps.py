@@ -11,14 +11,20 @@ import httpx
 from tests.helpers import bearer, borrower_token, code_in, outbox_messages
 
 TERMS = {
-    "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
-    "term_max_days": 60, "daily_rate": "0.008", "origination_fee_percent": "5",
-}  # fmt: skip
+    "principal_min": 10_000,
+    "principal_max": 100_000,
+    "principal_step": 1_000,
+    "term_min_days": 7,
+    "term_max_days": 60,
+    "daily_rate": "0.008",
+    "origination_fee_percent": "5",
+}
 
 
 async def lending_product(http: httpx.AsyncClient, admin: str, rules: dict[str, Any] | None = None) -> str:
-    created = await http.post("/v1/staff/products", json={"code": "payday-gb", "name": "Payday", "currency": "GBP"},
-                              headers=bearer(admin))  # fmt: skip
+    created = await http.post(
+        "/v1/staff/products", json={"code": "payday-gb", "name": "Payday", "currency": "GBP"}, headers=bearer(admin)
+    )
     assert created.status_code == 201, created.text
     product_id: str = created.json()["id"]
     version = await http.post(
@@ -34,15 +40,30 @@ async def lending_product(http: httpx.AsyncClient, admin: str, rules: dict[str, 
 
 
 def application_body(
-    product_id: str, phone: str, *, national_id: str = "AB123456", principal: int = 50_000, term_days: int = 30,
-    monthly_income: int = 300_000, device: str | None = None, source: dict[str, str] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    product_id: str,
+    phone: str,
+    *,
+    national_id: str = "AB123456",
+    principal: int = 50_000,
+    term_days: int = 30,
+    monthly_income: int = 300_000,
+    device: str | None = None,
+    source: dict[str, str] | None = None,
+) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "product_id": product_id, "principal": principal, "term_days": term_days,
-        "applicant": {"full_name": "Alice Example", "national_id": national_id, "birth_date": "1990-05-01",
-                      "phone": phone, "email": "alice@example.com", "monthly_income": monthly_income},
+        "product_id": product_id,
+        "principal": principal,
+        "term_days": term_days,
+        "applicant": {
+            "full_name": "Alice Example",
+            "national_id": national_id,
+            "birth_date": "1990-05-01",
+            "phone": phone,
+            "email": "alice@example.com",
+            "monthly_income": monthly_income,
+        },
         "device_fingerprint": device or f"device-{phone}",
-    }  # fmt: skip
+    }
     if source is not None:
         body["source"] = source
     return body

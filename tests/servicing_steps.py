@@ -18,17 +18,20 @@ from tests.origination_steps import signed, wait_status
 async def funded_loan(http: httpx.AsyncClient, admin: str, phone: str, **body: Any) -> tuple[str, str]:
     """(borrower token, loan id) of a loan paid out to `pm_card_visa` (product: tests.origination_steps.TERMS)."""
     token, app_id = await signed(http, admin, phone, **body)
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     funded = await wait_status(http, token, app_id, "disbursed")
     return token, str(funded["loan_id"])
 
 
-async def product_with_terms(http: httpx.AsyncClient, admin: str, code: str, currency: str, terms: dict[str, Any],
-                             profile: str | None = None) -> str:  # fmt: skip
-    created = await http.post("/v1/staff/products", json={"code": code, "name": code, "currency": currency},
-                              headers=bearer(admin))  # fmt: skip
+async def product_with_terms(
+    http: httpx.AsyncClient, admin: str, code: str, currency: str, terms: dict[str, Any], profile: str | None = None
+) -> str:
+    created = await http.post(
+        "/v1/staff/products", json={"code": code, "name": code, "currency": currency}, headers=bearer(admin)
+    )
     assert created.status_code == 201, created.text
     product_id: str = created.json()["id"]
     body: dict[str, Any] = {"valid_from": (datetime.now(UTC) - timedelta(days=1)).isoformat(), "terms": terms}
@@ -40,8 +43,9 @@ async def product_with_terms(http: httpx.AsyncClient, admin: str, code: str, cur
 
 
 async def close_through(http: httpx.AsyncClient, admin: str, until: date) -> dict[str, Any]:
-    response = await http.post("/v1/staff/cob", json={"until": until.isoformat()}, headers=bearer(admin),
-                               params={"wait_s": 300})  # fmt: skip
+    response = await http.post(
+        "/v1/staff/cob", json={"until": until.isoformat()}, headers=bearer(admin), params={"wait_s": 300}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert body["last_closed"] == until.isoformat()
@@ -60,8 +64,9 @@ async def loan(http: httpx.AsyncClient, token: str, loan_id: str) -> dict[str, A
     return body
 
 
-async def pay(http: httpx.AsyncClient, token: str, loan_id: str, amount: int, *, key: str | None = None,
-              method: str | None = None) -> dict[str, Any]:  # fmt: skip
+async def pay(
+    http: httpx.AsyncClient, token: str, loan_id: str, amount: int, *, key: str | None = None, method: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {"amount": amount} | ({"payment_method": method} if method else {})
     headers = bearer(token) | ({"Idempotency-Key": key} if key else {})
     response = await http.post(f"/v1/loans/{loan_id}/repayments", json=body, headers=headers)
@@ -69,8 +74,9 @@ async def pay(http: httpx.AsyncClient, token: str, loan_id: str, amount: int, *,
     return await settled_payment(http, token, loan_id, response.json()["id"])
 
 
-async def settled_payment(http: httpx.AsyncClient, token: str, loan_id: str, payment_id: str,
-                          timeout_s: float = 20.0) -> dict[str, Any]:  # fmt: skip
+async def settled_payment(
+    http: httpx.AsyncClient, token: str, loan_id: str, payment_id: str, timeout_s: float = 20.0
+) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         found = (await http.get(f"/v1/loans/{loan_id}/payments/{payment_id}", headers=bearer(token))).json()
@@ -99,8 +105,9 @@ async def scalar(stack: Stack, sql: str, **params: Any) -> Any:
 
 async def trial_balance_is_whole(http: httpx.AsyncClient, admin: str, as_of: date) -> dict[str, Any]:
     """The trial balance nets to zero per currency, and its loan lines equal what the loans' accounts hold."""
-    response = await http.get("/v1/staff/reports/trial-balance", params={"as_of": as_of.isoformat()},
-                              headers=bearer(admin))  # fmt: skip
+    response = await http.get(
+        "/v1/staff/reports/trial-balance", params={"as_of": as_of.isoformat()}, headers=bearer(admin)
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert all(total == 0 for total in body["totals"].values()), body["totals"]
@@ -120,23 +127,26 @@ async def funded_loan_of(http: httpx.AsyncClient, product_id: str, phone: str, *
     code = await signing_code(http, phone)
     signed_now = await http.post(f"/v1/applications/{created['id']}/sign", json={"code": code}, headers=bearer(token))
     assert signed_now.status_code == 200, signed_now.text
-    card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     funded = await wait_status(http, token, created["id"], "disbursed")
     return token, str(funded["loan_id"])
 
 
 async def set_ladder(http: httpx.AsyncClient, admin: str, product_id: str, steps: list[dict[str, Any]]) -> None:
-    response = await http.put(f"/v1/staff/products/{product_id}/collection-ladder", json={"steps": steps},
-                              headers=bearer(admin))  # fmt: skip
+    response = await http.put(
+        f"/v1/staff/products/{product_id}/collection-ladder", json={"steps": steps}, headers=bearer(admin)
+    )
     assert response.status_code == 200, response.text
 
 
 async def case(stack: Stack, loan_id: str) -> dict[str, Any] | None:
     async with stack.sessions() as session:
-        row = (await session.execute(text("SELECT * FROM collection_cases WHERE loan_id = :id"),
-                                     {"id": loan_id})).one_or_none()  # fmt: skip
+        row = (
+            await session.execute(text("SELECT * FROM collection_cases WHERE loan_id = :id"), {"id": loan_id})
+        ).one_or_none()
     return None if row is None else dict(row._mapping)
 
 

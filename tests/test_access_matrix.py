@@ -17,8 +17,15 @@ from tests.helpers import admin_token, bearer, staff_token
 
 ACCESS_DOC = Path(__file__).resolve().parent.parent / "docs" / "access.md"
 PASSWORD = "correct horse battery staple"
-PLACEHOLDERS = {"code": "no-such-project", "name": "no-such-integration", "period": "2026-11", "entry_id": "1",
-                "account_id": "1", "recalculation_id": "1", "name_report": "daily"}  # fmt: skip
+PLACEHOLDERS = {
+    "code": "no-such-project",
+    "name": "no-such-integration",
+    "period": "2026-11",
+    "entry_id": "1",
+    "account_id": "1",
+    "recalculation_id": "1",
+    "name_report": "daily",
+}
 NOT_A_BODY = {"not_a_field": True}  # refused by every body (extra fields are forbidden): nothing ever changes
 
 
@@ -34,8 +41,9 @@ def documented_matrix() -> dict[tuple[str, str], set[str]]:
 
 def concrete(path: str) -> str:
     path = path.replace("/reports/{name}", "/reports/daily")
-    return re.sub(r"\{([a-z_]+)\}", lambda m: PLACEHOLDERS.get(m.group(1), "00000000-0000-0000-0000-000000000000"),
-                  path)  # fmt: skip
+    return re.sub(
+        r"\{([a-z_]+)\}", lambda m: PLACEHOLDERS.get(m.group(1), "00000000-0000-0000-0000-000000000000"), path
+    )
 
 
 async def tokens_by_role(http: httpx.AsyncClient, stack: Stack, admin: str) -> dict[str, str]:
@@ -44,8 +52,9 @@ async def tokens_by_role(http: httpx.AsyncClient, stack: Stack, admin: str) -> d
         if role == "admin":
             continue
         email = f"{role}@lendflow.dev"
-        created = await http.post("/v1/staff/members", headers=bearer(admin),
-                                  json={"email": email, "password": PASSWORD, "roles": [role]})  # fmt: skip
+        created = await http.post(
+            "/v1/staff/members", headers=bearer(admin), json={"email": email, "password": PASSWORD, "roles": [role]}
+        )
         assert created.status_code == 201, created.text
         tokens[role] = await staff_token(http, email, PASSWORD)
     return tokens
@@ -55,8 +64,12 @@ async def test_every_staff_route_admits_exactly_the_roles_docs_access_lists(
     http: httpx.AsyncClient, clean: Stack
 ) -> None:
     matrix = documented_matrix()
-    routes = {(method.upper(), path) for path, operations in clean.app.openapi()["paths"].items()
-              for method in operations if path.startswith("/v1/staff") and path != "/v1/staff/token"}  # fmt: skip
+    routes = {
+        (method.upper(), path)
+        for path, operations in clean.app.openapi()["paths"].items()
+        for method in operations
+        if path.startswith("/v1/staff") and path != "/v1/staff/token"
+    }
     assert routes == set(matrix), {"undocumented": routes - set(matrix), "gone": set(matrix) - routes}
     tokens = await tokens_by_role(http, clean, await admin_token(http, clean.settings))
     wrong: list[str] = []
@@ -75,20 +88,34 @@ async def test_every_staff_route_admits_exactly_the_roles_docs_access_lists(
 async def test_a_project_scoped_accountant_acts_on_their_projects_only(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     for code in ("alpha", "beta"):
-        created = await http.post("/v1/staff/projects", headers=bearer(admin), json={
-            "code": code, "name": code.title(), "currency": "EUR", "points_per_unit": "1",
-            "plan": {"levels": ["10", "5", "3"]}, "accrual": "period", "period": "month"})  # fmt: skip
+        created = await http.post(
+            "/v1/staff/projects",
+            headers=bearer(admin),
+            json={
+                "code": code,
+                "name": code.title(),
+                "currency": "EUR",
+                "points_per_unit": "1",
+                "plan": {"levels": ["10", "5", "3"]},
+                "accrual": "period",
+                "period": "month",
+            },
+        )
         assert created.status_code == 201, created.text
-    made = await http.post("/v1/staff/members", headers=bearer(admin), json={
-        "email": "acc.alpha@lendflow.dev", "password": PASSWORD, "roles": ["accountant"], "projects": ["alpha"]})  # fmt: skip
+    made = await http.post(
+        "/v1/staff/members",
+        headers=bearer(admin),
+        json={"email": "acc.alpha@lendflow.dev", "password": PASSWORD, "roles": ["accountant"], "projects": ["alpha"]},
+    )
     assert made.status_code == 201, made.text
     accountant = await staff_token(http, "acc.alpha@lendflow.dev", PASSWORD)
     listed = await http.get("/v1/staff/projects", headers=bearer(accountant))
     assert [p["code"] for p in listed.json()["data"]] == ["alpha"]
     other = await http.post("/v1/staff/projects/beta/periods/2020-01/close", headers=bearer(accountant))
     assert other.status_code == 403, other.text
-    upload = await http.post("/v1/staff/projects/beta/integrations/csv/uploads", headers=bearer(accountant),
-                             content=b"id,type\n")  # fmt: skip
+    upload = await http.post(
+        "/v1/staff/projects/beta/integrations/csv/uploads", headers=bearer(accountant), content=b"id,type\n"
+    )
     assert upload.status_code == 403
 
 
@@ -96,8 +123,11 @@ async def test_a_disabled_or_demoted_colleague_loses_access_on_the_next_request(
     http: httpx.AsyncClient, clean: Stack
 ) -> None:
     admin = await admin_token(http, clean.settings)
-    made = await http.post("/v1/staff/members", headers=bearer(admin), json={
-        "email": "carol@lendflow.dev", "password": PASSWORD, "roles": ["accountant"]})  # fmt: skip
+    made = await http.post(
+        "/v1/staff/members",
+        headers=bearer(admin),
+        json={"email": "carol@lendflow.dev", "password": PASSWORD, "roles": ["accountant"]},
+    )
     carol_id = made.json()["id"]
     carol = await staff_token(http, "carol@lendflow.dev", PASSWORD)
     assert (await http.get("/v1/staff/audit", headers=bearer(carol))).status_code == 200
@@ -112,7 +142,8 @@ async def test_a_disabled_or_demoted_colleague_loses_access_on_the_next_request(
     again = await http.post("/v1/staff/token", json={"email": "carol@lendflow.dev", "password": PASSWORD})
     assert again.status_code == 401
     myself = (await http.get("/v1/staff/me", headers=bearer(admin))).json()["id"]
-    assert (await http.patch(f"/v1/staff/members/{myself}", headers=bearer(admin),
-                             json={"active": False})).status_code == 409  # fmt: skip
+    assert (
+        await http.patch(f"/v1/staff/members/{myself}", headers=bearer(admin), json={"active": False})
+    ).status_code == 409
     actions = {a["action"] for a in (await http.get("/v1/staff/audit", headers=bearer(admin))).json()["data"]}
     assert "staff.member_changed" in actions

@@ -20,8 +20,15 @@ from store.repositories import affiliate
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 
-PROJECT = {"code": "casino-eu", "name": "Casino EU", "currency": "EUR", "points_per_unit": "1", "point_value": "1",
-           "plan": {"levels": ["10", "5", "3", "2", "1"]}, "accrual": "realtime"}  # fmt: skip
+PROJECT = {
+    "code": "casino-eu",
+    "name": "Casino EU",
+    "currency": "EUR",
+    "points_per_unit": "1",
+    "point_value": "1",
+    "plan": {"levels": ["10", "5", "3", "2", "1"]},
+    "accrual": "realtime",
+}
 
 
 async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean: Stack) -> None:
@@ -60,11 +67,15 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
     assert (await http.post(url, json=terms, headers=bearer(admin))).status_code == 201
     greedy = terms | {"levels": ["30"]}
     assert (await http.post(url, json=greedy, headers=bearer(admin))).status_code == 422
-    base = {"project": "casino-eu", "valid_from": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
-            "levels": ["10", "5", "3", "2", "1"]}  # fmt: skip
+    base = {
+        "project": "casino-eu",
+        "valid_from": datetime(2026, 1, 1, tzinfo=UTC).isoformat(),
+        "levels": ["10", "5", "3", "2", "1"],
+    }
     for partner_id in ids:
-        assert (await http.post(f"/v1/staff/partners/{partner_id}/terms", json=base,
-                                headers=bearer(admin))).status_code == 201  # fmt: skip
+        assert (
+            await http.post(f"/v1/staff/partners/{partner_id}/terms", json=base, headers=bearer(admin))
+        ).status_code == 201
 
     async with clean.sessions() as session:
         bob = await affiliate.partner(session, uuid.UUID(ids[2]))
@@ -80,10 +91,13 @@ async def test_a_project_a_partner_tree_and_terms(http: httpx.AsyncClient, clean
     # The later record (the base terms, recorded after the cut) now covers Bob's June too: latest record wins.
     lines = distribute(RevenueEvent("dep-1", 100_000, since + timedelta(days=3)), upline, plan, terms_of)
     assert [(line.partner_id, line.level, line.amount) for line in lines] == [
-        (ids[2], 1, 10_000), (ids[1], 2, 5_000), (ids[0], 3, 3_000)
-    ]  # fmt: skip
-    before_base = min(t.recorded_at for t in history if t.level_shares == (Decimal("0.04"), Decimal("0.05"),
-                                                                           Decimal("0.03")))  # fmt: skip
+        (ids[2], 1, 10_000),
+        (ids[1], 2, 5_000),
+        (ids[0], 3, 3_000),
+    ]
+    before_base = min(
+        t.recorded_at for t in history if t.level_shares == (Decimal("0.04"), Decimal("0.05"), Decimal("0.03"))
+    )
 
     def as_known_then(partner_id: str, at: datetime):  # type: ignore[no-untyped-def]
         return terms_in_force([t for t in history if t.partner_id == partner_id], at, before_base)
@@ -98,26 +112,70 @@ async def test_a_client_platform_sends_its_own_json_and_each_event_is_taken_once
 ) -> None:
     admin = await admin_token(http, clean.settings)
     assert (await http.post("/v1/staff/projects", json=PROJECT, headers=bearer(admin))).status_code == 201
-    partner = (await http.post("/v1/staff/partners", json={"project": "casino-eu", "name": "ann",
-                                                           "phone": "+447700940101"}, headers=bearer(admin))).json()  # fmt: skip
-    mapping = {"fields": {"event_id": "id", "kind": "type", "user": "player.id", "amount": "money.value",
-                          "currency": "money.ccy", "occurred_at": "ts", "referral_code": "player.ref"},
-               "kinds": {"signup": "registration", "dep": "deposit"}, "amount_scale": 2}  # fmt: skip
+    partner = (
+        await http.post(
+            "/v1/staff/partners",
+            json={"project": "casino-eu", "name": "ann", "phone": "+447700940101"},
+            headers=bearer(admin),
+        )
+    ).json()
+    mapping = {
+        "fields": {
+            "event_id": "id",
+            "kind": "type",
+            "user": "player.id",
+            "amount": "money.value",
+            "currency": "money.ccy",
+            "occurred_at": "ts",
+            "referral_code": "player.ref",
+        },
+        "kinds": {"signup": "registration", "dep": "deposit"},
+        "amount_scale": 2,
+    }
     secret = "client-secret-0123456789"
-    created = await http.post("/v1/staff/projects/casino-eu/integrations", headers=bearer(admin),
-                              json={"name": "acme-json", "format": "json", "mapping": mapping, "secret": secret})  # fmt: skip
+    created = await http.post(
+        "/v1/staff/projects/casino-eu/integrations",
+        headers=bearer(admin),
+        json={"name": "acme-json", "format": "json", "mapping": mapping, "secret": secret},
+    )
     assert created.status_code == 201, created.text
     broken = {"name": "broken", "format": "json", "mapping": {"fields": {"id": "x"}}, "secret": secret}
-    assert (await http.post("/v1/staff/projects/casino-eu/integrations", json=broken,
-                            headers=bearer(admin))).status_code == 422  # fmt: skip
+    assert (
+        await http.post("/v1/staff/projects/casino-eu/integrations", json=broken, headers=bearer(admin))
+    ).status_code == 422
 
-    events = {"events": [
-        {"id": "e1", "type": "signup", "ts": "2026-11-01T10:00:00Z", "player": {"id": "p1", "ref": partner["referral_code"]}},
-        {"id": "e2", "type": "dep", "ts": 1793530800, "player": {"id": "p1"}, "money": {"value": "12.50", "ccy": "EUR"}},
-        {"id": "e3", "type": "dep", "ts": "2026-11-02T10:00:00Z", "player": {"id": "p1"}, "money": {"value": "oops", "ccy": "EUR"}},
-        {"id": "e4", "type": "dep", "ts": "2026-11-02T10:00:00Z", "player": {"id": "nobody"}, "money": {"value": "5", "ccy": "EUR"}},
-        {"id": "e5", "type": "dep", "player": {"id": "p1"}, "money": {"value": "5", "ccy": "EUR"}},
-    ]}  # fmt: skip
+    events = {
+        "events": [
+            {
+                "id": "e1",
+                "type": "signup",
+                "ts": "2026-11-01T10:00:00Z",
+                "player": {"id": "p1", "ref": partner["referral_code"]},
+            },
+            {
+                "id": "e2",
+                "type": "dep",
+                "ts": 1793530800,
+                "player": {"id": "p1"},
+                "money": {"value": "12.50", "ccy": "EUR"},
+            },
+            {
+                "id": "e3",
+                "type": "dep",
+                "ts": "2026-11-02T10:00:00Z",
+                "player": {"id": "p1"},
+                "money": {"value": "oops", "ccy": "EUR"},
+            },
+            {
+                "id": "e4",
+                "type": "dep",
+                "ts": "2026-11-02T10:00:00Z",
+                "player": {"id": "nobody"},
+                "money": {"value": "5", "ccy": "EUR"},
+            },
+            {"id": "e5", "type": "dep", "player": {"id": "p1"}, "money": {"value": "5", "ccy": "EUR"}},
+        ]
+    }
     body = json.dumps(events).encode()
     url = "/v1/ingest/casino-eu/acme-json"
     forged = await http.post(url, content=body, headers={"X-Signature": signature_of("wrong-secret-000000", body)})
@@ -126,14 +184,20 @@ async def test_a_client_platform_sends_its_own_json_and_each_event_is_taken_once
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert [(e["event_id"], e["status"], e["reason"]) for e in result["events"]] == [
-        ("e1", "accepted", None), ("e2", "accepted", None), ("e3", "refused", "bad amount"),
-        ("e4", "refused", "unknown user"), ("e5", "refused", "missing field: occurred_at"),
-    ]  # fmt: skip
+        ("e1", "accepted", None),
+        ("e2", "accepted", None),
+        ("e3", "refused", "bad amount"),
+        ("e4", "refused", "unknown user"),
+        ("e5", "refused", "missing field: occurred_at"),
+    ]
     again = (await http.post(url, content=body, headers={"X-Signature": signature_of(secret, body)})).json()
     assert (again["accepted"], again["duplicates"], again["refused"]) == (0, 2, 3)
     async with clean.sessions() as session:
-        rows = (await session.execute(text("SELECT client_event_id, kind, amount, partner_id::text FROM"
-                                           " affiliate_events ORDER BY id"))).all()  # fmt: skip
+        rows = (
+            await session.execute(
+                text("SELECT client_event_id, kind, amount, partner_id::text FROM affiliate_events ORDER BY id")
+            )
+        ).all()
     assert [tuple(r) for r in rows] == [
         ("e1", "registration", 0, partner["id"]),
         ("e2", "deposit", 1_250, partner["id"]),

@@ -58,8 +58,11 @@ def test_recalculating_unchanged_terms_is_empty_and_posting_the_differences_sett
     events = [RevenueEvent(f"e{n}", a, T0 + timedelta(days=n)) for n, a in enumerate(amounts)]
 
     def lines(share: Decimal) -> list[tuple[str, CommissionLine]]:
-        return [(e.occurred_at.strftime("%Y-%m"), line) for e in events
-                for line in distribute(e, upline, plan, flat_terms(share))]  # fmt: skip
+        return [
+            (e.occurred_at.strftime("%Y-%m"), line)
+            for e in events
+            for line in distribute(e, upline, plan, flat_terms(share))
+        ]
 
     paid = lines(old)
     assert differences(paid, lines(old)) == []
@@ -102,8 +105,10 @@ def test_refunds_never_take_back_more_than_was_paid_and_a_full_refund_takes_back
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
-       st.sampled_from(["month", "week"]))  # fmt: skip
+@given(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    st.sampled_from(["month", "week"]),
+)
 def test_every_moment_falls_in_exactly_one_period_named_by_its_key(at: datetime, length: str) -> None:
     period = period_of(at, length)
     assert period.starts_at <= at < period.ends_at

@@ -46,9 +46,11 @@ async def test_every_route_refuses_bad_bodies_and_changes_nothing(http: httpx.As
             token = admin if path.startswith("/v1/staff") else borrower
             for body, content_type in BAD_BODIES:
                 response = await http.request(
-                    method.upper(), concrete, content=body,
+                    method.upper(),
+                    concrete,
+                    content=body,
                     headers={**bearer(token), "Content-Type": content_type},
-                )  # fmt: skip
+                )
                 expected = (400, 401) if path in SIGNED_BY_PROVIDER else (422,)
                 assert response.status_code in expected, (method, path, body, response.status_code, response.text)
                 assert response.headers["content-type"] == "application/problem+json"
@@ -153,12 +155,17 @@ async def test_text_numbers_and_dates_outside_what_is_stored_are_refused_and_cha
     await clean.sms.drain()
     before = await table_counts(clean)
     for who, path, body, what in EDGE_CASES:
-        response = await http.post(path, content=body, headers={**bearer(tokens[who]),
-                                                                 "Content-Type": "application/json"})  # fmt: skip
+        response = await http.post(
+            path, content=body, headers={**bearer(tokens[who]), "Content-Type": "application/json"}
+        )
         assert 400 <= response.status_code < 500 and response.status_code != 404, (what, response.text)
         assert response.headers["content-type"] == "application/problem+json", what
-    for query in ("/v1/staff/audit?starting_after=1.3e23", "/v1/staff/audit?starting_after=99999999999999999999",
-                  "/v1/staff/collections?offset=99999999999", "/v1/staff/audit?action=a%00b"):  # fmt: skip
+    for query in (
+        "/v1/staff/audit?starting_after=1.3e23",
+        "/v1/staff/audit?starting_after=99999999999999999999",
+        "/v1/staff/collections?offset=99999999999",
+        "/v1/staff/audit?action=a%00b",
+    ):
         response = await http.get(query, headers=bearer(tokens["admin"]))
         assert response.status_code == 422, (query, response.text)
     assert await table_counts(clean) == before
@@ -169,9 +176,13 @@ async def test_signed_callbacks_nested_too_deep_are_refused_not_crashed(http: ht
     from providers.credit.signature import sign_body
 
     deep = _deep(5_000)
-    bureau = await http.post("/v1/webhooks/bureau/scoring", content=deep, headers={
-        "X-Signature": sign_body(clean.settings.credit_webhook_secret, deep)})  # fmt: skip
+    bureau = await http.post(
+        "/v1/webhooks/bureau/scoring",
+        content=deep,
+        headers={"X-Signature": sign_body(clean.settings.credit_webhook_secret, deep)},
+    )
     assert bureau.status_code == 422, bureau.text
-    ingest = await http.post("/v1/ingest/none/none", content=deep,
-                             headers={"X-Signature": signature_of("any-secret-0123456789", deep)})  # fmt: skip
+    ingest = await http.post(
+        "/v1/ingest/none/none", content=deep, headers={"X-Signature": signature_of("any-secret-0123456789", deep)}
+    )
     assert ingest.status_code == 422, ingest.text

@@ -28,8 +28,9 @@ async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_t
     phone = "+447700930001"
     token = await borrower_token(http, phone)
 
-    quoted = await http.post("/v1/quotes", json={"product_id": product_id, "principal": 50_000, "term_days": 30},
-                             headers=bearer(token))  # fmt: skip
+    quoted = await http.post(
+        "/v1/quotes", json={"product_id": product_id, "principal": 50_000, "term_days": 30}, headers=bearer(token)
+    )
     assert quoted.status_code == 200, quoted.text
     assert (quoted.json()["start_date"], quoted.json()["due_date"]) == (start.isoformat(), due.isoformat())
 
@@ -49,8 +50,9 @@ async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_t
     assert f"Date: {start.isoformat()}" in document and "Alice Example" not in agreement.document  # sealed at rest
     assert f"  {due.isoformat()}: " in document  # the schedule's one instalment
 
-    card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     funded = await wait_status(http, token, created["id"], "disbursed")
     booked = await loan(http, token, str(funded["loan_id"]))
@@ -70,10 +72,16 @@ async def test_a_loan_with_a_broken_first_period_is_the_quote_the_borrower_was_g
     and the booked loan's schedule (as staff see it) are one and the same."""
     admin = await admin_token(http, clean.settings)
     terms = {
-        "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 30,
-        "term_max_days": 200, "interest_rate": {"rate": "0.36", "per": "year", "day_count": "30e_360_isda"},
-        "interest_rounding": "per_period", "repayment": "annuity", "frequency": "monthly",
-    }  # fmt: skip
+        "principal_min": 10_000,
+        "principal_max": 100_000,
+        "principal_step": 1_000,
+        "term_min_days": 30,
+        "term_max_days": 200,
+        "interest_rate": {"rate": "0.36", "per": "year", "day_count": "30e_360_isda"},
+        "interest_rounding": "per_period",
+        "repayment": "annuity",
+        "frequency": "monthly",
+    }
     product_id = await product_with_terms(http, admin, "instalments-gb", "GBP", terms)
     start = await open_date(http, admin)
     first = start + timedelta(days=45)
@@ -93,8 +101,9 @@ async def test_a_loan_with_a_broken_first_period_is_the_quote_the_borrower_was_g
     code = await signing_code(http, phone)
     signed = await http.post(f"/v1/applications/{created['id']}/sign", json={"code": code}, headers=bearer(token))
     assert signed.status_code == 200, signed.text
-    card = await http.post(f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{created['id']}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     funded = await wait_status(http, token, created["id"], "disbursed")
     view = (await http.get(f"/v1/staff/loans/{funded['loan_id']}", headers=bearer(admin))).json()

@@ -33,15 +33,27 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     http: httpx.AsyncClient, clean: Stack
 ) -> None:
     admin = await admin_token(http, clean.settings)
-    await http.post("/v1/staff/members", json={"email": "coll@lendflow.dev", "password": "collector-pass-1",
-                                               "roles": ["collector"]}, headers=bearer(admin))  # fmt: skip
+    await http.post(
+        "/v1/staff/members",
+        json={"email": "coll@lendflow.dev", "password": "collector-pass-1", "roles": ["collector"]},
+        headers=bearer(admin),
+    )
     collector = await staff_token(http, "coll@lendflow.dev", "collector-pass-1")
     product_id = await product_with_terms(http, admin, "ladder-gb", "GBP", TERMS)
-    await set_ladder(http, admin, product_id, [
-        {"day": 1, "action": "sms"}, {"day": 3, "action": "auto_debit"}, {"day": 5, "action": "email"},
-        {"day": 7, "action": "assign"}, {"day": 10, "action": "escalate"},
-        {"day": 12, "action": "hand_over", "agency": "acme-collect"}, {"day": 15, "action": "write_off"},
-    ])  # fmt: skip
+    await set_ladder(
+        http,
+        admin,
+        product_id,
+        [
+            {"day": 1, "action": "sms"},
+            {"day": 3, "action": "auto_debit"},
+            {"day": 5, "action": "email"},
+            {"day": 7, "action": "assign"},
+            {"day": 10, "action": "escalate"},
+            {"day": 12, "action": "hand_over", "agency": "acme-collect"},
+            {"day": 15, "action": "write_off"},
+        ],
+    )
     phone = "+447700930001"
     token, loan_id = await funded_loan_of(http, product_id, phone)
     start = await open_date(http, admin)
@@ -58,8 +70,11 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     assert line["days_past_due"] == 8 and line["owed"] == 50_000 + 2_500 + 38 * 400
     mine = (await http.get("/v1/staff/collections", params={"mine": "true"}, headers=bearer(collector))).json()
     assert [x["loan_id"] for x in mine["data"]] == [loan_id]  # the only collector got it
-    contact = await http.post(f"/v1/staff/collections/{loan_id}/contacts",
-                              json={"channel": "call", "outcome": "no_answer"}, headers=bearer(collector))  # fmt: skip
+    contact = await http.post(
+        f"/v1/staff/collections/{loan_id}/contacts",
+        json={"channel": "call", "outcome": "no_answer"},
+        headers=bearer(collector),
+    )
     assert contact.status_code == 201, contact.text
 
     await close_through(http, admin, start + timedelta(days=44))  # 15 days past due
@@ -100,18 +115,28 @@ async def _status(http: httpx.AsyncClient, token: str, loan_id: str, status: str
 async def test_a_broken_promise_pauses_the_ladder_then_resumes_it(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     product_id = await product_with_terms(http, admin, "promise-gb", "GBP", TERMS)
-    await set_ladder(http, admin, product_id, [{"day": 1, "action": "sms"}, {"day": 3, "action": "email"},
-                                               {"day": 6, "action": "assign"}])  # fmt: skip
+    await set_ladder(
+        http,
+        admin,
+        product_id,
+        [{"day": 1, "action": "sms"}, {"day": 3, "action": "email"}, {"day": 6, "action": "assign"}],
+    )
     token, loan_id = await funded_loan_of(http, product_id, "+447700930002")
     start = await open_date(http, admin)
     await close_through(http, admin, start + timedelta(days=31))  # 2 days past due
     await steps_done(clean, loan_id, "1:sms")
     promised = start + timedelta(days=34)
-    made = await http.post(f"/v1/staff/collections/{loan_id}/promise",
-                           json={"date": promised.isoformat(), "amount": 10_000}, headers=bearer(admin))  # fmt: skip
+    made = await http.post(
+        f"/v1/staff/collections/{loan_id}/promise",
+        json={"date": promised.isoformat(), "amount": 10_000},
+        headers=bearer(admin),
+    )
     assert made.status_code == 201, made.text
-    past = await http.post(f"/v1/staff/collections/{loan_id}/promise",
-                           json={"date": start.isoformat(), "amount": 10_000}, headers=bearer(admin))  # fmt: skip
+    past = await http.post(
+        f"/v1/staff/collections/{loan_id}/promise",
+        json={"date": start.isoformat(), "amount": 10_000},
+        headers=bearer(admin),
+    )
     assert past.status_code == 422
 
     await close_through(http, admin, start + timedelta(days=33))  # 4 days past due, promise still open

@@ -22,17 +22,44 @@ from tests.test_wallets import ledger_is_whole
 from workflows.commission_processes import close_schedule_id
 from workflows.commissions import CloseDueInput, CommissionCloseDueWorkflow
 
-PROJECT = {"code": "casino-eu", "name": "Casino EU", "currency": "EUR", "points_per_unit": "1", "point_value": "1",
-           "plan": {"levels": ["10", "5", "3", "2", "1"]}, "accrual": "realtime", "period": "month"}  # fmt: skip
+PROJECT = {
+    "code": "casino-eu",
+    "name": "Casino EU",
+    "currency": "EUR",
+    "points_per_unit": "1",
+    "point_value": "1",
+    "plan": {"levels": ["10", "5", "3", "2", "1"]},
+    "accrual": "realtime",
+    "period": "month",
+}
 SECRET = "client-secret-0123456789"
-JSON_MAPPING = {"fields": {"event_id": "id", "kind": "type", "user": "player.id", "amount": "money.value",
-                           "currency": "money.ccy", "occurred_at": "ts", "referral_code": "player.ref",
-                           "reverses": "refund_of"},
-                "kinds": {"signup": "registration", "dep": "deposit", "rf": "refund"}}  # fmt: skip
-CSV_MAPPING = {"fields": {"event_id": "TxnId", "kind": "Type", "user": "Customer", "amount": "AmountCents",
-                          "occurred_at": "Date", "referral_code": "Promo"},
-               "kinds": {"REG": "registration", "DEP": "deposit"}, "amounts_in_minor_units": True,
-               "date_format": "%d/%m/%Y %H:%M", "default_currency": "EUR"}  # fmt: skip
+JSON_MAPPING = {
+    "fields": {
+        "event_id": "id",
+        "kind": "type",
+        "user": "player.id",
+        "amount": "money.value",
+        "currency": "money.ccy",
+        "occurred_at": "ts",
+        "referral_code": "player.ref",
+        "reverses": "refund_of",
+    },
+    "kinds": {"signup": "registration", "dep": "deposit", "rf": "refund"},
+}
+CSV_MAPPING = {
+    "fields": {
+        "event_id": "TxnId",
+        "kind": "Type",
+        "user": "Customer",
+        "amount": "AmountCents",
+        "occurred_at": "Date",
+        "referral_code": "Promo",
+    },
+    "kinds": {"REG": "registration", "DEP": "deposit"},
+    "amounts_in_minor_units": True,
+    "date_format": "%d/%m/%Y %H:%M",
+    "default_currency": "EUR",
+}
 NAMES = ("root", "ann", "bob", "cat", "dan", "eve")
 
 
@@ -74,44 +101,77 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
         ids[name], codes[name] = created["id"], created["referral_code"]
     tokens = {name: await borrower_token(http, f"+4477009402{n:02d}") for n, name in enumerate(NAMES)}
     for name, fmt, mapping in (("acme", "json", JSON_MAPPING), ("beta", "csv", CSV_MAPPING)):
-        added = await http.post("/v1/staff/projects/casino-eu/integrations", headers=staff,
-                                json={"name": name, "format": fmt, "mapping": mapping, "secret": SECRET})  # fmt: skip
+        added = await http.post(
+            "/v1/staff/projects/casino-eu/integrations",
+            headers=staff,
+            json={"name": name, "format": fmt, "mapping": mapping, "secret": SECRET},
+        )
         assert added.status_code == 201, added.text
 
     # Acme pushes JSON: Eve's player deposits 100.00 EUR in October.
-    pushed = json.dumps({"events": [
-        {"id": "a1", "type": "signup", "ts": "2026-10-05T09:00:00Z", "player": {"id": "p1", "ref": codes["eve"]}},
-        {"id": "a2", "type": "dep", "ts": "2026-10-10T09:00:00Z", "player": {"id": "p1"},
-         "money": {"value": "100.00", "ccy": "EUR"}},
-    ]}).encode()  # fmt: skip
-    answer = await http.post("/v1/ingest/casino-eu/acme", content=pushed,
-                             headers={"X-Signature": signature_of(SECRET, pushed)})  # fmt: skip
+    pushed = json.dumps(
+        {
+            "events": [
+                {
+                    "id": "a1",
+                    "type": "signup",
+                    "ts": "2026-10-05T09:00:00Z",
+                    "player": {"id": "p1", "ref": codes["eve"]},
+                },
+                {
+                    "id": "a2",
+                    "type": "dep",
+                    "ts": "2026-10-10T09:00:00Z",
+                    "player": {"id": "p1"},
+                    "money": {"value": "100.00", "ccy": "EUR"},
+                },
+            ]
+        }
+    ).encode()
+    answer = await http.post(
+        "/v1/ingest/casino-eu/acme", content=pushed, headers={"X-Signature": signature_of(SECRET, pushed)}
+    )
     assert answer.json()["accepted"] == 2, answer.text
     # Eve 10%, Dan 5%, Cat 3%, Bob 2%, Ann 1%; Root stands at level 6 of a 5-level plan and earns nothing.
     await balances_become(http, tokens, {"eve": 1_000, "dan": 500, "cat": 300, "bob": 200, "ann": 100, "root": 0})
 
     # Beta's CSV, uploaded by staff: Cat's customer deposits 50.00 EUR; one row is bad, and is refused alone.
-    upload = ("TxnId;Type;Customer;AmountCents;Date;Promo\n"
-              f"b1;REG;c9;;11/10/2026 08:00;{codes['cat']}\n"
-              "b2;DEP;c9;5000;12/10/2026 08:00;\n"
-              "b3;DEP;c9;50x;12/10/2026 08:00;\n")  # fmt: skip
+    upload = (
+        "TxnId;Type;Customer;AmountCents;Date;Promo\n"
+        f"b1;REG;c9;;11/10/2026 08:00;{codes['cat']}\n"
+        "b2;DEP;c9;5000;12/10/2026 08:00;\n"
+        "b3;DEP;c9;50x;12/10/2026 08:00;\n"
+    )
     csv_headers = {**staff, "Content-Type": "text/csv"}
-    uploaded = await http.post("/v1/staff/projects/casino-eu/integrations/beta/uploads", content=upload,
-                               headers=csv_headers)  # fmt: skip
+    uploaded = await http.post(
+        "/v1/staff/projects/casino-eu/integrations/beta/uploads", content=upload, headers=csv_headers
+    )
     assert uploaded.status_code == 200, uploaded.text
     assert [(e["event_id"], e["status"], e["reason"]) for e in uploaded.json()["events"]] == [
-        ("b1", "accepted", None), ("b2", "accepted", None), ("b3", "refused", "bad amount")
-    ]  # fmt: skip
-    again = await http.post("/v1/staff/projects/casino-eu/integrations/beta/uploads", content=upload,
-                            headers=csv_headers)  # fmt: skip
+        ("b1", "accepted", None),
+        ("b2", "accepted", None),
+        ("b3", "refused", "bad amount"),
+    ]
+    again = await http.post(
+        "/v1/staff/projects/casino-eu/integrations/beta/uploads", content=upload, headers=csv_headers
+    )
     assert (again.json()["accepted"], again.json()["duplicates"]) == (0, 2)
     await balances_become(http, tokens, {"eve": 1_000, "dan": 500, "cat": 800, "bob": 450, "ann": 250, "root": 100})
 
     # A refund of 40.00 of Eve's player's deposit takes back 40% of what each partner earned on it.
-    refund = json.dumps({"id": "a3", "type": "rf", "ts": "2026-10-20T09:00:00Z", "player": {"id": "p1"},
-                         "money": {"value": "40.00", "ccy": "EUR"}, "refund_of": "a2"}).encode()  # fmt: skip
-    answer = await http.post("/v1/ingest/casino-eu/acme", content=refund,
-                             headers={"X-Signature": signature_of(SECRET, refund)})  # fmt: skip
+    refund = json.dumps(
+        {
+            "id": "a3",
+            "type": "rf",
+            "ts": "2026-10-20T09:00:00Z",
+            "player": {"id": "p1"},
+            "money": {"value": "40.00", "ccy": "EUR"},
+            "refund_of": "a2",
+        }
+    ).encode()
+    answer = await http.post(
+        "/v1/ingest/casino-eu/acme", content=refund, headers={"X-Signature": signature_of(SECRET, refund)}
+    )
     assert answer.json()["accepted"] == 1
     await balances_become(http, tokens, {"eve": 600, "dan": 300, "cat": 680, "bob": 370, "ann": 210, "root": 100})
 
@@ -127,7 +187,7 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     statements = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["eve"]))).json()["data"]
     assert [(s["period"], s["status"], s["commissions"], s["reversals"], s["total"]) for s in statements] == [
         ("2026-10", "closed", 1_000, -400, 600)
-    ]  # fmt: skip
+    ]
     assert any("for 2026-10" in m.message.body and "6.00 EUR" in m.message.body for m in clean.sms.sent)
 
     # Bob takes all his money out.
@@ -145,8 +205,10 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     preview_url = recorded.json()["preview"]
     preview = await until(http, preview_url, admin, "previewed")
     assert {(d["partner_id"], d["period"], d["paid"], d["should_be"]) for d in preview["differences"]} == {
-        (ids["dan"], "2026-10", 300, 480), (ids["bob"], "2026-10", 120, 0), (ids["ann"], "2026-10", 60, 0)
-    }  # fmt: skip
+        (ids["dan"], "2026-10", 300, 480),
+        (ids["bob"], "2026-10", 120, 0),
+        (ids["ann"], "2026-10", 60, 0),
+    }
     assert preview["total"] == 0 and preview["events"] == 3  # the registration, the deposit, the refund
     await balances_become(http, tokens, {"dan": 300, "bob": 0})  # nothing moves before approval
 
@@ -163,12 +225,14 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     # The adjustments are on November's statement (October stays as it closed).
     dans = (await http.get("/v1/partners/me/statements", headers=bearer(tokens["dan"]))).json()["data"]
     assert [(s["period"], s["status"], s["adjustments"], s["total"]) for s in dans] == [
-        ("2026-11", "open", 180, 180), ("2026-10", "closed", 0, 300)
-    ]  # fmt: skip
+        ("2026-11", "open", 180, 180),
+        ("2026-10", "closed", 0, 300),
+    ]
 
     # Bob's wallet is below zero: it pays nothing out until it is positive again.
-    refused = await http.post("/v1/payouts", json=payout | {"amount": {"amount": 1, "currency": "EUR"}},
-                              headers=bearer(tokens["bob"]))  # fmt: skip
+    refused = await http.post(
+        "/v1/payouts", json=payout | {"amount": {"amount": 1, "currency": "EUR"}}, headers=bearer(tokens["bob"])
+    )
     assert refused.status_code == 422 and refused.json()["code"] == "insufficient_funds"
 
     # The same terms recorded again change nothing: the recalculation finds no difference and posts nothing.
@@ -193,38 +257,59 @@ async def test_a_partner_moved_to_another_sponsor_from_a_past_date(http: httpx.A
         created = (await http.post("/v1/staff/partners", json=body, headers=staff)).json()
         ids[name], codes[name] = created["id"], created["referral_code"]
     tokens = {name: await borrower_token(http, f"+4477009403{n:02d}") for n, name in enumerate(ids)}
-    added = await http.post("/v1/staff/projects/poker/integrations", headers=staff,
-                            json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET})  # fmt: skip
+    added = await http.post(
+        "/v1/staff/projects/poker/integrations",
+        headers=staff,
+        json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET},
+    )
     assert added.status_code == 201
 
     async def push(*events: dict[str, Any]) -> None:
         body = json.dumps(list(events)).encode()
-        answer = await http.post("/v1/ingest/poker/acme", content=body,
-                                 headers={"X-Signature": signature_of(SECRET, body)})  # fmt: skip
+        answer = await http.post(
+            "/v1/ingest/poker/acme", content=body, headers={"X-Signature": signature_of(SECRET, body)}
+        )
         assert answer.json()["accepted"] == len(events), answer.text
 
     def deposit(event_id: str, when: str, value: str) -> dict[str, Any]:
-        return {"id": event_id, "type": "dep", "ts": when, "player": {"id": "p1"},
-                "money": {"value": value, "ccy": "EUR"}}  # fmt: skip
+        return {
+            "id": event_id,
+            "type": "dep",
+            "ts": when,
+            "player": {"id": "p1"},
+            "money": {"value": value, "ccy": "EUR"},
+        }
 
-    await push({"id": "r1", "type": "signup", "ts": "2026-09-01T00:00:00Z", "player": {"id": "p1", "ref": codes["dot"]}},
-               deposit("d1", "2026-10-10T00:00:00Z", "100.00"))  # fmt: skip
+    await push(
+        {"id": "r1", "type": "signup", "ts": "2026-09-01T00:00:00Z", "player": {"id": "p1", "ref": codes["dot"]}},
+        deposit("d1", "2026-10-10T00:00:00Z", "100.00"),
+    )
     await balances_become(http, tokens, {"dot": 1_000, "cal": 500, "ann": 300, "bea": 0})
 
-    refused = await http.post(f"/v1/staff/partners/{ids['cal']}/sponsor", headers=staff,
-                              json={"project": "poker", "sponsor_id": ids["dot"], "valid_from": "2026-10-01T00:00:00Z"})  # fmt: skip
+    refused = await http.post(
+        f"/v1/staff/partners/{ids['cal']}/sponsor",
+        headers=staff,
+        json={"project": "poker", "sponsor_id": ids["dot"], "valid_from": "2026-10-01T00:00:00Z"},
+    )
     assert refused.status_code == 422  # not under its own network
-    moved = await http.post(f"/v1/staff/partners/{ids['cal']}/sponsor", headers=staff,
-                            json={"project": "poker", "sponsor_id": ids["bea"], "valid_from": "2026-10-01T00:00:00Z"})  # fmt: skip
+    moved = await http.post(
+        f"/v1/staff/partners/{ids['cal']}/sponsor",
+        headers=staff,
+        json={"project": "poker", "sponsor_id": ids["bea"], "valid_from": "2026-10-01T00:00:00Z"},
+    )
     assert moved.status_code == 200, moved.text
     assert moved.json()["moved"] == 2 and moved.json()["partner"]["upline"] == [ids["bea"]]
     preview = await until(http, moved.json()["preview"], staff["Authorization"].split()[1], "previewed")
     assert preview["cause"] == "move"
     assert {(d["partner_id"], d["paid"], d["should_be"]) for d in preview["differences"]} == {
-        (ids["ann"], 300, 0), (ids["bea"], 0, 300)
-    }  # fmt: skip
-    earlier = await http.post(f"/v1/staff/partners/{ids['dot']}/sponsor", headers=staff,
-                              json={"project": "poker", "sponsor_id": ids["ann"], "valid_from": "2026-09-15T00:00:00Z"})  # fmt: skip
+        (ids["ann"], 300, 0),
+        (ids["bea"], 0, 300),
+    }
+    earlier = await http.post(
+        f"/v1/staff/partners/{ids['dot']}/sponsor",
+        headers=staff,
+        json={"project": "poker", "sponsor_id": ids["ann"], "valid_from": "2026-09-15T00:00:00Z"},
+    )
     assert earlier.status_code == 422  # a move dated before the later one in its network
 
     approved = await http.post(f"{moved.json()['preview']}/approve", headers=staff)
@@ -249,9 +334,11 @@ async def test_each_project_has_a_schedule_that_closes_the_period_just_ended(
     # What the Schedule starts: the close of the week that just ended, under that period's own id.
     ended = period_of(period_of(datetime.now(UTC), "week").starts_at - timedelta(seconds=1), "week").key
     result = await clean.temporal.execute_workflow(
-        CommissionCloseDueWorkflow.run, CloseDueInput(project="bingo"), id="close-due-bingo",
+        CommissionCloseDueWorkflow.run,
+        CloseDueInput(project="bingo"),
+        id="close-due-bingo",
         task_queue=clean.settings.main_task_queue,
-    )  # fmt: skip
+    )
     assert (result.period, result.status) == (ended, "closed")
     again = await http.post(f"/v1/staff/projects/bingo/periods/{ended}/close", headers=staff)
     assert again.json()["status"] == "closed"  # the same run, read again
@@ -263,25 +350,49 @@ async def test_a_project_that_pays_out_at_close(http: httpx.AsyncClient, clean: 
     staff = bearer(await admin_token(http, clean.settings))
     project = PROJECT | {"code": "slots", "plan": {"levels": ["10", "5", "3"]}, "payouts_at_close": True}
     assert (await http.post("/v1/staff/projects", json=project, headers=staff)).json()["payouts_at_close"] is True
-    ann = (await http.post("/v1/staff/partners", headers=staff,
-                           json={"project": "slots", "name": "ann", "phone": "+447700940400"})).json()  # fmt: skip
-    bob = (await http.post("/v1/staff/partners", headers=staff, json={"project": "slots", "name": "bob",
-                                                                       "phone": "+447700940401",
-                                                                       "sponsor_id": ann["id"]})).json()  # fmt: skip
+    ann = (
+        await http.post(
+            "/v1/staff/partners", headers=staff, json={"project": "slots", "name": "ann", "phone": "+447700940400"}
+        )
+    ).json()
+    bob = (
+        await http.post(
+            "/v1/staff/partners",
+            headers=staff,
+            json={"project": "slots", "name": "bob", "phone": "+447700940401", "sponsor_id": ann["id"]},
+        )
+    ).json()
     tokens = {"ann": await borrower_token(http, "+447700940400"), "bob": await borrower_token(http, "+447700940401")}
-    given = await http.put("/v1/partners/me/payout-destination", json={"destination": "ba_bob"},
-                           headers=bearer(tokens["bob"]))  # fmt: skip
+    given = await http.put(
+        "/v1/partners/me/payout-destination", json={"destination": "ba_bob"}, headers=bearer(tokens["bob"])
+    )
     assert given.status_code == 200, given.text
-    added = await http.post("/v1/staff/projects/slots/integrations", headers=staff,
-                            json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET})  # fmt: skip
+    added = await http.post(
+        "/v1/staff/projects/slots/integrations",
+        headers=staff,
+        json={"name": "acme", "format": "json", "mapping": JSON_MAPPING, "secret": SECRET},
+    )
     assert added.status_code == 201
-    body = json.dumps([
-        {"id": "s1", "type": "signup", "ts": "2026-10-01T00:00:00Z", "player": {"id": "q1", "ref": bob["referral_code"]}},
-        {"id": "s2", "type": "dep", "ts": "2026-10-02T00:00:00Z", "player": {"id": "q1"},
-         "money": {"value": "100.00", "ccy": "EUR"}},
-    ]).encode()  # fmt: skip
-    assert (await http.post("/v1/ingest/slots/acme", content=body,
-                            headers={"X-Signature": signature_of(SECRET, body)})).json()["accepted"] == 2  # fmt: skip
+    body = json.dumps(
+        [
+            {
+                "id": "s1",
+                "type": "signup",
+                "ts": "2026-10-01T00:00:00Z",
+                "player": {"id": "q1", "ref": bob["referral_code"]},
+            },
+            {
+                "id": "s2",
+                "type": "dep",
+                "ts": "2026-10-02T00:00:00Z",
+                "player": {"id": "q1"},
+                "money": {"value": "100.00", "ccy": "EUR"},
+            },
+        ]
+    ).encode()
+    assert (
+        await http.post("/v1/ingest/slots/acme", content=body, headers={"X-Signature": signature_of(SECRET, body)})
+    ).json()["accepted"] == 2
     await balances_become(http, tokens, {"bob": 1_000, "ann": 500})
 
     closed = await http.post("/v1/staff/projects/slots/periods/2026-10/close", headers=staff)

@@ -31,8 +31,16 @@ def bureau_server(state: dict[str, Any]) -> FastAPI:
         body = await request.json()
         if body["national_id"].endswith("0002"):
             return JSONResponse({"error": "no file"}, status_code=404)
-        return JSONResponse({"id": f"rep_{body['reference']}", "found": True, "open_loans": 2,
-                             "delinquencies_12m": 1, "worst_days_past_due": 12, "outstanding": 40_000})  # fmt: skip
+        return JSONResponse(
+            {
+                "id": f"rep_{body['reference']}",
+                "found": True,
+                "open_loans": 2,
+                "delinquencies_12m": 1,
+                "worst_days_past_due": 12,
+                "outstanding": 40_000,
+            }
+        )
 
     @app.post("/v1/scores")
     async def score(request: Request) -> JSONResponse:

@@ -28,10 +28,21 @@ PHONE = "+447700900400"
 def dev_stack(data_dir: Path) -> Iterator[tuple[str, list[psutil.Process]]]:
     api_port = free_port()
     command = [
-        sys.executable, "-m", "workers.cli", "dev", "--data-dir", str(data_dir), "--api-port", str(api_port),
-        "--temporal-port", str(free_port()), "--temporal-ui-port", str(free_port()),
-        "--embedded-postgres-port", str(free_port()),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "workers.cli",
+        "dev",
+        "--data-dir",
+        str(data_dir),
+        "--api-port",
+        str(api_port),
+        "--temporal-port",
+        str(free_port()),
+        "--temporal-ui-port",
+        str(free_port()),
+        "--embedded-postgres-port",
+        str(free_port()),
+    ]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{api_port}"
@@ -106,10 +117,19 @@ def test_a_killed_api_is_restarted_and_every_retried_transfer_answers_its_first_
             admin = http.post("/v1/staff/token", json={"email": "admin@lendflow.dev", "password": "lendflow-admin"})
             admin_headers = {"Authorization": f"Bearer {admin.json()['access_token']}"}
             headers = {"Authorization": f"Bearer {_token(base, PHONE)}"}
-            wallets = {c: http.post("/v1/wallets", headers=headers, json={"type": "main", "currency": c}).json()["id"]
-                       for c in ("USD", "EUR")}  # fmt: skip
-            funded = http.post("/v1/staff/bonus-credits", headers=admin_headers, json={
-                "currency": "USD", "reason": "test funds", "credits": [{"wallet_id": wallets["USD"], "amount": 500_000}]})  # fmt: skip
+            wallets = {
+                c: http.post("/v1/wallets", headers=headers, json={"type": "main", "currency": c}).json()["id"]
+                for c in ("USD", "EUR")
+            }
+            funded = http.post(
+                "/v1/staff/bonus-credits",
+                headers=admin_headers,
+                json={
+                    "currency": "USD",
+                    "reason": "test funds",
+                    "credits": [{"wallet_id": wallets["USD"], "amount": 500_000}],
+                },
+            )
             assert funded.status_code == 201, funded.text
         body = {
             "from_wallet": wallets["USD"],

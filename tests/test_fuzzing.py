@@ -29,14 +29,36 @@ EXCLUDED = r"^/v1/(dev|auth)/|^/v1/staff/token$|^/v1/staff/cob$"
 
 async def fuzz(base_url: str, token: str, only: str, examples: int) -> tuple[int, str]:
     command = [
-        str(Path(sys.executable).with_name("st")), "run", f"{base_url}/openapi.json",
-        "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--phases", "coverage,fuzzing",
-        "--max-examples", str(examples), "--seed", "20261129", "--workers", "2", "--no-color",
-        "--exclude-path-regex", EXCLUDED, "--include-path-regex", only, "--max-time", "75",
-        "--generation-database", "none", "--request-timeout", "60",
-    ]  # fmt: skip
-    process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
-                                                   stderr=asyncio.subprocess.STDOUT)  # fmt: skip
+        str(Path(sys.executable).with_name("st")),
+        "run",
+        f"{base_url}/openapi.json",
+        "-H",
+        f"Authorization: Bearer {token}",
+        "--checks",
+        CHECKS,
+        "--phases",
+        "coverage,fuzzing",
+        "--max-examples",
+        str(examples),
+        "--seed",
+        "20261129",
+        "--workers",
+        "2",
+        "--no-color",
+        "--exclude-path-regex",
+        EXCLUDED,
+        "--include-path-regex",
+        only,
+        "--max-time",
+        "75",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "60",
+    ]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
     output, _ = await process.communicate()
     return process.returncode or 0, output.decode(errors="replace")
 

@@ -204,8 +204,9 @@ async def test_the_expiry_schedule_releases_holds_whose_time_ran_out(clean: Stac
     assert described.schedule.spec.intervals[0].every == timedelta(minutes=1)
     await clean.temporal.get_schedule_handle(HOLD_EXPIRY_SCHEDULE_ID).delete()
     # What the Schedule starts each minute:
-    expired = await clean.temporal.execute_workflow(HoldExpiryWorkflow.run, HoldSweep(), id="sweep-test",
-                                                    task_queue=clean.settings.main_task_queue)  # fmt: skip
+    expired = await clean.temporal.execute_workflow(
+        HoldExpiryWorkflow.run, HoldSweep(), id="sweep-test", task_queue=clean.settings.main_task_queue
+    )
     assert expired == 1
     async with clean.sessions() as s:
         assert (await ledger.balances(s, [alice]))[alice].available == 700  # only the hold not yet due remains

@@ -19,22 +19,39 @@ from domain.lending.schedule import annuity_payment, build_schedule, quote, term
 def fineract_product(day_count: DayCount) -> ProductTerms:
     """Fineract's progressive loan: yearly nominal rate, monthly EMI, interest rounded per instalment."""
     return ProductTerms(
-        "USD", 100, 100_000_000, 1, 1, 400, Decimal("0.094822"), repayment=RepaymentKind.ANNUITY,
-        frequency=Frequency.MONTHLY, rate_period=RatePeriod.YEAR, day_count=day_count,
+        "USD",
+        100,
+        100_000_000,
+        1,
+        1,
+        400,
+        Decimal("0.094822"),
+        repayment=RepaymentKind.ANNUITY,
+        frequency=Frequency.MONTHLY,
+        rate_period=RatePeriod.YEAR,
+        day_count=day_count,
         interest_rounding=InterestRounding.PER_PERIOD,
-    )  # fmt: skip
+    )
 
 
 FINERACT_EXAMPLES = [
     pytest.param(  # testEMICalculation_disbursedAmt100_dayInYears360_daysInMonth30_repayEvery1Month
-        DayCount.THIRTY_E_360_ISDA, date(2024, 1, 1), 10_000, [79, 66, 53, 40, 27, 13],
-        [1634, 1647, 1660, 1673, 1686, 1700], id="30/360",
+        DayCount.THIRTY_E_360_ISDA,
+        date(2024, 1, 1),
+        10_000,
+        [79, 66, 53, 40, 27, 13],
+        [1634, 1647, 1660, 1673, 1686, 1700],
+        id="30/360",
     ),
     pytest.param(  # test_disbursedAmt100_dayInYearsActual_daysInMonthActual_repayEvery1Month
-        DayCount.ACTUAL_ACTUAL_ISDA, date(2023, 12, 12), 10_000, [80, 67, 50, 41, 26, 14],
-        [1633, 1646, 1663, 1672, 1687, 1699], id="actual/actual",
+        DayCount.ACTUAL_ACTUAL_ISDA,
+        date(2023, 12, 12),
+        10_000,
+        [80, 67, 50, 41, 26, 14],
+        [1633, 1646, 1663, 1672, 1687, 1699],
+        id="actual/actual",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("day_count", "start", "principal", "interest", "principal_parts"), FINERACT_EXAMPLES)
@@ -43,8 +60,9 @@ def test_fineract_emi_schedules_to_the_cent(
 ) -> None:
     terms = fineract_product(day_count)
     schedule = build_schedule(terms, principal, start, term_days_for(terms, start, 6))
-    assert [i.due_date for i in schedule] == [date(start.year + (start.month + k - 1) // 12,
-                                                   (start.month + k - 1) % 12 + 1, start.day) for k in range(1, 7)]  # fmt: skip
+    assert [i.due_date for i in schedule] == [
+        date(start.year + (start.month + k - 1) // 12, (start.month + k - 1) % 12 + 1, start.day) for k in range(1, 7)
+    ]
     assert [i.interest for i in schedule] == interest
     assert [i.principal for i in schedule] == principal_parts
     assert {i.total for i in schedule} == {1713}  # EMI 17.13
@@ -74,8 +92,9 @@ def test_fineract_emi_across_a_year_end_differs_only_by_where_it_splits_the_year
     rate = Decimal("0.094822")
     fineract_first = rate * (Decimal(19) / 365 + Decimal(12) / 366)
     assert round(fineract_first, 11) == Decimal("0.00804485776")
-    published = [Decimal(f) for f in ("0.00803137158", "0.00751321858", "0.00803137158", "0.00777229508",
-                                      "0.00803137158")]  # fmt: skip
+    published = [
+        Decimal(f) for f in ("0.00803137158", "0.00751321858", "0.00803137158", "0.00777229508", "0.00803137158")
+    ]
     assert annuity_payment(1_000_000, [fineract_first, *published]) == 171_312
     isda = InterestRate(rate, RatePeriod.YEAR, DayCount.ACTUAL_ACTUAL_ISDA)
     assert isda.factor(date(2023, 12, 12), date(2024, 1, 12)) == rate * (Decimal(20) / 365 + Decimal(11) / 366)
@@ -93,8 +112,9 @@ def test_fineract_rate_factors_per_period() -> None:
 @pytest.mark.parametrize("day_count", [DayCount.THIRTY_E_360_ISDA, DayCount.ACTUAL_360])
 def test_a_rate_per_month_over_a_thirty_day_term_charges_the_month(day_count: DayCount) -> None:
     """FINERACT-343: 20% a month on 1,000.00 for 30 days is 200.00 (it showed 197.23, a 365-day year)."""
-    terms = ProductTerms("USD", 100, 10_000_000, 1, 1, 60, Decimal("0.20"), rate_period=RatePeriod.MONTH,
-                         day_count=day_count)  # fmt: skip
+    terms = ProductTerms(
+        "USD", 100, 10_000_000, 1, 1, 60, Decimal("0.20"), rate_period=RatePeriod.MONTH, day_count=day_count
+    )
     offer = quote(terms, 100_000, 30, date(2024, 4, 1))
     assert (offer.interest, offer.due_date) == (20_000, date(2024, 5, 1))
 

@@ -38,12 +38,15 @@ START = date(2026, 1, 5)
 
 # How lenders state a rate (scaled so a day costs about the same), and how interest is rounded.
 DAYS_PER = {RatePeriod.DAY: 1, RatePeriod.WEEK: 7, RatePeriod.MONTH: 30, RatePeriod.YEAR: 365}
-conventions = st.tuples(st.sampled_from(list(RatePeriod)), st.sampled_from(list(DayCount)),
-                        st.sampled_from(list(InterestRounding)))  # fmt: skip
+conventions = st.tuples(
+    st.sampled_from(list(RatePeriod)), st.sampled_from(list(DayCount)), st.sampled_from(list(InterestRounding))
+)
 shapes = st.sampled_from(
-    [(RepaymentKind.SINGLE, None), *((kind, f) for kind in (RepaymentKind.ANNUITY, RepaymentKind.DECLINING)
-                                     for f in Frequency)]
-)  # fmt: skip
+    [
+        (RepaymentKind.SINGLE, None),
+        *((kind, f) for kind in (RepaymentKind.ANNUITY, RepaymentKind.DECLINING) for f in Frequency),
+    ]
+)
 
 terms_strategy = st.builds(
     lambda rate, penalty, cap_total, fines, after_due, convention, shape: ProductTerms(
@@ -138,8 +141,15 @@ ua_like_caps = st.builds(
 
 
 @settings(max_examples=120, deadline=None)
-@given(terms_strategy, ua_like_caps, st.integers(1_000, 500_000), st.integers(7, 60), payments,
-       st.integers(0, 40), st.integers(1, 90))  # fmt: skip
+@given(
+    terms_strategy,
+    ua_like_caps,
+    st.integers(1_000, 500_000),
+    st.integers(7, 60),
+    payments,
+    st.integers(0, 40),
+    st.integers(1, 90),
+)
 def test_projected_nights_are_the_engine_each_morning(
     terms: ProductTerms, caps: Caps, principal: int, term: int, paid: list[tuple[int, int]], since: int, nights: int
 ) -> None:
@@ -156,7 +166,10 @@ def test_projected_nights_are_the_engine_each_morning(
         morning = state_as_of(loan, events, night.accrual_date + timedelta(days=1))
         assert {c: posted[c] for c in ACCRUING} == {c: morning.accrued[c] for c in ACCRUING}
         assert (night.status, night.days_past_due, night.next_due_date) == (
-            morning.status, morning.days_past_due, morning.next_due_date)  # fmt: skip
+            morning.status,
+            morning.days_past_due,
+            morning.next_due_date,
+        )
 
 
 def _profile_terms(draw: st.DrawFn, profile: str) -> ProductTerms:
@@ -168,9 +181,17 @@ def _profile_terms(draw: st.DrawFn, profile: str) -> ProductTerms:
     fee_percent = draw(st.sampled_from([Decimal(0), Decimal(1), Decimal(5)]))
     term_min = draw(st.integers(7, 60))
     terms = ProductTerms(
-        "GBP", 5_000, 200_000, 100, term_min, draw(st.integers(term_min, 365)), rate, repayment=repayment,
-        frequency=frequency, origination_fee_percent=fee_percent,
-    )  # fmt: skip
+        "GBP",
+        5_000,
+        200_000,
+        100,
+        term_min,
+        draw(st.integers(term_min, 365)),
+        rate,
+        repayment=repayment,
+        frequency=frequency,
+        origination_fee_percent=fee_percent,
+    )
     try:
         return hold_to_profile(terms, profile, date(2026, 1, 1))
     except ProductInvalid:
@@ -221,8 +242,12 @@ def test_a_quote_within_a_profile_stays_within_its_caps_and_is_the_loan_repaid_o
 
 
 @settings(max_examples=150, deadline=None)
-@given(terms_strategy, st.integers(1_000, 1_000_000), st.integers(7, 365),
-       st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31)))  # fmt: skip
+@given(
+    terms_strategy,
+    st.integers(1_000, 1_000_000),
+    st.integers(7, 365),
+    st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31)),
+)
 def test_a_quote_is_the_loan_repaid_on_schedule_whatever_the_rate_convention(
     terms: ProductTerms, principal: int, term: int, start: date
 ) -> None:

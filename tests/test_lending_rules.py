@@ -38,10 +38,19 @@ from domain.lending.schedule import quote
 
 START = date(2026, 3, 2)
 PAYDAY = ProductTerms(
-    currency="GBP", principal_min=5_000, principal_max=100_000, principal_step=1_000, term_min_days=7,
-    term_max_days=60, rate=Decimal("0.008"), penalty_daily_rate=Decimal("0"), after_due=AfterDue.CONTINUE,
-    extension_days=(7, 14, 30), extension_fee_percent=Decimal("0"), max_extensions=2,
-)  # fmt: skip
+    currency="GBP",
+    principal_min=5_000,
+    principal_max=100_000,
+    principal_step=1_000,
+    term_min_days=7,
+    term_max_days=60,
+    rate=Decimal("0.008"),
+    penalty_daily_rate=Decimal("0"),
+    after_due=AfterDue.CONTINUE,
+    extension_days=(7, 14, 30),
+    extension_fee_percent=Decimal("0"),
+    max_extensions=2,
+)
 
 
 def signed(terms: ProductTerms, principal: int, term_days: int, start: date = START) -> SignedLoan:
@@ -91,8 +100,11 @@ def test_fca_allows_two_rollovers_and_refuses_a_third() -> None:
     assert state.extensions == 2
     assert state.due_date == START + timedelta(days=42)
     with pytest.raises(LoanRuleViolation, match="no more than 2"):
-        state_as_of(loan, [*events, Repayment(START + timedelta(days=42), 2_000, 8), Extension(START + timedelta(days=42), 14, 9)],
-                    START + timedelta(days=42))  # fmt: skip
+        state_as_of(
+            loan,
+            [*events, Repayment(START + timedelta(days=42), 2_000, 8), Extension(START + timedelta(days=42), 14, 9)],
+            START + timedelta(days=42),
+        )
 
 
 def test_an_extension_needs_the_accrued_interest_paid_first() -> None:
@@ -112,9 +124,14 @@ def test_ua_daily_rate_is_phased_down_to_one_percent() -> None:
 
 
 UA_PRODUCT = replace(
-    PAYDAY, currency="UAH", rate=Decimal("0.01"), penalty_daily_rate=Decimal("0.01"),
-    after_due=AfterDue.PENALTY_ONLY, max_extensions=0, extension_days=(),
-)  # fmt: skip
+    PAYDAY,
+    currency="UAH",
+    rate=Decimal("0.01"),
+    penalty_daily_rate=Decimal("0.01"),
+    after_due=AfterDue.PENALTY_ONLY,
+    max_extensions=0,
+    extension_days=(),
+)
 
 
 def test_ua_refuses_more_than_one_percent_a_day_once_phased_in() -> None:
@@ -141,10 +158,17 @@ def test_ua_all_penalties_stay_within_half_of_the_amount_received() -> None:
 # --- schedules and the engine ----------------------------------------------------------------------------------------
 
 INSTALMENTS = ProductTerms(
-    currency="USD", principal_min=10_000, principal_max=1_000_000, principal_step=100, term_min_days=28,
-    term_max_days=730, rate=Decimal("0.002"), repayment=RepaymentKind.ANNUITY, frequency=Frequency.MONTHLY,
+    currency="USD",
+    principal_min=10_000,
+    principal_max=1_000_000,
+    principal_step=100,
+    term_min_days=28,
+    term_max_days=730,
+    rate=Decimal("0.002"),
+    repayment=RepaymentKind.ANNUITY,
+    frequency=Frequency.MONTHLY,
     origination_fee_percent=Decimal("2"),
-)  # fmt: skip
+)
 
 
 def test_an_annuity_has_equal_payments_and_paying_them_on_time_repays_the_loan() -> None:
@@ -239,6 +263,11 @@ def test_a_recalculation_becomes_one_balanced_adjustment_entry_or_none() -> None
     )
     assert entry is not None
     assert {(p.account_id, p.amount) for p in entry.postings} == {(1, 300), (3, -300)}  # receivable and income shrink
-    unchanged = accrual_entry(amounts_to_post(state_as_of(loan, [], on), posted), accounts, key="recalc:2",
-                              kind="recalculation", value_date=on)  # fmt: skip
+    unchanged = accrual_entry(
+        amounts_to_post(state_as_of(loan, [], on), posted),
+        accounts,
+        key="recalc:2",
+        kind="recalculation",
+        value_date=on,
+    )
     assert unchanged is None

@@ -69,8 +69,9 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
     assert response.status_code == 200, response.text
     assert response.json()["application"]["status"] == "awaiting_card"
 
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     funded = await wait_status(http, token, app_id, "disbursed")
     loan_id = funded["loan_id"]
@@ -94,8 +95,12 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
     someone_else = await borrower_token(http, "+447700910099")
     assert (await http.get(f"/v1/loans/{loan_id}", headers=bearer(someone_else))).status_code == 404
     assert await loan_balances(clean, loan_id) == {
-        "principal": -50_000, "fees": -2_500, "interest": 0, "penalty": 0, "fines": 0
-    }  # fmt: skip
+        "principal": -50_000,
+        "fees": -2_500,
+        "interest": 0,
+        "penalty": 0,
+        "fines": 0,
+    }
     async with clean.sessions() as s:
         assert await ledger.house_balance(s, "settlement", "GBP") == 50_000
         assert await ledger.house_balance(s, "fee_income", "GBP") == 2_500
@@ -125,8 +130,11 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
 
     # Replayed Stripe events change nothing: still one loan, one disbursement entry.
     for payload, signature in list(clean.payments.delivered):
-        replay = await http.post("/v1/webhooks/stripe", content=payload,
-                                 headers={"Stripe-Signature": signature, "Content-Type": "application/json"})  # fmt: skip
+        replay = await http.post(
+            "/v1/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
         assert replay.status_code == 200
     assert await count(clean, "SELECT count(*) FROM loans") == 1
     assert await count(clean, "SELECT count(*) FROM journal_entries WHERE kind = 'loan_disbursement'") == 1
@@ -157,10 +165,16 @@ async def test_a_delinquent_file_is_rejected_with_reasons_for_each_audience(
 async def test_an_underwriter_approves_a_borderline_case_for_less(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     product_id = await lending_product(http, admin)
-    await http.post("/v1/staff/members", json={"email": "uw@lendflow.dev", "password": "underwriter-pass-1",
-                                                "roles": ["underwriter"]}, headers=bearer(admin))  # fmt: skip
-    await http.post("/v1/staff/members", json={"email": "cc@lendflow.dev", "password": "collector-pass-1",
-                                                "roles": ["collector"]}, headers=bearer(admin))  # fmt: skip
+    await http.post(
+        "/v1/staff/members",
+        json={"email": "uw@lendflow.dev", "password": "underwriter-pass-1", "roles": ["underwriter"]},
+        headers=bearer(admin),
+    )
+    await http.post(
+        "/v1/staff/members",
+        json={"email": "cc@lendflow.dev", "password": "collector-pass-1", "roles": ["collector"]},
+        headers=bearer(admin),
+    )
     underwriter = await staff_token(http, "uw@lendflow.dev", "underwriter-pass-1")
     collector = await staff_token(http, "cc@lendflow.dev", "collector-pass-1")
     phone = "+447700910003"
@@ -168,19 +182,22 @@ async def test_an_underwriter_approves_a_borderline_case_for_less(http: httpx.As
     created = await apply(http, token, application_body(product_id, phone, national_id="BD000004"))
     app_id = created["id"]
     await wait_status(http, token, app_id, "manual_review")
-    queue = (await http.get("/v1/staff/applications", params={"status": "manual_review"},
-                            headers=bearer(underwriter))).json()  # fmt: skip
+    queue = (
+        await http.get("/v1/staff/applications", params={"status": "manual_review"}, headers=bearer(underwriter))
+    ).json()
     assert [a["id"] for a in queue["data"]] == [app_id]
     assert any("score 500" in r for r in queue["data"][0]["decision"]["staff_reasons"])
 
     url = f"/v1/staff/applications/{app_id}/decision"
     forbidden = await http.post(url, json={"decision": "approve", "reason": "ok"}, headers=bearer(collector))
     assert forbidden.status_code == 403
-    too_much = await http.post(url, json={"decision": "approve", "principal": 60_000, "reason": "more"},
-                               headers=bearer(underwriter))  # fmt: skip
+    too_much = await http.post(
+        url, json={"decision": "approve", "principal": 60_000, "reason": "more"}, headers=bearer(underwriter)
+    )
     assert too_much.status_code == 422, too_much.text
-    approved = await http.post(url, json={"decision": "approve", "principal": 30_000, "reason": "thin margin"},
-                               headers=bearer(underwriter))  # fmt: skip
+    approved = await http.post(
+        url, json={"decision": "approve", "principal": 30_000, "reason": "thin margin"}, headers=bearer(underwriter)
+    )
     assert approved.status_code == 200, approved.text
     offer = await wait_status(http, token, app_id, "offered")
     assert offer["offer"]["principal"] == 30_000 and offer["reasons"] == ["lower_amount"]
@@ -253,8 +270,9 @@ async def test_a_failed_payout_ends_the_application_without_a_loan(http: httpx.A
     admin = await admin_token(http, clean.settings)
     phone = "+447700910007"
     token, app_id = await signed(http, admin, phone)
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_payout_fail"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_payout_fail"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     failed = await wait_status(http, token, app_id, "failed")
     assert failed["loan_id"] is None
@@ -270,8 +288,9 @@ async def test_a_payout_nobody_confirms_is_cancelled_not_left_in_flight(http: ht
     phone = "+447700910008"
     token, app_id = await signed(http, admin, phone)
     before = set(clean.payments.payout_statuses())
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_silent"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_silent"}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
     await wait_status(http, token, app_id, "failed", timeout_s=40)
     ours = {ref: status for ref, status in clean.payments.payout_statuses().items() if ref not in before}
@@ -283,28 +302,35 @@ async def test_a_forged_or_replayed_callback_changes_nothing(http: httpx.AsyncCl
     admin = await admin_token(http, clean.settings)
     phone = "+447700910009"
     token, app_id, _ = await offered(http, admin, phone)
-    forged_stripe = await http.post("/v1/webhooks/stripe", content=b'{"id": "evt_x"}',
-                                    headers={"Stripe-Signature": "t=1,v1=00"})  # fmt: skip
+    forged_stripe = await http.post(
+        "/v1/webhooks/stripe", content=b'{"id": "evt_x"}', headers={"Stripe-Signature": "t=1,v1=00"}
+    )
     assert forged_stripe.status_code == 400
     score = json.dumps({"id": "evt_forged", "reference": "sc_x", "application_id": app_id, "score": 999}).encode()
-    forged = await http.post(f"/v1/webhooks/bureau/{clean.settings.scoring_name}", content=score,
-                             headers={"X-Signature": sign_body("not-the-secret", score)})  # fmt: skip
+    forged = await http.post(
+        f"/v1/webhooks/bureau/{clean.settings.scoring_name}",
+        content=score,
+        headers={"X-Signature": sign_body("not-the-secret", score)},
+    )
     assert forged.status_code == 400
     assert clean.scoring.delivered, "the scoring callback came"
     body, signature = clean.scoring.delivered[0]
-    replay = await http.post(f"/v1/webhooks/bureau/{clean.settings.scoring_name}", content=body,
-                             headers={"X-Signature": signature})  # fmt: skip
+    replay = await http.post(
+        f"/v1/webhooks/bureau/{clean.settings.scoring_name}", content=body, headers={"X-Signature": signature}
+    )
     assert replay.status_code == 200
-    assert await count(clean, "SELECT count(*) FROM webhook_inbox WHERE provider = :p",
-                       p=clean.settings.scoring_name) == 1  # fmt: skip
+    assert (
+        await count(clean, "SELECT count(*) FROM webhook_inbox WHERE provider = :p", p=clean.settings.scoring_name) == 1
+    )
     assert (await http.get(f"/v1/applications/{app_id}", headers=bearer(token))).json()["status"] == "offered"
 
 
 async def test_a_bureau_that_is_down_falls_back_then_goes_to_a_person(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     product_id = await lending_product(http, admin)
-    primary, fallback = (clean.bureaus[n] for n in (clean.settings.bureau_primary_name,
-                                                      clean.settings.bureau_fallback_name))  # fmt: skip
+    primary, fallback = (
+        clean.bureaus[n] for n in (clean.settings.bureau_primary_name, clean.settings.bureau_fallback_name)
+    )
     primary.behaviour.down = True
     phone = "+447700910010"
     token = await borrower_token(http, phone)
@@ -325,8 +351,9 @@ async def test_staff_cancel_an_offer_and_the_borrower_is_told(http: httpx.AsyncC
     admin = await admin_token(http, clean.settings)
     phone = "+447700910011"
     _, app_id, _ = await offered(http, admin, phone)
-    cancelled = await http.post(f"/v1/staff/applications/{app_id}/cancel", json={"reason": "customer called"},
-                                headers=bearer(admin))  # fmt: skip
+    cancelled = await http.post(
+        f"/v1/staff/applications/{app_id}/cancel", json={"reason": "customer called"}, headers=bearer(admin)
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
     messages = await wait_for_outbox(http, phone, count=3)
@@ -338,8 +365,11 @@ async def test_staff_cancel_an_offer_and_the_borrower_is_told(http: httpx.AsyncC
 async def test_a_blacklisted_phone_and_a_busy_device_are_caught(http: httpx.AsyncClient, clean: Stack) -> None:
     admin = await admin_token(http, clean.settings)
     product_id = await lending_product(http, admin)
-    listed = await http.post("/v1/staff/blacklist", json={"kind": "phone", "value": "+44 7700 910012",
-                                                          "reason": "confirmed fraud"}, headers=bearer(admin))  # fmt: skip
+    listed = await http.post(
+        "/v1/staff/blacklist",
+        json={"kind": "phone", "value": "+44 7700 910012", "reason": "confirmed fraud"},
+        headers=bearer(admin),
+    )
     assert listed.status_code == 204, listed.text
     token = await borrower_token(http, "+447700910012")
     refused = await apply(http, token, application_body(product_id, "+447700910012"))
@@ -349,8 +379,9 @@ async def test_a_blacklisted_phone_and_a_busy_device_are_caught(http: httpx.Asyn
     ids = []
     for n, phone in enumerate(("+447700910013", "+447700910014", "+447700910015")):
         other = await borrower_token(http, phone)
-        created = await apply(http, other, application_body(product_id, phone, national_id=f"ND00{n}777",
-                                                             device=shared))  # fmt: skip
+        created = await apply(
+            http, other, application_body(product_id, phone, national_id=f"ND00{n}777", device=shared)
+        )
         ids.append((other, created["id"]))
     other, last = ids[-1]
     await wait_status(http, other, last, "manual_review")

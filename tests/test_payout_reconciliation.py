@@ -19,8 +19,9 @@ from tests.test_wallets import ledger_is_whole
 
 
 async def _card(http: httpx.AsyncClient, token: str, app_id: str, payment_method: str = "pm_card_visa") -> None:
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": payment_method},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": payment_method}, headers=bearer(token)
+    )
     assert card.status_code == 200, card.text
 
 
@@ -69,12 +70,17 @@ async def test_a_payout_nobody_can_settle_becomes_a_staff_case_and_a_retry_funds
     assert case["case"] == "unknown_at_provider"
     assert (await http.get(f"/v1/applications/{app_id}", headers=bearer(token))).json()["status"] == "disbursing"
 
-    support = await http.post(f"/v1/staff/applications/{app_id}/payout",
-                              json={"action": "retry", "reason": "provider lost it"}, headers=bearer(token))  # fmt: skip
+    support = await http.post(
+        f"/v1/staff/applications/{app_id}/payout",
+        json={"action": "retry", "reason": "provider lost it"},
+        headers=bearer(token),
+    )
     assert support.status_code in (401, 403)
-    retried = await http.post(f"/v1/staff/applications/{app_id}/payout",
-                              json={"action": "retry", "reason": "provider lost it, ticket 42"},
-                              headers=bearer(admin))  # fmt: skip
+    retried = await http.post(
+        f"/v1/staff/applications/{app_id}/payout",
+        json={"action": "retry", "reason": "provider lost it, ticket 42"},
+        headers=bearer(admin),
+    )
     assert retried.status_code == 200, retried.text
     assert retried.json()["status"] == "processing"
     await wait_status(http, token, app_id, "disbursed", timeout_s=20)
@@ -83,8 +89,11 @@ async def test_a_payout_nobody_can_settle_becomes_a_staff_case_and_a_retry_funds
     assert {"application.payout_case_opened", "application.payout_retry", "application.payout_case_closed"} <= {
         a["action"] for a in actions
     }
-    done = await http.post(f"/v1/staff/applications/{app_id}/payout", json={"action": "cancel", "reason": "too late"},
-                           headers=bearer(admin))  # fmt: skip
+    done = await http.post(
+        f"/v1/staff/applications/{app_id}/payout",
+        json={"action": "cancel", "reason": "too late"},
+        headers=bearer(admin),
+    )
     assert done.status_code == 409
 
 
@@ -95,12 +104,18 @@ async def test_staff_cancel_a_payout_the_bank_never_confirms_and_nothing_is_owed
     token, app_id = await signed(http, admin, "+447700940003")
     await _card(http, token, app_id, "pm_card_visa_silent")  # the bank never reports back
     await wait_until(lambda: _in_flight(http, admin), "the payout in flight")
-    reconciled = await http.post(f"/v1/staff/applications/{app_id}/payout",
-                                 json={"action": "reconcile", "reason": "customer called"}, headers=bearer(admin))  # fmt: skip
+    reconciled = await http.post(
+        f"/v1/staff/applications/{app_id}/payout",
+        json={"action": "reconcile", "reason": "customer called"},
+        headers=bearer(admin),
+    )
     assert reconciled.status_code == 200, reconciled.text
     assert (reconciled.json()["status"], reconciled.json()["application_status"]) == ("pending", "disbursing")
-    cancelled = await http.post(f"/v1/staff/applications/{app_id}/payout",
-                                json={"action": "cancel", "reason": "bank silent for days"}, headers=bearer(admin))  # fmt: skip
+    cancelled = await http.post(
+        f"/v1/staff/applications/{app_id}/payout",
+        json={"action": "cancel", "reason": "bank silent for days"},
+        headers=bearer(admin),
+    )
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["application_status"] == "failed"
     ended = await wait_status(http, token, app_id, "failed")
@@ -128,11 +143,20 @@ async def test_a_signed_payout_callback_for_another_payout_or_amount_is_refused(
             "metadata": {"application_id": app_id, "kind": "disbursement", "attempt": "1"},
         }
         obj |= changes
-        payload = json.dumps({"id": f"evt_forged_{len(changes)}_{sorted(changes)}", "object": "event",
-                              "type": "payout.paid", "created": 0, "data": {"object": obj}})  # fmt: skip
-        return await http.post("/v1/webhooks/stripe", content=payload,
-                               headers={"Stripe-Signature": sign_stripe_payload(payload, secret),
-                                        "content-type": "application/json"})  # fmt: skip
+        payload = json.dumps(
+            {
+                "id": f"evt_forged_{len(changes)}_{sorted(changes)}",
+                "object": "event",
+                "type": "payout.paid",
+                "created": 0,
+                "data": {"object": obj},
+            }
+        )
+        return await http.post(
+            "/v1/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": sign_stripe_payload(payload, secret), "content-type": "application/json"},
+        )
 
     for forged in ({"id": "po_someone_elses"}, {"amount": 5_000_000}, {"currency": "usd"}):
         refused = await send(**forged)
@@ -156,17 +180,40 @@ async def test_a_wallet_payout_callback_must_match_its_operation(http: httpx.Asy
     await fund(http, admin, alice["wallets"]["USD"], 4_000)
     clean.payments.behaviour.latency_s = 5.0  # our payout's own callback comes late
     try:
-        asked = await http.post("/v1/payouts", json={"wallet": alice["wallets"]["USD"], "amount": {
-            "amount": 1_500, "currency": "USD"}, "destination": "ba_alice"}, headers=bearer(alice["token"]))  # fmt: skip
+        asked = await http.post(
+            "/v1/payouts",
+            json={
+                "wallet": alice["wallets"]["USD"],
+                "amount": {"amount": 1_500, "currency": "USD"},
+                "destination": "ba_alice",
+            },
+            headers=bearer(alice["token"]),
+        )
         assert asked.status_code == 201, asked.text
         operation = asked.json()["id"]
         await wait_until(lambda: _status_is(clean, operation, "processing"), "the payout asked of the provider")
-        payload = json.dumps({"id": "evt_forged_wallet", "object": "event", "type": "payout.paid", "created": 0,
-                              "data": {"object": {"id": "po_not_ours", "object": "payout", "amount": 1_500,
-                                                  "currency": "usd", "metadata": {"operation_id": operation,
-                                                                                  "kind": "payout"}}}})  # fmt: skip
-        forged = await http.post("/v1/webhooks/stripe", content=payload, headers={
-            "Stripe-Signature": sign_stripe_payload(payload, clean.settings.stripe_webhook_secret)})  # fmt: skip
+        payload = json.dumps(
+            {
+                "id": "evt_forged_wallet",
+                "object": "event",
+                "type": "payout.paid",
+                "created": 0,
+                "data": {
+                    "object": {
+                        "id": "po_not_ours",
+                        "object": "payout",
+                        "amount": 1_500,
+                        "currency": "usd",
+                        "metadata": {"operation_id": operation, "kind": "payout"},
+                    }
+                },
+            }
+        )
+        forged = await http.post(
+            "/v1/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": sign_stripe_payload(payload, clean.settings.stripe_webhook_secret)},
+        )
         assert forged.status_code == 422, forged.text
         status = await scalar(clean, "SELECT status FROM wallet_operations WHERE id = :id", id=operation)
         assert status == "processing"

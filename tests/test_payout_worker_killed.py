@@ -33,12 +33,18 @@ def worker_process(stack: Stack, queue: str, data_dir: Path, base_url: str) -> I
     settings = stack.settings
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDFLOW_")},
-        "DATABASE_URL": settings.database_url or "", "TEMPORAL_ADDRESS": stack.temporal.service_client.config.target_host,
-        "LENDFLOW_ENV": "dev", "LENDFLOW_TASK_QUEUES": f'["{queue}"]', "LENDFLOW_DATA_DIR": str(data_dir),
-        "LENDFLOW_PUBLIC_BASE_URL": base_url, "LENDFLOW_COB_SCHEDULE_ENABLED": "false",
-        "LENDFLOW_FAKE_PAYMENTS_LATENCY_MS": "4000", "LENDFLOW_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret,
-        "LENDFLOW_PII_KEY": settings.pii_key, "LENDFLOW_LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+        "DATABASE_URL": settings.database_url or "",
+        "TEMPORAL_ADDRESS": stack.temporal.service_client.config.target_host,
+        "LENDFLOW_ENV": "dev",
+        "LENDFLOW_TASK_QUEUES": f'["{queue}"]',
+        "LENDFLOW_DATA_DIR": str(data_dir),
+        "LENDFLOW_PUBLIC_BASE_URL": base_url,
+        "LENDFLOW_COB_SCHEDULE_ENABLED": "false",
+        "LENDFLOW_FAKE_PAYMENTS_LATENCY_MS": "4000",
+        "LENDFLOW_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret,
+        "LENDFLOW_PII_KEY": settings.pii_key,
+        "LENDFLOW_LOG_LEVEL": "WARNING",
+    }
     process = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env)
     try:
         yield process
@@ -64,11 +70,14 @@ async def test_a_worker_killed_after_asking_for_the_payout_funds_the_loan_exactl
             with worker_process(clean, queue, tmp_path / "first", base_url) as first:
                 admin = await admin_token(http, settings)
                 token, app_id = await signed(http, admin, f"+44770095000{int(provider_remembers)}")
-                card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                                       headers=bearer(token))  # fmt: skip
+                card = await http.post(
+                    f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+                )
                 assert card.status_code == 200, card.text
-                await wait_until(lambda: scalar(clean, "SELECT payout_reference FROM loan_applications"),
-                                 "the payout asked of the provider")  # fmt: skip
+                await wait_until(
+                    lambda: scalar(clean, "SELECT payout_reference FROM loan_applications"),
+                    "the payout asked of the provider",
+                )
                 first.send_signal(signal.SIGKILL)  # the callback is owed 4 s from now, by a process now dead
                 first.wait(10)
             assert (await http.get(f"/v1/applications/{app_id}", headers=bearer(token))).json()["status"] == (

@@ -100,9 +100,14 @@ async def test_a_whole_loan_life_leaves_no_personal_data_in_clear(http: httpx.As
     codes = [code_in(m["body"]) for m in await outbox_messages(http, PHONE) if m["purpose"] == "signing_code"]
     assert codes
     secrets = {
-        "phone": PHONE, "phone digits": PHONE.removeprefix("+"), "name": "Alice Example", "national id": "AB123456",
-        "e-mail": "alice@example.com", "signing code": f'"{codes[0]}"', "address": "127.0.0.1",
-    }  # fmt: skip
+        "phone": PHONE,
+        "phone digits": PHONE.removeprefix("+"),
+        "name": "Alice Example",
+        "national id": "AB123456",
+        "e-mail": "alice@example.com",
+        "signing code": f'"{codes[0]}"',
+        "address": "127.0.0.1",
+    }
     workflow_ids = await _workflow_ids(clean)
     histories = await _history_texts(clean.temporal, workflow_ids)
     assert len(histories) >= 4  # the application, the loan, the payment and messages at least

@@ -43,15 +43,27 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
     await configure(http, admin)
     alice = await holder(http, "+447700970002", ("USD", "EUR"))
     await fund(http, admin, alice["wallets"]["USD"], 10_000)
-    moved = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
-        "from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
-        "amount": {"amount": 1_000, "currency": "USD"}})  # fmt: skip
+    moved = await http.post(
+        "/v1/transfers",
+        headers=bearer(alice["token"]),
+        json={
+            "from_wallet": alice["wallets"]["USD"],
+            "to_wallet": alice["wallets"]["EUR"],
+            "amount": {"amount": 1_000, "currency": "USD"},
+        },
+    )
     assert moved.status_code == 201, moved.text
     wallet = alice["wallets"]["USD"]
-    topup = await http.post("/v1/topups", headers=bearer(alice["token"]), json={
-        "wallet": wallet, "amount": {"amount": 2_000, "currency": "USD"}, "payment_method": "pm_card_visa"})  # fmt: skip
-    payout = await http.post("/v1/payouts", headers=bearer(alice["token"]), json={
-        "wallet": wallet, "amount": {"amount": 1_000, "currency": "USD"}, "destination": "ba_alice"})  # fmt: skip
+    topup = await http.post(
+        "/v1/topups",
+        headers=bearer(alice["token"]),
+        json={"wallet": wallet, "amount": {"amount": 2_000, "currency": "USD"}, "payment_method": "pm_card_visa"},
+    )
+    payout = await http.post(
+        "/v1/payouts",
+        headers=bearer(alice["token"]),
+        json={"wallet": wallet, "amount": {"amount": 1_000, "currency": "USD"}, "destination": "ba_alice"},
+    )
     assert (topup.status_code, payout.status_code) == (201, 201), (topup.text, payout.text)
     await clean.payments.drain()
     await asyncio.sleep(1)  # the provider's callbacks settle both

@@ -43,8 +43,9 @@ async def test_a_loan_repaid_on_time(http: httpx.AsyncClient, clean: Stack) -> N
     assert (await loan(http, token, loan_id))["balances"]["interest"] == 4_000
     entries = await scalar(clean, "SELECT count(*) FROM journal_entries")
     # Closing the same dates again changes nothing.
-    again = await http.post("/v1/staff/cob", json={"until": (start + timedelta(days=9)).isoformat()},
-                            headers=bearer(admin))  # fmt: skip
+    again = await http.post(
+        "/v1/staff/cob", json={"until": (start + timedelta(days=9)).isoformat()}, headers=bearer(admin)
+    )
     assert again.status_code == 200, again.text
     assert await scalar(clean, "SELECT count(*) FROM journal_entries") == entries
 
@@ -54,8 +55,14 @@ async def test_a_loan_repaid_on_time(http: httpx.AsyncClient, clean: Stack) -> N
     purposes = [m["purpose"] for m in messages]
     assert "loan_due_soon" in purposes and "loan_due_today" in purposes
     on_due = await loan(http, token, loan_id)
-    assert on_due["balances"] == {"principal": 50_000, "interest": 12_000, "penalty": 0, "fees": 2_500, "fines": 0,
-                                  "total": 64_500}  # fmt: skip
+    assert on_due["balances"] == {
+        "principal": 50_000,
+        "interest": 12_000,
+        "penalty": 0,
+        "fees": 2_500,
+        "fines": 0,
+        "total": 64_500,
+    }
     assert on_due["status"] == "active"
 
     paid = await pay(http, token, loan_id, 64_500, key="repay-all")
@@ -108,10 +115,16 @@ async def test_repaid_early_in_part_then_in_full_with_the_overpayment_kept_in_a_
 
 
 UK_TERMS = {
-    "principal_min": 10_000, "principal_max": 100_000, "principal_step": 1_000, "term_min_days": 7,
-    "term_max_days": 60, "daily_rate": "0.005", "extension_days": [10], "extension_fee_percent": "5",
+    "principal_min": 10_000,
+    "principal_max": 100_000,
+    "principal_step": 1_000,
+    "term_min_days": 7,
+    "term_max_days": 60,
+    "daily_rate": "0.005",
+    "extension_days": [10],
+    "extension_fee_percent": "5",
     "max_extensions": 2,
-}  # fmt: skip
+}
 
 
 async def test_extended_twice_then_refused_a_third_time_under_the_uk_profile(
@@ -123,8 +136,14 @@ async def test_extended_twice_then_refused_a_third_time_under_the_uk_profile(
     start = await open_date(http, admin)
     await close_through(http, admin, start + timedelta(days=4))  # five nights at 250
     quote = (await http.get(f"/v1/loans/{loan_id}/extension-quote", params={"days": 10}, headers=bearer(token))).json()
-    assert quote == {"days": 10, "fee": 2_500, "pay_first": 1_250, "total": 3_750,
-                     "new_due_date": (start + timedelta(days=40)).isoformat(), "currency": "GBP"}  # fmt: skip
+    assert quote == {
+        "days": 10,
+        "fee": 2_500,
+        "pay_first": 1_250,
+        "total": 3_750,
+        "new_due_date": (start + timedelta(days=40)).isoformat(),
+        "currency": "GBP",
+    }
     first = await _extend(http, token, loan_id, 10)
     assert first["amount"] == 3_750 and first["status"] == "succeeded" and first["failure_code"] is None
     after = await loan(http, token, loan_id)
@@ -171,11 +190,16 @@ async def test_a_backdated_payment_takes_back_the_penalties_it_prevented(http: h
     assert (overdue["balances"]["fees"], overdue["balances"]["fines"]) == (2_500, 1_000)  # origination fee, fine
 
     url = f"/v1/staff/loans/{loan_id}/corrections"
-    bad = await http.post(url, json={"kind": "payment", "value_date": start.isoformat(), "reason": "bank"},
-                          headers=bearer(admin))  # fmt: skip
+    bad = await http.post(
+        url, json={"kind": "payment", "value_date": start.isoformat(), "reason": "bank"}, headers=bearer(admin)
+    )
     assert bad.status_code == 422  # no amount
-    body = {"kind": "payment", "value_date": (start + timedelta(days=30)).isoformat(), "amount": 64_500,
-            "reason": "bank transfer received on the due date, matched late"}  # fmt: skip
+    body = {
+        "kind": "payment",
+        "value_date": (start + timedelta(days=30)).isoformat(),
+        "amount": 64_500,
+        "reason": "bank transfer received on the due date, matched late",
+    }
     headers = bearer(admin) | {"Idempotency-Key": "corr-1"}
     corrected = await http.post(url, json=body, headers=headers)
     assert corrected.status_code == 201, corrected.text
@@ -217,15 +241,25 @@ async def test_close_of_business_across_a_forty_day_gap_resumes_a_run_killed_hal
     for token, loan_id in ((token_a, loan_a), (token_b, loan_b)):
         found = await loan(http, token, loan_id)
         assert found["status"] == "overdue"
-        assert found["balances"] == {"principal": 50_000, "interest": 41 * 400, "penalty": 0, "fees": 2_500, "fines": 0,
-                                     "total": 50_000 + 41 * 400 + 2_500}  # fmt: skip
+        assert found["balances"] == {
+            "principal": 50_000,
+            "interest": 41 * 400,
+            "penalty": 0,
+            "fees": 2_500,
+            "fines": 0,
+            "total": 50_000 + 41 * 400 + 2_500,
+        }
     assert await scalar(clean, "SELECT count(*) FROM journal_entries WHERE kind = 'loan_accrual'") == 2 * 41
-    daily = (await http.get("/v1/staff/reports/daily", params={"date": (start + timedelta(days=35)).isoformat()},
-                            headers=bearer(admin))).json()  # fmt: skip
+    daily = (
+        await http.get(
+            "/v1/staff/reports/daily", params={"date": (start + timedelta(days=35)).isoformat()}, headers=bearer(admin)
+        )
+    ).json()
     assert daily["recorded_by_close_of_business"] is True
     assert daily["currencies"]["GBP"]["accrued_interest"] == 800
-    first_day = (await http.get("/v1/staff/reports/daily", params={"date": start.isoformat()},
-                                headers=bearer(admin))).json()  # fmt: skip
+    first_day = (
+        await http.get("/v1/staff/reports/daily", params={"date": start.isoformat()}, headers=bearer(admin))
+    ).json()
     assert first_day["currencies"]["GBP"]["issued_count"] == 2
     assert first_day["currencies"]["GBP"]["issued_principal"] == 100_000
     portfolio = (await http.get("/v1/staff/reports/portfolio", headers=bearer(admin))).json()
@@ -262,12 +296,21 @@ async def test_a_waiver_and_a_rate_changed_from_a_past_date_post_only_the_differ
     start = await open_date(http, admin)
     await close_through(http, admin, start + timedelta(days=9))  # ten nights at 400
     url = f"/v1/staff/loans/{loan_id}/corrections"
-    waiver = {"kind": "waiver", "value_date": (start + timedelta(days=10)).isoformat(), "amount": 1_000,
-              "component": "interest", "reason": "goodwill after a complaint"}  # fmt: skip
+    waiver = {
+        "kind": "waiver",
+        "value_date": (start + timedelta(days=10)).isoformat(),
+        "amount": 1_000,
+        "component": "interest",
+        "reason": "goodwill after a complaint",
+    }
     assert (await http.post(url, json=waiver, headers=bearer(admin))).status_code == 201
     assert (await loan(http, token, loan_id))["balances"]["interest"] == 3_000
-    rate = {"kind": "rate_change", "value_date": (start + timedelta(days=5)).isoformat(), "daily_rate": "0.004",
-            "reason": "rate lowered from day five"}  # fmt: skip
+    rate = {
+        "kind": "rate_change",
+        "value_date": (start + timedelta(days=5)).isoformat(),
+        "daily_rate": "0.004",
+        "reason": "rate lowered from day five",
+    }
     changed = await http.post(url, json=rate, headers=bearer(admin))
     assert changed.status_code == 201, changed.text
     # Five nights at 400 and five at 200, less the waiver; the correction's entry holds only the difference.
@@ -308,15 +351,18 @@ async def test_an_accountant_reads_one_loan_and_its_postings_in_the_ledger_explo
     first = body["entries"][0]
     one = await http.get(f"/v1/staff/ledger/entries/{first['id']}", headers=bearer(admin))
     assert one.status_code == 200 and one.json() == first
-    filtered = await http.get("/v1/staff/ledger/entries", params={"loan_id": loan_id, "limit": 2},
-                              headers=bearer(admin))  # fmt: skip
+    filtered = await http.get(
+        "/v1/staff/ledger/entries", params={"loan_id": loan_id, "limit": 2}, headers=bearer(admin)
+    )
     assert [e["id"] for e in filtered.json()["data"]] == [e["id"] for e in body["entries"][:2]]
     assert filtered.json()["has_more"] == (len(body["entries"]) > 2)
-    after = await http.get("/v1/staff/ledger/entries", params={"loan_id": loan_id, "starting_after": first["id"]},
-                           headers=bearer(admin))  # fmt: skip
+    after = await http.get(
+        "/v1/staff/ledger/entries", params={"loan_id": loan_id, "starting_after": first["id"]}, headers=bearer(admin)
+    )
     assert [e["id"] for e in after.json()["data"]] == [e["id"] for e in body["entries"][1:]]
-    fines_account = next(p["account_id"] for e in body["entries"] for p in e["postings"]
-                         if p["account"] == f"loan:{loan_id}:fines")  # fmt: skip
+    fines_account = next(
+        p["account_id"] for e in body["entries"] for p in e["postings"] if p["account"] == f"loan:{loan_id}:fines"
+    )
     statement = (await http.get(f"/v1/staff/ledger/accounts/{fines_account}/statement", headers=bearer(admin))).json()
     assert statement["data"][-1]["balance_after"] == -body["ledger_balances"]["fines"]
     assert (await http.get("/v1/staff/ledger/entries/999999999", headers=bearer(admin))).status_code == 404

@@ -41,8 +41,9 @@ async def test_a_bad_password_and_an_unknown_email_get_the_same_answer(http: htt
 
 
 def _from(stack: Stack, address: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=stack.app, client=(address, 40_000)),
-                             base_url="http://testserver")  # fmt: skip
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=stack.app, client=(address, 40_000)), base_url="http://testserver"
+    )
 
 
 async def test_a_guesser_is_throttled_but_the_owner_is_not_locked_out(clean: Stack) -> None:

@@ -155,9 +155,15 @@ async def test_a_retried_charge_activity_charges_once_even_without_idempotency_k
         await wallet_store.put_wallet_type(s, wallet_type)
         wallet = await wallet_store.open_wallet(s, owner_id=user.id, wallet_type=wallet_type, currency="EUR")
         op = await operations.record_operation(
-            s, operation_id=uuid.uuid4(), kind="topup", wallet_id=wallet.id, owner_id=user.id, amount=900,
-            currency="EUR", instrument="pm_card_visa",
-        )  # fmt: skip
+            s,
+            operation_id=uuid.uuid4(),
+            kind="topup",
+            wallet_id=wallet.id,
+            owner_id=user.id,
+            amount=900,
+            currency="EUR",
+            instrument="pm_card_visa",
+        )
     activities = PaymentActivities(clean.sessions, StripePayments(API_KEY, api_base=localstripe))
     first = await activities.charge_for_topup(OperationRef(operation_id=str(op.id)))
     again = await activities.charge_for_topup(OperationRef(operation_id=str(op.id)))

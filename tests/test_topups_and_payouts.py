@@ -45,8 +45,11 @@ async def test_a_top_up_is_credited_when_the_provider_confirms(http: httpx.Async
     # Stripe may deliver the same event again: nothing changes.
     await clean.payments.drain()
     for payload, signature in clean.payments.delivered:
-        again = await http.post(f"{BASE_URL}/v1/webhooks/stripe", content=payload,
-                                headers={"Stripe-Signature": signature, "Content-Type": "application/json"})  # fmt: skip
+        again = await http.post(
+            f"{BASE_URL}/v1/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
         assert again.status_code == 200
     assert await balances(http, alice["token"]) == {"USD": 2_500}
     async with clean.sessions() as s:
@@ -57,8 +60,11 @@ async def test_a_top_up_is_credited_when_the_provider_confirms(http: httpx.Async
 async def test_a_declined_card_changes_no_balance(http: httpx.AsyncClient, clean: Stack) -> None:
     await configure(http, await admin_token(http, clean.settings))
     alice = await holder(http, "+447700900701")
-    body = {"wallet": alice["wallets"]["USD"], "amount": {"amount": 2_500, "currency": "USD"},
-            "payment_method": "pm_card_chargeDeclinedInsufficientFunds"}  # fmt: skip
+    body = {
+        "wallet": alice["wallets"]["USD"],
+        "amount": {"amount": 2_500, "currency": "USD"},
+        "payment_method": "pm_card_chargeDeclinedInsufficientFunds",
+    }
     created = await http.post("/v1/topups", json=body, headers=bearer(alice["token"]))
     view = await settled(http, alice["token"], "topups", created.json()["id"])
     assert (view["status"], view["failure_code"]) == ("failed", "insufficient_funds")
@@ -166,7 +172,8 @@ async def test_a_payout_beyond_the_balance_is_refused_at_once(http: httpx.AsyncC
 
 async def test_a_forged_stripe_webhook_is_refused(http: httpx.AsyncClient, clean: Stack) -> None:
     response = await http.post(
-        "/v1/webhooks/stripe", content=b'{"id": "evt_1", "type": "payout.paid"}',
+        "/v1/webhooks/stripe",
+        content=b'{"id": "evt_1", "type": "payout.paid"}',
         headers={"Stripe-Signature": "t=1,v1=deadbeef", "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert (response.status_code, response.json()["code"]) == (400, "invalid_signature")

@@ -26,9 +26,17 @@ from domain.lending.underwriting import (
     rules_from_stored,
 )
 
-TERMS = ProductTerms(currency="GBP", principal_min=10_000, principal_max=100_000, principal_step=1_000,
-                     term_min_days=7, term_max_days=60, rate=Decimal("0.008"),
-                     origination_fee_percent=Decimal("5"), origination_fee_fixed=300)  # fmt: skip
+TERMS = ProductTerms(
+    currency="GBP",
+    principal_min=10_000,
+    principal_max=100_000,
+    principal_step=1_000,
+    term_min_days=7,
+    term_max_days=60,
+    rate=Decimal("0.008"),
+    origination_fee_percent=Decimal("5"),
+    origination_fee_fixed=300,
+)
 
 rules_strategy = st.builds(
     CreditRules,
@@ -52,8 +60,11 @@ bureau_strategy = st.one_of(
 fraud_strategy = st.builds(
     FraudSignals,
     st.lists(st.sampled_from(["phone", "national_id", "device"]), unique=True, max_size=2).map(tuple),
-    st.integers(0, 4), st.integers(1, 5), st.integers(1, 5), st.integers(1, 5),
-)  # fmt: skip
+    st.integers(0, 4),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 5),
+)
 facts_strategy = st.builds(
     ApplicantFacts,
     age=st.integers(16, 90),
@@ -95,8 +106,14 @@ def test_more_income_never_lowers_what_is_lent(rules: CreditRules, facts: Applic
 
 
 def test_a_good_file_is_approved_in_full_and_a_thin_one_goes_to_a_person() -> None:
-    good = ApplicantFacts(age=35, monthly_income=300_000, requested_principal=50_000, term_days=30,
-                          bureau=BureauSummary("bureau-a", True, 1), score=700)  # fmt: skip
+    good = ApplicantFacts(
+        age=35,
+        monthly_income=300_000,
+        requested_principal=50_000,
+        term_days=30,
+        bureau=BureauSummary("bureau-a", True, 1),
+        score=700,
+    )
     assert decide(TERMS, CreditRules(), good).outcome is Outcome.APPROVE
     assert decide(TERMS, CreditRules(), good).principal == 50_000
     thin = replace(good, bureau=BureauSummary("bureau-a", False))
@@ -107,16 +124,32 @@ def test_a_good_file_is_approved_in_full_and_a_thin_one_goes_to_a_person() -> No
 
 def test_first_time_borrowers_are_capped_and_each_repaid_loan_raises_the_cap() -> None:
     rules = CreditRules(first_loan_max_principal=20_000, repeat_step=10_000)
-    facts = ApplicantFacts(age=35, monthly_income=900_000, requested_principal=50_000, term_days=30,
-                           bureau=BureauSummary("bureau-a", True), score=700)  # fmt: skip
+    facts = ApplicantFacts(
+        age=35,
+        monthly_income=900_000,
+        requested_principal=50_000,
+        term_days=30,
+        bureau=BureauSummary("bureau-a", True),
+        score=700,
+    )
     assert [decide(TERMS, rules, replace(facts, repaid_loans=n)).principal for n in range(5)] == [
-        20_000, 30_000, 40_000, 50_000, 50_000
-    ]  # fmt: skip
+        20_000,
+        30_000,
+        40_000,
+        50_000,
+        50_000,
+    ]
 
 
 def test_rules_round_trip_through_storage() -> None:
-    rules = rules_from_stored({"max_repayment_to_income": "0.4", "score_bands": [{"min_score": 600,
-                               "max_principal": 30_000}], "thin_file": "reject", "first_loan_max_principal": None})  # fmt: skip
+    rules = rules_from_stored(
+        {
+            "max_repayment_to_income": "0.4",
+            "score_bands": [{"min_score": 600, "max_principal": 30_000}],
+            "thin_file": "reject",
+            "first_loan_max_principal": None,
+        }
+    )
     assert rules.max_repayment_to_income == Decimal("0.4") and rules.thin_file is WhenMissing.REJECT
     assert rules.score_bands == (ScoreBand(600, 30_000),) and rules.min_age == 18
 

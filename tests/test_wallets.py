@@ -67,10 +67,13 @@ async def test_a_holder_converts_between_own_wallets_paying_the_fee(http: httpx.
     await fund(http, admin, alice["wallets"]["USD"], 10_000)
     response = await http.post(
         "/v1/transfers",
-        json={"from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
-              "amount": {"amount": 1_000, "currency": "USD"}},
+        json={
+            "from_wallet": alice["wallets"]["USD"],
+            "to_wallet": alice["wallets"]["EUR"],
+            "amount": {"amount": 1_000, "currency": "USD"},
+        },
         headers=bearer(alice["token"]),
-    )  # fmt: skip
+    )
     assert response.status_code == 201, response.text
     moved = response.json()
     # 1% of 1000 is 10, plus the fixed 10; 1000 USD cents at 0.9 are 900 EUR cents.
@@ -125,16 +128,23 @@ async def test_refused_transfers_change_nothing(http: httpx.AsyncClient, clean: 
     assert (too_much.status_code, too_much.json()["code"]) == (422, "insufficient_funds")
     too_small = await send({"amount": 99, "currency": "USD"})
     assert (too_small.status_code, too_small.json()["code"]) == (422, "limit_exceeded")
-    for bad in ({"amount": 10.5, "currency": "USD"}, {"amount": "100", "currency": "USD"},
-                {"amount": 100, "currency": "XXX"}, {"amount": -5, "currency": "USD"}):  # fmt: skip
+    for bad in (
+        {"amount": 10.5, "currency": "USD"},
+        {"amount": "100", "currency": "USD"},
+        {"amount": 100, "currency": "XXX"},
+        {"amount": -5, "currency": "USD"},
+    ):
         response = await send(bad)
         assert (response.status_code, response.json()["code"]) == (422, "validation_error"), bad
     stolen = await http.post(
         "/v1/transfers",
-        json={"from_wallet": alice["wallets"]["USD"], "to_wallet": bob["wallets"]["USD"],
-              "amount": {"amount": 100, "currency": "USD"}},
+        json={
+            "from_wallet": alice["wallets"]["USD"],
+            "to_wallet": bob["wallets"]["USD"],
+            "amount": {"amount": 100, "currency": "USD"},
+        },
         headers=bearer(bob["token"]),
-    )  # fmt: skip
+    )
     assert stolen.status_code == 404
     assert await balances(http, alice["token"]) == {"USD": 1_000}
     assert await balances(http, bob["token"]) == {"USD": 0}
@@ -146,14 +156,19 @@ async def test_staff_move_money_between_any_wallets_with_a_reason(http: httpx.As
     await configure(http, admin)
     alice, bob = await holder(http, "+447700900505"), await holder(http, "+447700900506")
     await fund(http, admin, alice["wallets"]["USD"], 300)
-    body = {"from_wallet": alice["wallets"]["USD"], "to_wallet": bob["wallets"]["USD"],
-            "amount": {"amount": 50, "currency": "USD"}, "reason": "correcting a duplicated bonus"}  # fmt: skip
+    body = {
+        "from_wallet": alice["wallets"]["USD"],
+        "to_wallet": bob["wallets"]["USD"],
+        "amount": {"amount": 50, "currency": "USD"},
+        "reason": "correcting a duplicated bonus",
+    }
     response = await http.post("/v1/staff/transfers", json=body, headers=bearer(admin))
     assert response.status_code == 201, response.text
     assert response.json()["fee"]["amount"] == 0  # staff corrections carry no fee and no minimum
     assert await balances(http, bob["token"]) == {"USD": 50}
-    overdraw = await http.post("/v1/staff/transfers", json={**body, "amount": {"amount": 251, "currency": "USD"}},
-                               headers=bearer(admin))  # fmt: skip
+    overdraw = await http.post(
+        "/v1/staff/transfers", json={**body, "amount": {"amount": 251, "currency": "USD"}}, headers=bearer(admin)
+    )
     assert overdraw.json()["code"] == "insufficient_funds"
     borrower_tries = await http.post("/v1/staff/transfers", json=body, headers=bearer(alice["token"]))
     assert borrower_tries.status_code == 403
@@ -167,9 +182,11 @@ async def test_bonus_points_are_credited_in_bulk_and_once(http: httpx.AsyncClien
     await configure(http, admin)
     holders = [await holder(http, f"+44770090060{n}") for n in range(3)]
     body = {
-        "currency": "USD", "points_rate": "2.5", "reason": "loyalty points",
+        "currency": "USD",
+        "points_rate": "2.5",
+        "reason": "loyalty points",
         "credits": [{"wallet_id": h["wallets"]["USD"], "points": 100 + n} for n, h in enumerate(holders)],
-    }  # fmt: skip
+    }
     headers = {**bearer(admin), "Idempotency-Key": "loyalty-2026-11"}
     first = await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
     assert first.status_code == 201, first.text
@@ -224,8 +241,11 @@ async def test_one_call_credits_thousands_of_wallets(http: httpx.AsyncClient, cl
         )
         wallet_ids = list((await s.execute(text("SELECT id FROM wallets"))).scalars())
     assert len(wallet_ids) == 2_000
-    body = {"currency": "USD", "reason": "launch promotion",
-            "credits": [{"wallet_id": str(w), "amount": 500} for w in wallet_ids]}  # fmt: skip
+    body = {
+        "currency": "USD",
+        "reason": "launch promotion",
+        "credits": [{"wallet_id": str(w), "amount": 500} for w in wallet_ids],
+    }
     headers = {**bearer(admin), "Idempotency-Key": "launch-promo"}
     response = await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -246,9 +266,15 @@ async def test_a_holder_sends_money_by_phone_and_both_read_it_in_their_statement
     alice = await holder(http, "+447700900610")
     bob = await holder(http, "+447700900611")
     await fund(http, admin, alice["wallets"]["USD"], 10_000)
-    sent = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
-        "from_wallet": alice["wallets"]["USD"], "to_phone": "+44 7700 900611",
-        "amount": {"amount": 2_000, "currency": "USD"}})  # fmt: skip
+    sent = await http.post(
+        "/v1/transfers",
+        headers=bearer(alice["token"]),
+        json={
+            "from_wallet": alice["wallets"]["USD"],
+            "to_phone": "+44 7700 900611",
+            "amount": {"amount": 2_000, "currency": "USD"},
+        },
+    )
     assert sent.status_code == 201, sent.text
     transfer = sent.json()
     assert transfer["to_wallet"] == bob["wallets"]["USD"]
@@ -257,13 +283,20 @@ async def test_a_holder_sends_money_by_phone_and_both_read_it_in_their_statement
         assert read.status_code == 200 and read.json() == transfer
     stranger = await holder(http, "+447700900612")
     assert (await http.get(f"/v1/transfers/{transfer['id']}", headers=bearer(stranger["token"]))).status_code == 404
-    nobody = await http.post("/v1/transfers", headers=bearer(alice["token"]), json={
-        "from_wallet": alice["wallets"]["USD"], "to_phone": "+447700900699",
-        "amount": {"amount": 2_000, "currency": "USD"}})  # fmt: skip
+    nobody = await http.post(
+        "/v1/transfers",
+        headers=bearer(alice["token"]),
+        json={
+            "from_wallet": alice["wallets"]["USD"],
+            "to_phone": "+447700900699",
+            "amount": {"amount": 2_000, "currency": "USD"},
+        },
+    )
     assert nobody.status_code == 404
 
-    statement = (await http.get(f"/v1/wallets/{alice['wallets']['USD']}/statement",
-                                headers=bearer(alice["token"]))).json()  # fmt: skip
+    statement = (
+        await http.get(f"/v1/wallets/{alice['wallets']['USD']}/statement", headers=bearer(alice["token"]))
+    ).json()
     lines = statement["data"]
     assert [line["kind"] for line in lines] == ["bonus", "wallet_transfer"]
     fee = transfer["fee"]["amount"]
@@ -271,8 +304,13 @@ async def test_a_holder_sends_money_by_phone_and_both_read_it_in_their_statement
     assert [line["balance_after"]["amount"] for line in lines] == [10_000, 8_000 - fee]
     assert lines[1]["reference"] == f"transfer:{transfer['id']}"
     assert lines[-1]["balance_after"]["amount"] == (await balances(http, alice["token"]))["USD"]
-    page = (await http.get(f"/v1/wallets/{alice['wallets']['USD']}/statement", params={
-        "limit": 1, "starting_after": lines[0]["posting_id"]}, headers=bearer(alice["token"]))).json()  # fmt: skip
+    page = (
+        await http.get(
+            f"/v1/wallets/{alice['wallets']['USD']}/statement",
+            params={"limit": 1, "starting_after": lines[0]["posting_id"]},
+            headers=bearer(alice["token"]),
+        )
+    ).json()
     assert page["data"] == lines[1:] and page["has_more"] is False
     bobs = (await http.get(f"/v1/wallets/{bob['wallets']['USD']}/statement", headers=bearer(bob["token"]))).json()
     assert [line["balance_after"]["amount"] for line in bobs["data"]] == [2_000]
@@ -292,8 +330,11 @@ async def test_a_transfer_retried_after_its_answer_was_lost_answers_the_same_tra
     await configure(http, admin)
     alice = await holder(http, "+447700900620", ("USD", "EUR"))
     await fund(http, admin, alice["wallets"]["USD"], 10_000)
-    body = {"from_wallet": alice["wallets"]["USD"], "to_wallet": alice["wallets"]["EUR"],
-            "amount": {"amount": 1_000, "currency": "USD"}}  # fmt: skip
+    body = {
+        "from_wallet": alice["wallets"]["USD"],
+        "to_wallet": alice["wallets"]["EUR"],
+        "amount": {"amount": 1_000, "currency": "USD"},
+    }
     headers = bearer(alice["token"]) | {"Idempotency-Key": "lost-answer-1"}
     first = await http.post("/v1/transfers", json=body, headers=headers)
     assert first.status_code == 201, first.text

@@ -32,24 +32,36 @@ async def test_a_payout_survives_its_worker_stopping(http: httpx.AsyncClient, cl
     await fund(http, admin, alice["wallets"]["USD"], 4_000)
     async with clean.sessions.begin() as s:
         op = await operations.record_operation(
-            s, operation_id=uuid.uuid4(), kind="payout", wallet_id=uuid.UUID(alice["wallets"]["USD"]),
-            owner_id=uuid.UUID(alice["user_id"]), amount=1_500, currency="USD", instrument="ba_alice",
-        )  # fmt: skip
+            s,
+            operation_id=uuid.uuid4(),
+            kind="payout",
+            wallet_id=uuid.UUID(alice["wallets"]["USD"]),
+            owner_id=uuid.UUID(alice["user_id"]),
+            amount=1_500,
+            currency="USD",
+            instrument="ba_alice",
+        )
     collaborators = ActivityCollaborators(clean.sessions, clean.cipher, clean.providers())
     queue = f"restart-{uuid.uuid4()}"
 
     def new_worker() -> Worker:
-        return Worker(clean.temporal, task_queue=queue, workflows=list(WORKFLOWS),
-                      activities=activity_functions(clean.settings, collaborators))  # fmt: skip
+        return Worker(
+            clean.temporal,
+            task_queue=queue,
+            workflows=list(WORKFLOWS),
+            activities=activity_functions(clean.settings, collaborators),
+        )
 
     clean.payments.behaviour.latency_s = 1.0  # the provider's callback comes while no worker runs
     try:
         first = new_worker()
         running = asyncio.create_task(first.run())
         handle = await clean.temporal.start_workflow(
-            PayoutWorkflow.run, PayoutInput(operation_id=str(op.id), confirm_wait_seconds=30),
-            id=payout_workflow_id(str(op.id)), task_queue=queue,
-        )  # fmt: skip
+            PayoutWorkflow.run,
+            PayoutInput(operation_id=str(op.id), confirm_wait_seconds=30),
+            id=payout_workflow_id(str(op.id)),
+            task_queue=queue,
+        )
         held = await handle.execute_update(PayoutWorkflow.hold_result)
         assert held.status == "held"
         while (await _status(clean, op.id)) != "processing":  # noqa: ASYNC110 - polling the database, not an event
@@ -96,8 +108,12 @@ async def test_a_loan_is_funded_exactly_once_when_its_worker_stops_mid_disbursem
     collaborators = ActivityCollaborators(clean.sessions, clean.cipher, clean.providers())
 
     def new_worker() -> Worker:
-        return Worker(clean.temporal, task_queue=queue, workflows=list(WORKFLOWS),
-                      activities=activity_functions(settings, collaborators))  # fmt: skip
+        return Worker(
+            clean.temporal,
+            task_queue=queue,
+            workflows=list(WORKFLOWS),
+            activities=activity_functions(settings, collaborators),
+        )
 
     first = new_worker()
     running = asyncio.create_task(first.run())
@@ -105,8 +121,9 @@ async def test_a_loan_is_funded_exactly_once_when_its_worker_stops_mid_disbursem
         admin = await admin_token(http, settings)
         token, app_id = await signed(http, admin, "+447700920001")
         clean.payments.behaviour.latency_s = 1.0  # the callback will come while no worker runs
-        card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                               headers=bearer(token))  # fmt: skip
+        card = await http.post(
+            f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+        )
         assert card.status_code == 200, card.text
         for _ in range(200):  # until the payout has been asked for
             if [c for c in clean.payments.calls if c[0] == "payout"]:
@@ -134,17 +151,25 @@ async def test_booking_a_loan_twice_books_it_once(http: httpx.AsyncClient, clean
     """What a retried `book_loan` does when the first run committed but its worker died before reporting."""
     admin = await admin_token(http, clean.settings)
     token, app_id = await signed(http, admin, "+447700920002")
-    card = await http.post(f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"},
-                           headers=bearer(token))  # fmt: skip
+    card = await http.post(
+        f"/v1/applications/{app_id}/card", json={"payment_method": "pm_card_visa"}, headers=bearer(token)
+    )
     funded = await wait_status(http, token, app_id, "disbursed")
     async with clean.sessions() as s:
         card_id = await s.scalar(text("SELECT card_id FROM loans"))
     activities = OriginationActivities(
-        clean.sessions, clean.cipher, bureaus=dict(clean.bureaus), scoring=clean.scoring, payments=clean.payments,
-        postbacks=clean.cpa, cpa_networks={}, code_secret="x", public_base_url="http://testserver",
+        clean.sessions,
+        clean.cipher,
+        bureaus=dict(clean.bureaus),
+        scoring=clean.scoring,
+        payments=clean.payments,
+        postbacks=clean.cpa,
+        cpa_networks={},
+        code_secret="x",
+        public_base_url="http://testserver",
         messaging=MessagingActivities(clean.sessions, clean.cipher, clean.sms, clean.email, "http://testserver"),
         book=LoanBook(clean.settings.market_timezone),
-    )  # fmt: skip
+    )
     again = await activities.book_loan(BookLoan(application_id=app_id, reference="po_again", card_id=str(card_id)))
     assert again.loan_id == funded["loan_id"]
     async with clean.sessions() as s:

@@ -17,13 +17,28 @@ from store.repositories import wallets as wallet_store
 
 SINCE = datetime(2020, 1, 1, tzinfo=UTC)
 DEMO_WALLET_TYPE = wallet_store.WalletType(
-    code="main", currencies=["EUR", "GBP", "USD"], rules_currency="USD", min_amount=100, max_amount=1_000_000,
-    fee_percent=Decimal("1"), fee_fixed=0, allow_negative=False, payouts_allowed=True, topups_allowed=True,
-)  # fmt: skip
+    code="main",
+    currencies=["EUR", "GBP", "USD"],
+    rules_currency="USD",
+    min_amount=100,
+    max_amount=1_000_000,
+    fee_percent=Decimal("1"),
+    fee_fixed=0,
+    allow_negative=False,
+    payouts_allowed=True,
+    topups_allowed=True,
+)
 DEMO_PAYDAY = TermsBody(
-    principal_min=5_000, principal_max=100_000, principal_step=1_000, term_min_days=7, term_max_days=60,
-    daily_rate="0.008", fines=[], extension_days=[7, 14, 30], max_extensions=2,
-)  # fmt: skip
+    principal_min=5_000,
+    principal_max=100_000,
+    principal_step=1_000,
+    term_min_days=7,
+    term_max_days=60,
+    daily_rate="0.008",
+    fines=[],
+    extension_days=[7, 14, 30],
+    max_extensions=2,
+)
 
 
 async def ensure_demo_data(session_factory: async_sessionmaker[AsyncSession]) -> list[str]:
@@ -41,8 +56,14 @@ async def ensure_demo_data(session_factory: async_sessionmaker[AsyncSession]) ->
             product = await product_store.add_product(session, code="payday-gb", name="Payday (UK)", currency="GBP")
             assert product is not None
             # Through the same service as staff's versions: checked, and stored with the profile's caps.
-            await product_service.add_version(session, product.id, VersionDraft(
-                valid_from=SINCE, terms=DEMO_PAYDAY.model_dump(mode="json"), profile="uk_fca_hcstc",
-            ))  # fmt: skip
+            await product_service.add_version(
+                session,
+                product.id,
+                VersionDraft(
+                    valid_from=SINCE,
+                    terms=DEMO_PAYDAY.model_dump(mode="json"),
+                    profile="uk_fca_hcstc",
+                ),
+            )
             created.append("credit product 'payday-gb' (0.8% a day, FCA profile)")
     return created

@@ -42,8 +42,11 @@ def build_credit_providers(settings: Settings) -> tuple[dict[str, CreditBureau],
     else:
         for name, _ in named:
             bureaus[name] = FakeBureau(name, FakeCreditBehaviour(latency_s=settings.fake_bureau_latency_ms / 1000))
-        scoring = FakeScoring(settings.scoring_name, settings.credit_webhook_secret,
-                              behaviour=FakeCreditBehaviour(latency_s=settings.fake_scoring_latency_ms / 1000))  # fmt: skip
+        scoring = FakeScoring(
+            settings.scoring_name,
+            settings.credit_webhook_secret,
+            behaviour=FakeCreditBehaviour(latency_s=settings.fake_scoring_latency_ms / 1000),
+        )
     return bureaus, scoring
 
 
@@ -72,11 +75,12 @@ def build_providers(settings: Settings) -> Providers:
         payments = StripePayments(settings.stripe_api_key, api_base=settings.stripe_api_base)
     else:
         payments = FakePayments(
-            f"{settings.public_base_url.rstrip('/')}/v1/webhooks/stripe", settings.stripe_webhook_secret,
+            f"{settings.public_base_url.rstrip('/')}/v1/webhooks/stripe",
+            settings.stripe_webhook_secret,
             behaviour=FakePaymentsBehaviour(latency_s=settings.fake_payments_latency_ms / 1000),
             # Kept beside the dev stack's data, so it outlives a worker restart as a real provider would.
             state_path=settings.data_dir / "fake-payments.sqlite3",
-        )  # fmt: skip
+        )
     bureaus, scoring = build_credit_providers(settings)
     postbacks: PostbackSender = HttpPostback() if settings.cpa_provider == "http" else FakeCpaNetworks()
     return Providers(sms=sms, email=email, payments=payments, bureaus=bureaus, scoring=scoring, postbacks=postbacks)

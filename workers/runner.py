@@ -78,9 +78,13 @@ def loan_workflow_starter(task_queue: str) -> Any:
 
     async def tell(client: Client, loan_id: str, notice: LoanNotice) -> None:
         await client.start_workflow(
-            LoanWorkflow.run, LoanWorkflowInput(loan_id=loan_id), id=loan_workflow_id(loan_id), task_queue=task_queue,
-            start_signal="notice", start_signal_args=[notice],
-        )  # fmt: skip
+            LoanWorkflow.run,
+            LoanWorkflowInput(loan_id=loan_id),
+            id=loan_workflow_id(loan_id),
+            task_queue=task_queue,
+            start_signal="notice",
+            start_signal_args=[notice],
+        )
 
     return tell
 
@@ -100,17 +104,35 @@ def activity_functions(
     providers = collaborators.providers
     book = LoanBook(settings.market_timezone)
     origination = OriginationActivities(
-        collaborators.session_factory, collaborators.cipher, bureaus=providers.bureaus, scoring=providers.scoring,
-        payments=providers.payments, postbacks=providers.postbacks, cpa_networks=settings.cpa_networks,
-        code_secret=settings.jwt_secret, public_base_url=settings.public_base_url, messaging=messaging, book=book,
-    )  # fmt: skip
+        collaborators.session_factory,
+        collaborators.cipher,
+        bureaus=providers.bureaus,
+        scoring=providers.scoring,
+        payments=providers.payments,
+        postbacks=providers.postbacks,
+        cpa_networks=settings.cpa_networks,
+        code_secret=settings.jwt_secret,
+        public_base_url=settings.public_base_url,
+        messaging=messaging,
+        book=book,
+    )
     cob = CloseOfBusinessActivities(
-        collaborators.session_factory, book, client, timezone=settings.market_timezone,
-        allow_future=settings.future_cob_allowed, batch_size=settings.cob_batch_size,
+        collaborators.session_factory,
+        book,
+        client,
+        timezone=settings.market_timezone,
+        allow_future=settings.future_cob_allowed,
+        batch_size=settings.cob_batch_size,
         loan_workflow_starter=loan_workflow_starter(settings.task_queues[0]),
-    )  # fmt: skip
-    servicing = LoanServicingActivities(collaborators.session_factory, collaborators.cipher, book,
-                                        providers.payments, messaging, settings.market_timezone)  # fmt: skip
+    )
+    servicing = LoanServicingActivities(
+        collaborators.session_factory,
+        collaborators.cipher,
+        book,
+        providers.payments,
+        messaging,
+        settings.market_timezone,
+    )
     commission = CommissionActivities(collaborators.session_factory, collaborators.cipher, messaging)
     return [
         method

@@ -36,8 +36,9 @@ async def ensure_commission_processes(client, settings: Settings, collaborators:
     async with collaborators.session_factory() as session:
         found = await affiliate.projects(session)
     for project in found:
-        await ensure_project_processes(client, settings, project=project.code, accrual=project.accrual,
-                                       period=project.period)  # fmt: skip
+        await ensure_project_processes(
+            client, settings, project=project.code, accrual=project.accrual, period=project.period
+        )
 
 
 async def serve_workers(settings: Settings) -> None:

@@ -51,29 +51,40 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str, 
     )
 
 
-async def ensure_project_processes(client: Client, settings: Settings, *, project: str, accrual: str,
-                                   period: str) -> None:  # fmt: skip
+async def ensure_project_processes(
+    client: Client, settings: Settings, *, project: str, accrual: str, period: str
+) -> None:
     task_queue = settings.main_task_queue
-    schedule = close_schedule(project, period, settings.commission_close_time, task_queue,
-                              settings.payout_confirm_wait_seconds)  # fmt: skip
+    schedule = close_schedule(
+        project, period, settings.commission_close_time, task_queue, settings.payout_confirm_wait_seconds
+    )
     await ensure_schedule(client, close_schedule_id(project), schedule)
     if accrual in ("realtime", "daily"):
         await client.start_workflow(
-            CommissionDistributorWorkflow.run, _distributor_input(settings, project, accrual),
-            id=distributor_workflow_id(project), task_queue=task_queue,
+            CommissionDistributorWorkflow.run,
+            _distributor_input(settings, project, accrual),
+            id=distributor_workflow_id(project),
+            task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )  # fmt: skip
+        )
 
 
 async def nudge_distributor(client: Client, settings: Settings, project: str) -> None:
     """New events arrived: a real-time distributor takes them now instead of at its next look (and is started if it
     was not running: signal-with-start)."""
     await client.start_workflow(
-        CommissionDistributorWorkflow.run, _distributor_input(settings, project, "realtime"),
-        id=distributor_workflow_id(project), task_queue=settings.main_task_queue, start_signal="events_arrived",
-    )  # fmt: skip
+        CommissionDistributorWorkflow.run,
+        _distributor_input(settings, project, "realtime"),
+        id=distributor_workflow_id(project),
+        task_queue=settings.main_task_queue,
+        start_signal="events_arrived",
+    )
 
 
 def _distributor_input(settings: Settings, project: str, mode: str) -> DistributorInput:
-    return DistributorInput(project=project, mode=mode, batch_size=settings.commission_batch_size,
-                            wait_seconds=settings.commission_realtime_wait_seconds)  # fmt: skip
+    return DistributorInput(
+        project=project,
+        mode=mode,
+        batch_size=settings.commission_batch_size,
+        wait_seconds=settings.commission_realtime_wait_seconds,
+    )

@@ -20,6 +20,8 @@ class HoldExpiryWorkflow:
     @workflow.run
     async def run(self, data: HoldSweep) -> int:
         return await workflow.execute_activity_method(
-            WalletActivities.expire_holds, data, start_to_close_timeout=timedelta(minutes=2),
+            WalletActivities.expire_holds,
+            data,
+            start_to_close_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=5),
-        )  # fmt: skip
+        )

@@ -27,9 +27,11 @@ with workflow.unsafe.imports_passed_through():
 __all__ = ["PayoutInput", "PayoutWorkflow", "ProviderOutcome", "ProviderSignal", "TopupInput", "TopupWorkflow"]
 
 PROVIDER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1), maximum_attempts=8,
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=8,
     non_retryable_error_types=["not_found"],
-)  # fmt: skip
+)
 LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 CONFIRMED = frozenset({"succeeded", "paid"})
 
@@ -97,9 +99,11 @@ class TopupWorkflow(_AwaitsProvider):
 
     async def _fail(self, operation_id: str, code: str) -> OperationResult:
         return await workflow.execute_activity_method(
-            PaymentActivities.fail_operation, FailOperation(operation_id=operation_id, failure_code=code),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY,
-        )  # fmt: skip
+            PaymentActivities.fail_operation,
+            FailOperation(operation_id=operation_id, failure_code=code),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
 
 
 @workflow.defn(name="Payout")
@@ -142,11 +146,17 @@ class PayoutWorkflow(_AwaitsProvider):
             # No callback in time: ask the provider (and cancel a payout still pending) before releasing the hold,
             # so a payout that did go out is never left with its money back in the wallet.
             found = await workflow.execute_activity_method(
-                PaymentActivities.resolve_unconfirmed_payout, ref, start_to_close_timeout=STEP_TIMEOUT,
+                PaymentActivities.resolve_unconfirmed_payout,
+                ref,
+                start_to_close_timeout=STEP_TIMEOUT,
                 retry_policy=PROVIDER_RETRY,
-            )  # fmt: skip
-            word = ProviderSignal(status=found.status, reference=found.reference or "", failure_code=found.failure_code,
-                                  event_id="provider-record")  # fmt: skip
+            )
+            word = ProviderSignal(
+                status=found.status,
+                reference=found.reference or "",
+                failure_code=found.failure_code,
+                event_id="provider-record",
+            )
         if word.status not in CONFIRMED:
             return await self._release(data.operation_id, word.failure_code or "not_confirmed")
         result = await workflow.execute_activity_method(
@@ -158,8 +168,10 @@ class PayoutWorkflow(_AwaitsProvider):
     async def _release(self, operation_id: str, code: str) -> OperationResult:
         """Compensation for the hold: the reserved amount becomes spendable again."""
         result = await workflow.execute_activity_method(
-            PaymentActivities.fail_operation, FailOperation(operation_id=operation_id, failure_code=code),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=LEDGER_RETRY,
-        )  # fmt: skip
+            PaymentActivities.fail_operation,
+            FailOperation(operation_id=operation_id, failure_code=code),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return result

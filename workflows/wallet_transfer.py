@@ -34,9 +34,11 @@ __all__ = [
 # Business refusals: retrying cannot change the answer.
 REFUSALS = ["insufficient_funds", "limit_exceeded", "validation_error", "not_found", "forbidden", "conflict"]
 LEDGER_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10), maximum_attempts=10,
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=10,
     non_retryable_error_types=REFUSALS,
-)  # fmt: skip
+)
 
 
 @workflow.defn(name="WalletTransfer")
@@ -44,9 +46,11 @@ class WalletTransferWorkflow:
     @workflow.run
     async def run(self, data: WalletTransferInput) -> WalletTransferResult:
         return await workflow.execute_activity_method(
-            WalletActivities.transfer_between_wallets, data, start_to_close_timeout=timedelta(seconds=30),
+            WalletActivities.transfer_between_wallets,
+            data,
+            start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LEDGER_RETRY,
-        )  # fmt: skip
+        )
 
 
 @workflow.defn(name="BonusCredit")
@@ -54,6 +58,8 @@ class BonusCreditWorkflow:
     @workflow.run
     async def run(self, data: BonusCreditInput) -> BonusCreditResult:
         return await workflow.execute_activity_method(
-            WalletActivities.credit_bonuses, data, start_to_close_timeout=timedelta(minutes=10),
+            WalletActivities.credit_bonuses,
+            data,
+            start_to_close_timeout=timedelta(minutes=10),
             retry_policy=LEDGER_RETRY,
-        )  # fmt: skip
+        )

@@ -49,11 +49,12 @@ def origination_input(settings: Settings, application_id: str) -> LoanApplicatio
     bureaus = [settings.bureau_primary_name]
     if settings.bureau_fallback_url:
         bureaus.append(settings.bureau_fallback_name)
-    timings = OriginationTimings(**{
-        name: getattr(settings, name) for name in OriginationTimings.model_fields if hasattr(settings, name)
-    })  # fmt: skip
-    return LoanApplicationInput(application_id=application_id, bureaus=bureaus, timings=timings,
-                                task_queue=settings.main_task_queue)  # fmt: skip
+    timings = OriginationTimings(
+        **{name: getattr(settings, name) for name in OriginationTimings.model_fields if hasattr(settings, name)}
+    )
+    return LoanApplicationInput(
+        application_id=application_id, bureaus=bureaus, timings=timings, task_queue=settings.main_task_queue
+    )
 
 
 async def _own(db: Db, application_id: uuid.UUID, user_id: uuid.UUID) -> applications.Application:
@@ -72,9 +73,14 @@ async def _own_then_release(db: Db, application_id: uuid.UUID, user_id: uuid.UUI
 
 @router.post("", status_code=201, response_model=ApplicationView)
 async def apply(
-    body: NewApplication, request: Request, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
+    body: NewApplication,
+    request: Request,
+    user: CurrentUser,
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
     idem: Idempotency,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """Records the application (personal data encrypted) and starts its workflow; the same Idempotency-Key again
     answers the same application and starts nothing."""
     if (replayed := await idem.replay()) is not None:
@@ -104,19 +110,32 @@ async def apply(
         raise Problem(422, "validation_error", f"unknown CPA network {body.source.network!r}")
     person = body.applicant
     app = await applications.create_application(
-        db, resources.cipher, application_id=uuid.UUID(idem.operation_id()), user_id=user.id, product_id=product.id,
-        product_version_id=version.id, principal=body.principal, term_days=term_days, currency=product.currency,
-        applicant=applications.Applicant(person.full_name, person.national_id, person.birth_date, person.phone,
-                                         person.email),
-        monthly_income=person.monthly_income, device_fingerprint=body.device_fingerprint,
-        client_address=client_address(request), cpa_network=body.source.network if body.source else None,
-        cpa_click_id=body.source.click_id if body.source else None, first_repayment_date=body.first_repayment_date,
-    )  # fmt: skip
+        db,
+        resources.cipher,
+        application_id=uuid.UUID(idem.operation_id()),
+        user_id=user.id,
+        product_id=product.id,
+        product_version_id=version.id,
+        principal=body.principal,
+        term_days=term_days,
+        currency=product.currency,
+        applicant=applications.Applicant(
+            person.full_name, person.national_id, person.birth_date, person.phone, person.email
+        ),
+        monthly_income=person.monthly_income,
+        device_fingerprint=body.device_fingerprint,
+        client_address=client_address(request),
+        cpa_network=body.source.network if body.source else None,
+        cpa_click_id=body.source.click_id if body.source else None,
+        first_repayment_date=body.first_repayment_date,
+    )
     await db.commit()  # the workflow reads the application
     await temporal.start_workflow(
-        LoanApplicationWorkflow.run, origination_input(resources.settings, str(app.id)),
-        id=application_workflow_id(str(app.id)), task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        LoanApplicationWorkflow.run,
+        origination_input(resources.settings, str(app.id)),
+        id=application_workflow_id(str(app.id)),
+        task_queue=resources.settings.main_task_queue,
+    )
     return await idem.answer(201, application_view(app))
 
 
@@ -156,18 +175,23 @@ async def sign(
 ) -> SignView:
     await _own_then_release(db, application_id, user.id)
     result: SignResult = await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.sign,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.sign,
         SignAttempt(
-            code_digest=signing_code_digest(resources.settings.jwt_secret.encode(), str(application_id),
-                                            body.code).hex(),
-            client_address=client_address(request), signer_id=str(user.id),
+            code_digest=signing_code_digest(
+                resources.settings.jwt_secret.encode(), str(application_id), body.code
+            ).hex(),
+            client_address=client_address(request),
+            signer_id=str(user.id),
         ),
-    )  # fmt: skip
+    )
     if result.status == "signed":
         return SignView(status="signed", application=await _fresh(db, application_id))
     if result.status == "exhausted":
-        raise Problem(422, "invalid_code", "too many wrong codes: the application is cancelled",
-                      extra={"attempts_left": 0})  # fmt: skip
+        raise Problem(
+            422, "invalid_code", "too many wrong codes: the application is cancelled", extra={"attempts_left": 0}
+        )
     detail = "the code has expired: ask for a new one" if result.status == "expired_code" else "wrong code"
     raise Problem(422, "invalid_code", detail, extra={"attempts_left": result.attempts_left})
 
@@ -187,9 +211,11 @@ async def link_card(
     """The card is saved with the payment provider (for the payout now and repayments later)."""
     await _own_then_release(db, application_id, user.id)
     result: CardResult = await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.link_card,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.link_card,
         CardLink(payment_method=body.payment_method),
-    )  # fmt: skip
+    )
     if result.status != "linked":
         raise Problem(422, "card_declined", f"the card could not be linked: {result.failure_code}")
     return await _fresh(db, application_id)
@@ -202,7 +228,9 @@ async def withdraw(
     """The borrower withdraws, at any step before the money is on its way."""
     await _own_then_release(db, application_id, user.id)
     await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.cancel,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.cancel,
         CancelRequest(reason=body.reason, by=f"borrower:{user.id}"),
-    )  # fmt: skip
+    )
     return await _fresh(db, application_id)

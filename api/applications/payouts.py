@@ -59,32 +59,43 @@ async def payouts_in_flight(
     return PayoutsInFlight(
         data=[
             PayoutInFlight(
-                application_id=a.id, amount=Amount(amount=int((a.offer or {}).get("principal", a.principal)),
-                                                   currency=a.currency),
-                provider_reference=a.payout_reference, attempt=a.payout_attempt, requested_at=a.payout_requested_at,
+                application_id=a.id,
+                amount=Amount(amount=int((a.offer or {}).get("principal", a.principal)), currency=a.currency),
+                provider_reference=a.payout_reference,
+                attempt=a.payout_attempt,
+                requested_at=a.payout_requested_at,
                 case=a.payout_case,
             )
             for a in rows[:limit]
         ],
         has_more=len(rows) > limit,
-    )  # fmt: skip
+    )
 
 
 @router.post("/applications/{application_id}/payout", response_model=PayoutResolutionResult)
 async def resolve_payout(
-    application_id: uuid.UUID, body: PayoutCommand, staff: StaffWith("accountant"), db: Db, temporal: Temporal,
+    application_id: uuid.UUID,
+    body: PayoutCommand,
+    staff: StaffWith("accountant"),
+    db: Db,
+    temporal: Temporal,
     audit: StaffAudit,
-) -> PayoutResolutionResult:  # fmt: skip
+) -> PayoutResolutionResult:
     """Only while a payout is in flight (409 otherwise). Answers what the provider says after the command."""
     if await applications.application(db, application_id) is None:
         raise Problem(404, "not_found", "no such application")
     await db.rollback()  # no connection held while the workflow asks the provider
     result: PayoutResolutionResult = await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.resolve_payout,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.resolve_payout,
         PayoutResolution(action=body.action, staff_id=str(staff.id), reason=body.reason),
-    )  # fmt: skip
-    await audit.record(f"application.payout_{body.action}", target_type="application", target_id=str(application_id),
-                       details={**body.model_dump(), "provider_status": result.status,
-                                "reference": result.reference})  # fmt: skip
+    )
+    await audit.record(
+        f"application.payout_{body.action}",
+        target_type="application",
+        target_id=str(application_id),
+        details={**body.model_dump(), "provider_status": result.status, "reference": result.reference},
+    )
     await db.commit()
     return result

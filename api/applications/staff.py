@@ -25,8 +25,20 @@ from workflows.loan_application import (
 
 router = APIRouter(prefix="/v1/staff/applications", tags=["staff: applications"])
 
-STATUSES = ("received", "checking", "manual_review", "offered", "rejected", "awaiting_signature", "awaiting_card",
-            "disbursing", "disbursed", "cancelled", "expired", "failed")  # fmt: skip
+STATUSES = (
+    "received",
+    "checking",
+    "manual_review",
+    "offered",
+    "rejected",
+    "awaiting_signature",
+    "awaiting_card",
+    "disbursing",
+    "disbursed",
+    "cancelled",
+    "expired",
+    "failed",
+)
 
 
 @router.get("", response_model=StaffApplicationList)
@@ -41,8 +53,9 @@ async def queue(
 ) -> StaffApplicationList:
     """Longest waiting first; `min_minutes_in_status` finds the cases past their target."""
     older = None if min_minutes_in_status is None else datetime.now(UTC) - timedelta(minutes=min_minutes_in_status)
-    rows = await applications.queue(db, status=status, product_id=product, older_than=older, limit=limit + 1,
-                                    starting_after=starting_after)  # fmt: skip
+    rows = await applications.queue(
+        db, status=status, product_id=product, older_than=older, limit=limit + 1, starting_after=starting_after
+    )
     return StaffApplicationList(data=[staff_application_view(a) for a in rows[:limit]], has_more=len(rows) > limit)
 
 
@@ -68,37 +81,51 @@ async def read(
 
 @router.post("/{application_id}/decision", response_model=StaffApplicationView)
 async def decide(
-    application_id: uuid.UUID, body: DecisionBody, staff: StaffWith("underwriter"), db: Db, temporal: Temporal,
+    application_id: uuid.UUID,
+    body: DecisionBody,
+    staff: StaffWith("underwriter"),
+    db: Db,
+    temporal: Temporal,
     audit: StaffAudit,
-) -> StaffApplicationView:  # fmt: skip
+) -> StaffApplicationView:
     """Only while the case is in review; an approval may lower the amount, never raise it above what was asked."""
     await _found(db, application_id)
     if body.decision == "reject" and body.principal is not None:
         raise Problem(422, "validation_error", "a rejection has no principal")
     await db.rollback()  # no connection held while the workflow works
     await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.review,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.review,
         ReviewDecision(decision=body.decision, principal=body.principal, reason=body.reason, staff_id=str(staff.id)),
-    )  # fmt: skip
-    await audit.record("application.decision", target_type="application", target_id=str(application_id),
-                       details=body.model_dump())  # fmt: skip
+    )
+    await audit.record(
+        "application.decision", target_type="application", target_id=str(application_id), details=body.model_dump()
+    )
     await db.commit()
     return await _detail(db, application_id)
 
 
 @router.post("/{application_id}/cancel", response_model=StaffApplicationView)
 async def cancel(
-    application_id: uuid.UUID, body: CancelBody, staff: StaffWith("underwriter"), db: Db,
-    temporal: Temporal, audit: StaffAudit,
-) -> StaffApplicationView:  # fmt: skip
+    application_id: uuid.UUID,
+    body: CancelBody,
+    staff: StaffWith("underwriter"),
+    db: Db,
+    temporal: Temporal,
+    audit: StaffAudit,
+) -> StaffApplicationView:
     """At any step before the payout is asked for; what was done is undone (the agreement is voided)."""
     await _found(db, application_id)
     await db.rollback()  # no connection held while the workflow works
     await update_workflow(
-        temporal, application_workflow_id(str(application_id)), LoanApplicationWorkflow.cancel,
+        temporal,
+        application_workflow_id(str(application_id)),
+        LoanApplicationWorkflow.cancel,
         CancelRequest(reason=body.reason, by=f"staff:{staff.id}"),
-    )  # fmt: skip
-    await audit.record("application.cancel", target_type="application", target_id=str(application_id),
-                       details=body.model_dump())  # fmt: skip
+    )
+    await audit.record(
+        "application.cancel", target_type="application", target_id=str(application_id), details=body.model_dump()
+    )
     await db.commit()
     return await _detail(db, application_id)

@@ -18,9 +18,18 @@ def application_view(app: Application) -> ApplicationView:
     if app.offer is not None and app.status not in ("rejected",):
         offer = OfferView.model_validate(app.offer)
     return ApplicationView(
-        id=app.id, status=app.status, product_id=app.product_id, principal=app.principal, term_days=app.term_days,
-        first_repayment_date=app.first_repayment_date, currency=app.currency, offer=offer, reasons=reasons, loan_id=app.loan_id, created_at=app.created_at,
-    )  # fmt: skip
+        id=app.id,
+        status=app.status,
+        product_id=app.product_id,
+        principal=app.principal,
+        term_days=app.term_days,
+        first_repayment_date=app.first_repayment_date,
+        currency=app.currency,
+        offer=offer,
+        reasons=reasons,
+        loan_id=app.loan_id,
+        created_at=app.created_at,
+    )
 
 
 def staff_application_view(
@@ -30,13 +39,33 @@ def staff_application_view(
     minutes = int((datetime.now(UTC) - app.status_changed_at).total_seconds() // 60)
     signed = None
     if agreement is not None:
-        signed = {"document_hash": agreement.document_hash, "signed_at": agreement.signed_at,
-                  "signer_address": agreement.signer_address, "codes_sent": agreement.codes_sent,
-                  "attempts": agreement.attempts, "voided_at": agreement.voided_at}  # fmt: skip
+        signed = {
+            "document_hash": agreement.document_hash,
+            "signed_at": agreement.signed_at,
+            "signer_address": agreement.signer_address,
+            "codes_sent": agreement.codes_sent,
+            "attempts": agreement.attempts,
+            "voided_at": agreement.voided_at,
+        }
     return StaffApplicationView(
-        **base, user_id=app.user_id, decision=app.decision, failure_code=app.failure_code,
-        escalated_at=app.escalated_at, status_changed_at=app.status_changed_at, minutes_in_status=minutes,
-        checks=[CheckView(kind=c.kind, provider=c.provider, reference=c.reference, status=c.status, summary=c.summary,
-                          created_at=c.created_at, received_at=c.received_at) for c in checks or []],
+        **base,
+        user_id=app.user_id,
+        decision=app.decision,
+        failure_code=app.failure_code,
+        escalated_at=app.escalated_at,
+        status_changed_at=app.status_changed_at,
+        minutes_in_status=minutes,
+        checks=[
+            CheckView(
+                kind=c.kind,
+                provider=c.provider,
+                reference=c.reference,
+                status=c.status,
+                summary=c.summary,
+                created_at=c.created_at,
+                received_at=c.received_at,
+            )
+            for c in checks or []
+        ],
         agreement=signed,
-    )  # fmt: skip
+    )

@@ -50,8 +50,9 @@ def signature_of(secret: str, body: bytes) -> str:
 
 
 @router.post("/{project_code}/{integration_name}", response_model=IngestResult)
-async def ingest(project_code: PathName, integration_name: PathName, request: Request, db: Db,
-                 resources: Resources) -> IngestResult:  # fmt: skip
+async def ingest(
+    project_code: PathName, integration_name: PathName, request: Request, db: Db, resources: Resources
+) -> IngestResult:
     project = await affiliate.project_by_code(db, project_code)
     found = await affiliate.integration(db, project.id, integration_name) if project else None
     if project is None or found is None or found.format != "json":
@@ -71,8 +72,9 @@ async def ingest(project_code: PathName, integration_name: PathName, request: Re
     return await take_events(db, resources, project, found, events)
 
 
-async def take_events(db: Db, resources: Resources, project: affiliate.Project, integration: affiliate.Integration,
-                      events: list[Any]) -> IngestResult:  # fmt: skip
+async def take_events(
+    db: Db, resources: Resources, project: affiliate.Project, integration: affiliate.Integration, events: list[Any]
+) -> IngestResult:
     """Each event answered on its own, the whole batch in a few statements (codes, referrals, referrers, one
     insert); a real-time project's distributor is nudged once they are committed."""
     mapping = EventMapping.from_stored(integration.mapping)
@@ -84,8 +86,12 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
             event_id = client_event_id(payload, mapping) if isinstance(payload, dict) else None
             outcomes[index] = EventOutcome(index=index, event_id=event_id, status="refused", reason=found)
         elif found.currency is not None and found.currency != project.currency:
-            outcomes[index] = EventOutcome(index=index, event_id=found.event_id, status="refused",
-                                           reason=f"currency {found.currency} is not the project's {project.currency}")  # fmt: skip
+            outcomes[index] = EventOutcome(
+                index=index,
+                event_id=found.event_id,
+                status="refused",
+                reason=f"currency {found.currency} is not the project's {project.currency}",
+            )
         else:
             mapped.append((index, found))
     # Sent before: duplicates, answered before anything of theirs (a referral code) is looked at.
@@ -103,8 +109,9 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
     for index, event in mapped:
         if event.kind == "registration" and event.referral_code:
             if event.referral_code not in by_code:
-                outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="refused",
-                                               reason="unknown referral code")  # fmt: skip
+                outcomes[index] = EventOutcome(
+                    index=index, event_id=event.event_id, status="refused", reason="unknown referral code"
+                )
                 continue
             referred.append((event.user, by_code[event.referral_code]))
         kept.append((index, event))
@@ -115,25 +122,42 @@ async def take_events(db: Db, resources: Resources, project: affiliate.Project, 
     seen: set[str] = set()
     for index, event in kept:
         if event.kind != "registration" and event.user not in known:
-            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="refused",
-                                           reason="unknown user")  # fmt: skip
+            outcomes[index] = EventOutcome(
+                index=index, event_id=event.event_id, status="refused", reason="unknown user"
+            )
         elif event.event_id in seen:  # twice in one request: the second is a duplicate
             outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="duplicate")
         else:
             seen.add(event.event_id)
-            incoming.append((index, affiliate.IncomingEvent(
-                event.event_id, event.kind, event.user, known.get(event.user), event.amount, event.currency,
-                event.occurred_at, event.reverses,
-            )))  # fmt: skip
-    taken = await affiliate.take_events(db, project_id=project.id, integration_id=integration.id,
-                                        events=[e for _, e in incoming])  # fmt: skip
+            incoming.append(
+                (
+                    index,
+                    affiliate.IncomingEvent(
+                        event.event_id,
+                        event.kind,
+                        event.user,
+                        known.get(event.user),
+                        event.amount,
+                        event.currency,
+                        event.occurred_at,
+                        event.reverses,
+                    ),
+                )
+            )
+    taken = await affiliate.take_events(
+        db, project_id=project.id, integration_id=integration.id, events=[e for _, e in incoming]
+    )
     for index, e in incoming:
-        outcomes[index] = EventOutcome(index=index, event_id=e.event_id,
-                                       status="accepted" if e.event_id in taken else "duplicate")  # fmt: skip
+        outcomes[index] = EventOutcome(
+            index=index, event_id=e.event_id, status="accepted" if e.event_id in taken else "duplicate"
+        )
     answered = [o for o in outcomes if o is not None]
-    result = IngestResult(accepted=sum(o.status == "accepted" for o in answered),
-                          duplicates=sum(o.status == "duplicate" for o in answered),
-                          refused=sum(o.status == "refused" for o in answered), events=answered)  # fmt: skip
+    result = IngestResult(
+        accepted=sum(o.status == "accepted" for o in answered),
+        duplicates=sum(o.status == "duplicate" for o in answered),
+        refused=sum(o.status == "refused" for o in answered),
+        events=answered,
+    )
     if result.accepted and project.accrual == "realtime":
         await db.commit()
         try:

@@ -19,8 +19,15 @@ router = APIRouter(prefix="/v1/staff/projects", tags=["client integrations"])
 
 
 @router.post("/{code}/integrations/{name}/uploads", response_model=IngestResult)
-async def upload(code: PathName, name: PathName, request: Request, staff: StaffWith("accountant"), db: Db,
-                 resources: Resources, audit: StaffAudit) -> IngestResult:  # fmt: skip
+async def upload(
+    code: PathName,
+    name: PathName,
+    request: Request,
+    staff: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
+    audit: StaffAudit,
+) -> IngestResult:
     require_project(staff, code)
     project = await affiliate.project_by_code(db, code)
     found = await affiliate.integration(db, project.id, name) if project else None
@@ -38,7 +45,16 @@ async def upload(code: PathName, name: PathName, request: Request, staff: StaffW
         raise Problem(422, "validation_error", f"at most {MAX_EVENTS} rows per file")
     events = [{key: value for key, value in row.items() if key is not None} for row in rows]
     result = await take_events(db, resources, project, found, list(events))
-    await audit.record("integration.upload", target_type="project", target_id=str(project.id),
-                       details={"integration": name, "rows": len(rows), "accepted": result.accepted,
-                                "duplicates": result.duplicates, "refused": result.refused})  # fmt: skip
+    await audit.record(
+        "integration.upload",
+        target_type="project",
+        target_id=str(project.id),
+        details={
+            "integration": name,
+            "rows": len(rows),
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "refused": result.refused,
+        },
+    )
     return result

@@ -29,8 +29,9 @@ class RepaymentRequest(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [{"amount": 5000}]})
 
     amount: int = Field(gt=0, le=10**12, description="minor units of the loan's currency")
-    payment_method: str | None = Field(default=None, min_length=3, max_length=255,
-                                       description="a provider payment-method id; default: the loan's card")  # fmt: skip
+    payment_method: str | None = Field(
+        default=None, min_length=3, max_length=255, description="a provider payment-method id; default: the loan's card"
+    )
 
 
 class ExtensionRequest(RequestBody):
@@ -65,11 +66,18 @@ class ExtensionQuote(BaseModel):
 
 def payment_view(payment: loan_payments.LoanPayment, allocation: dict[str, int] | None = None) -> PaymentView:
     return PaymentView(
-        id=payment.id, loan_id=payment.loan_id, purpose=payment.purpose, amount=payment.amount,
-        currency=payment.currency, status=payment.status, failure_code=payment.failure_code,
-        value_date=payment.value_date, extension_days=payment.extension_days, allocation=allocation,
+        id=payment.id,
+        loan_id=payment.loan_id,
+        purpose=payment.purpose,
+        amount=payment.amount,
+        currency=payment.currency,
+        status=payment.status,
+        failure_code=payment.failure_code,
+        value_date=payment.value_date,
+        extension_days=payment.extension_days,
+        allocation=allocation,
         created_at=payment.created_at,
-    )  # fmt: skip
+    )
 
 
 async def _own_loan(db: Db, loan_id: uuid.UUID, user_id: uuid.UUID) -> ServicedLoan:
@@ -97,35 +105,61 @@ async def quote_extension(db: Db, loan: ServicedLoan, days: int, timezone: str) 
         fee, new_due, pay_first = extension_quote(signed, history, today, days)
     except LoanRuleViolation as refused:
         raise Problem(422, "extension_refused", str(refused)) from None
-    return ExtensionQuote(days=days, fee=fee, pay_first=pay_first, total=fee + pay_first, new_due_date=new_due,
-                          currency=loan.currency)  # fmt: skip
+    return ExtensionQuote(
+        days=days, fee=fee, pay_first=pay_first, total=fee + pay_first, new_due_date=new_due, currency=loan.currency
+    )
 
 
 async def _start_payment(
-    db: Db, temporal: Temporal, resources: Resources, idem: Idempotency, loan: ServicedLoan, *, purpose: str,
-    amount: int, payment_method: str | None, user_id: uuid.UUID, extension_days: int | None = None,
-) -> JSONResponse:  # fmt: skip
+    db: Db,
+    temporal: Temporal,
+    resources: Resources,
+    idem: Idempotency,
+    loan: ServicedLoan,
+    *,
+    purpose: str,
+    amount: int,
+    payment_method: str | None,
+    user_id: uuid.UUID,
+    extension_days: int | None = None,
+) -> JSONResponse:
     method, customer = await _card(db, loan, payment_method)
     payment = await loan_payments.create_payment(
-        db, loan_id=loan.id, purpose=purpose, amount=amount, currency=loan.currency, payment_method=method,
-        customer_reference=customer, extension_days=extension_days, requested_by=user_id,
+        db,
+        loan_id=loan.id,
+        purpose=purpose,
+        amount=amount,
+        currency=loan.currency,
+        payment_method=method,
+        customer_reference=customer,
+        extension_days=extension_days,
+        requested_by=user_id,
         payment_id=uuid.UUID(idem.operation_id()),
-    )  # fmt: skip
+    )
     await db.commit()  # the workflow reads the payment
     await temporal.start_workflow(
         LoanPaymentWorkflow.run,
-        LoanPaymentInput(payment_id=str(payment.id), loan_id=str(loan.id),
-                         confirm_wait_seconds=resources.settings.loan_payment_confirm_wait_seconds),
-        id=loan_payment_workflow_id(str(payment.id)), task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        LoanPaymentInput(
+            payment_id=str(payment.id),
+            loan_id=str(loan.id),
+            confirm_wait_seconds=resources.settings.loan_payment_confirm_wait_seconds,
+        ),
+        id=loan_payment_workflow_id(str(payment.id)),
+        task_queue=resources.settings.main_task_queue,
+    )
     return await idem.answer(201, payment_view(payment))
 
 
 @router.post("/{loan_id}/repayments", status_code=201, response_model=PaymentView)
 async def repay(
-    loan_id: uuid.UUID, body: RepaymentRequest, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
+    loan_id: uuid.UUID,
+    body: RepaymentRequest,
+    user: CurrentUser,
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
     idem: Idempotency,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """Partial repayments are welcome; what is paid beyond the loan goes to the borrower's wallet; money paid on a
     written-off loan is a recovery."""
     if (replayed := await idem.replay()) is not None:
@@ -133,8 +167,17 @@ async def repay(
     loan = await _own_loan(db, loan_id, user.id)
     if loan.status == "repaid":  # a written-off loan still takes money: it is a recovery
         raise Problem(409, "conflict", "the loan is repaid")
-    return await _start_payment(db, temporal, resources, idem, loan, purpose="repayment", amount=body.amount,
-                                payment_method=body.payment_method, user_id=user.id)  # fmt: skip
+    return await _start_payment(
+        db,
+        temporal,
+        resources,
+        idem,
+        loan,
+        purpose="repayment",
+        amount=body.amount,
+        payment_method=body.payment_method,
+        user_id=user.id,
+    )
 
 
 @router.get("/{loan_id}/extension-quote", response_model=ExtensionQuote)
@@ -149,9 +192,14 @@ async def extension_price(
 
 @router.post("/{loan_id}/extensions", status_code=201, response_model=PaymentView)
 async def extend(
-    loan_id: uuid.UUID, body: ExtensionRequest, user: CurrentUser, db: Db, resources: Resources, temporal: Temporal,
+    loan_id: uuid.UUID,
+    body: ExtensionRequest,
+    user: CurrentUser,
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
     idem: Idempotency,
-) -> JSONResponse:  # fmt: skip
+) -> JSONResponse:
     """Charges the quoted price; the new due date holds once the provider confirms. Refused (422) when the product
     allows no such extension, before any card is charged."""
     if (replayed := await idem.replay()) is not None:
@@ -160,9 +208,18 @@ async def extend(
     if loan.status not in ("active", "overdue"):
         raise Problem(409, "conflict", f"the loan is {loan.status}")
     quote = await quote_extension(db, loan, body.days, resources.settings.market_timezone)
-    return await _start_payment(db, temporal, resources, idem, loan, purpose="extension", amount=quote.total,
-                                payment_method=body.payment_method, user_id=user.id,
-                                extension_days=body.days)  # fmt: skip
+    return await _start_payment(
+        db,
+        temporal,
+        resources,
+        idem,
+        loan,
+        purpose="extension",
+        amount=quote.total,
+        payment_method=body.payment_method,
+        user_id=user.id,
+        extension_days=body.days,
+    )
 
 
 @router.get("/{loan_id}/payments", response_model=Page[PaymentView])

@@ -63,15 +63,27 @@ async def _view(db: Db, loan: loans.Loan, *, with_history: bool) -> LoanView:
     owed = {name: -found[account].balance for name, account in receivable.items()}
     history = await loans.loan_entries(db, receivable) if with_history else []
     return LoanView(
-        id=loan.id, application_id=loan.application_id, status=loan.status, currency=loan.currency,
-        principal=loan.principal, origination_fee=loan.origination_fee, start_date=loan.start_date,
+        id=loan.id,
+        application_id=loan.application_id,
+        status=loan.status,
+        currency=loan.currency,
+        principal=loan.principal,
+        origination_fee=loan.origination_fee,
+        start_date=loan.start_date,
         due_date=loan.due_date,
-        balances=Balances(principal=owed["principal"], interest=owed["interest"], penalty=owed["penalty"],
-                          fees=owed["fees"], fines=owed["fines"], total=sum(owed[c] for c in COMPONENTS)),
+        balances=Balances(
+            principal=owed["principal"],
+            interest=owed["interest"],
+            penalty=owed["penalty"],
+            fees=owed["fees"],
+            fines=owed["fines"],
+            total=sum(owed[c] for c in COMPONENTS),
+        ),
         extensions=sum(1 for line in history if line.kind == "loan_extension"),
-        history=[HistoryLine(kind=h.kind, value_date=h.value_date, recorded_at=h.recorded_at, owed=h.owed)
-                 for h in history],
-    )  # fmt: skip
+        history=[
+            HistoryLine(kind=h.kind, value_date=h.value_date, recorded_at=h.recorded_at, owed=h.owed) for h in history
+        ],
+    )
 
 
 @router.get("", response_model=LoanList)

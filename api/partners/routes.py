@@ -39,10 +39,12 @@ async def my_network(user: CurrentUser, db: Db, depth: int = Query(default=7, ge
     found = await affiliate.partners_of_user(db, user.id)
     if not found:
         raise Problem(404, "not_found", "you are not a partner in any project")
-    return Page[NetworkView](data=[
-        NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
-        for p in found
-    ])  # fmt: skip
+    return Page[NetworkView](
+        data=[
+            NetworkView(partner_id=p.id, members=[partner_view(m) for m in await affiliate.network(db, p.id, depth)])
+            for p in found
+        ]
+    )
 
 
 class StatementView(BaseModel):

@@ -40,13 +40,23 @@ async def offers(user: CurrentUser, db: Db) -> OfferList:
         if version is None or not SegmentRule(version.min_repaid_loans, version.max_repaid_loans).admits(repaid_loans):
             continue
         terms = TermsBody.model_validate(version.terms).to_terms(product.currency)
-        data.append(OfferView(
-            id=product.id, code=product.code, name=product.name, currency=product.currency, version=version.version,
-            principal_min=terms.principal_min, principal_max=terms.principal_max, principal_step=terms.principal_step,
-            term_min_days=terms.term_min_days, term_max_days=terms.term_max_days,
-            interest_rate=InterestRateBody.of(terms.interest_rate),
-            daily_rate=format(terms.interest_rate.max_night().normalize(), "f"), repayment=terms.repayment.value,
-        ))  # fmt: skip
+        data.append(
+            OfferView(
+                id=product.id,
+                code=product.code,
+                name=product.name,
+                currency=product.currency,
+                version=version.version,
+                principal_min=terms.principal_min,
+                principal_max=terms.principal_max,
+                principal_step=terms.principal_step,
+                term_min_days=terms.term_min_days,
+                term_max_days=terms.term_max_days,
+                interest_rate=InterestRateBody.of(terms.interest_rate),
+                daily_rate=format(terms.interest_rate.max_night().normalize(), "f"),
+                repayment=terms.repayment.value,
+            )
+        )
     return OfferList(data=data)
 
 
@@ -63,8 +73,9 @@ async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db, resources: R
     today = await open_business_date(db, resources.settings.market_timezone)
     start = body.disbursement_date or today
     if not today <= start <= today + timedelta(days=MAX_QUOTE_AHEAD_DAYS):
-        raise Problem(422, "validation_error", f"disbursement_date must be from {today} to {MAX_QUOTE_AHEAD_DAYS}"
-                                               " days after it")  # fmt: skip
+        raise Problem(
+            422, "validation_error", f"disbursement_date must be from {today} to {MAX_QUOTE_AHEAD_DAYS} days after it"
+        )
     try:
         term_days = body.term_days
         if term_days is None:
@@ -77,12 +88,20 @@ async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db, resources: R
         ) from None
     currency = product.currency
     return QuoteView(
-        product_id=product.id, product_version=version.version,
-        principal=Amount(amount=offer.principal, currency=currency), interest=Amount(amount=offer.interest, currency=currency),
-        fees=Amount(amount=offer.fees, currency=currency), total_due=Amount(amount=offer.total_due, currency=currency),
-        start_date=offer.start, term_days=offer.term_days, due_date=offer.due_date, apr=format(offer.apr, "f"),
+        product_id=product.id,
+        product_version=version.version,
+        principal=Amount(amount=offer.principal, currency=currency),
+        interest=Amount(amount=offer.interest, currency=currency),
+        fees=Amount(amount=offer.fees, currency=currency),
+        total_due=Amount(amount=offer.total_due, currency=currency),
+        start_date=offer.start,
+        term_days=offer.term_days,
+        due_date=offer.due_date,
+        apr=format(offer.apr, "f"),
         interest_rate=InterestRateBody.of(offer.interest_rate),
         daily_rate=format(offer.interest_rate.max_night().normalize(), "f"),
-        schedule=[InstalmentView(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
-                  for i in offer.schedule],
-    )  # fmt: skip
+        schedule=[
+            InstalmentView(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
+            for i in offer.schedule
+        ],
+    )

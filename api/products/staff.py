@@ -22,10 +22,13 @@ router = APIRouter(prefix="/v1/staff/products", tags=["staff: credit products"])
 
 def version_view(version: product_store.ProductVersion) -> VersionView:
     return VersionView(
-        id=version.id, version=version.version, valid_from=version.valid_from, profile=version.profile,
+        id=version.id,
+        version=version.version,
+        valid_from=version.valid_from,
+        profile=version.profile,
         segment=Segment(min_repaid_loans=version.min_repaid_loans, max_repaid_loans=version.max_repaid_loans),
         terms=version.terms,
-    )  # fmt: skip
+    )
 
 
 @router.post("", status_code=201, response_model=ProductView)
@@ -46,9 +49,12 @@ async def add_version(
     if (replayed := await idem.replay()) is not None:
         return replayed
     draft = VersionDraft(
-        valid_from=body.valid_from, terms=body.terms.model_dump(mode="json"), profile=body.profile,
-        min_repaid_loans=body.segment.min_repaid_loans, max_repaid_loans=body.segment.max_repaid_loans,
-    )  # fmt: skip
+        valid_from=body.valid_from,
+        terms=body.terms.model_dump(mode="json"),
+        profile=body.profile,
+        min_repaid_loans=body.segment.min_repaid_loans,
+        max_repaid_loans=body.segment.max_repaid_loans,
+    )
     try:
         version = await product_service.add_version(db, product_id, draft)
     except product_service.ProductNotFound:
@@ -57,8 +63,12 @@ async def add_version(
         raise Problem(
             422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
         ) from None
-    await audit.record("product.version_add", target_type="product", target_id=str(product_id),
-                       details={"version": version.version, **body.model_dump(mode="json")})  # fmt: skip
+    await audit.record(
+        "product.version_add",
+        target_type="product",
+        target_id=str(product_id),
+        details={"version": version.version, **body.model_dump(mode="json")},
+    )
     return await idem.answer(201, version_view(version))
 
 

@@ -81,15 +81,25 @@ class ProjectView(BaseModel):
 
 
 def _project_view(p: affiliate.Project) -> ProjectView:
-    return ProjectView(id=p.id, code=p.code, name=p.name, currency=p.currency, revenue=p.revenue,
-                       levels=[f"{(s * HUNDRED).normalize():f}" for s in p.level_shares], points_per_unit=str(p.points_per_unit),
-                       point_value=str(p.point_value), accrual=p.accrual, period=p.period,
-                       payouts_at_close=p.payouts_at_close)  # fmt: skip
+    return ProjectView(
+        id=p.id,
+        code=p.code,
+        name=p.name,
+        currency=p.currency,
+        revenue=p.revenue,
+        levels=[f"{(s * HUNDRED).normalize():f}" for s in p.level_shares],
+        points_per_unit=str(p.points_per_unit),
+        point_value=str(p.point_value),
+        accrual=p.accrual,
+        period=p.period,
+        payouts_at_close=p.payouts_at_close,
+    )
 
 
 @router.post("/projects", status_code=201, response_model=ProjectView)
-async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: StaffAudit, resources: Resources,
-                      temporal: Temporal) -> ProjectView:  # fmt: skip
+async def add_project(
+    body: ProjectRequest, _: StaffWith(), db: Db, audit: StaffAudit, resources: Resources, temporal: Temporal
+) -> ProjectView:
     """Also starts the project's commission processes: its distributor (real-time and daily accrual) and the
     Schedule that closes each period after it ends."""
     shares = tuple(Decimal(level) / HUNDRED for level in body.plan.levels)
@@ -98,18 +108,28 @@ async def add_project(body: ProjectRequest, _: StaffWith(), db: Db, audit: Staff
     except PlanInvalid as invalid:
         raise Problem(422, "validation_error", str(invalid), extra={"problems": invalid.problems}) from None
     project = await affiliate.add_project(
-        db, code=body.code, name=body.name, currency=body.currency, revenue=body.revenue,
-        registration_amount=body.registration_amount, level_shares=list(shares),
-        points_per_unit=Decimal(body.points_per_unit), point_value=Decimal(body.point_value), accrual=body.accrual,
-        period=body.period, payouts_at_close=body.payouts_at_close,
-    )  # fmt: skip
+        db,
+        code=body.code,
+        name=body.name,
+        currency=body.currency,
+        revenue=body.revenue,
+        registration_amount=body.registration_amount,
+        level_shares=list(shares),
+        points_per_unit=Decimal(body.points_per_unit),
+        point_value=Decimal(body.point_value),
+        accrual=body.accrual,
+        period=body.period,
+        payouts_at_close=body.payouts_at_close,
+    )
     if project is None:
         raise Problem(409, "conflict", f"a project with code {body.code!r} exists")
-    await audit.record("project.add", target_type="project", target_id=str(project.id),
-                       details=body.model_dump(mode="json"))  # fmt: skip
+    await audit.record(
+        "project.add", target_type="project", target_id=str(project.id), details=body.model_dump(mode="json")
+    )
     await db.commit()
-    await ensure_project_processes(temporal, resources.settings, project=project.code, accrual=project.accrual,
-                                   period=project.period)  # fmt: skip
+    await ensure_project_processes(
+        temporal, resources.settings, project=project.code, accrual=project.accrual, period=project.period
+    )
     return _project_view(project)
 
 
@@ -139,14 +159,22 @@ class PartnerView(BaseModel):
 
 
 def partner_view(p: affiliate.Partner) -> PartnerView:
-    return PartnerView(id=p.id, project_id=p.project_id, sponsor_id=p.sponsor_id, name=p.name,
-                       referral_code=p.referral_code, depth=p.depth, upline=affiliate.upline(p)[1:],
-                       created_at=p.created_at)  # fmt: skip
+    return PartnerView(
+        id=p.id,
+        project_id=p.project_id,
+        sponsor_id=p.sponsor_id,
+        name=p.name,
+        referral_code=p.referral_code,
+        depth=p.depth,
+        upline=affiliate.upline(p)[1:],
+        created_at=p.created_at,
+    )
 
 
 @router.post("/partners", status_code=201, response_model=PartnerView)
-async def add_partner(body: PartnerRequest, staff: StaffWith(), db: Db, resources: Resources,
-                      audit: StaffAudit) -> PartnerView:  # fmt: skip
+async def add_partner(
+    body: PartnerRequest, staff: StaffWith(), db: Db, resources: Resources, audit: StaffAudit
+) -> PartnerView:
     """The partner signs in with this phone (one-time code) and sees their network and statements."""
     require_project(staff, body.project)
     project = await affiliate.project_by_code(db, body.project)
@@ -165,8 +193,12 @@ async def add_partner(body: PartnerRequest, staff: StaffWith(), db: Db, resource
     created = await affiliate.add_partner(db, project_id=project.id, user_id=user.id, sponsor=sponsor, name=body.name)
     if created is None:
         raise Problem(409, "conflict", "this phone's owner is already a partner in the project")
-    await audit.record("partner.add", target_type="partner", target_id=str(created.id),
-                       details={"project": project.code, "sponsor_id": str(body.sponsor_id or "")})  # fmt: skip
+    await audit.record(
+        "partner.add",
+        target_type="partner",
+        target_id=str(created.id),
+        details={"project": project.code, "sponsor_id": str(body.sponsor_id or "")},
+    )
     return partner_view(created)
 
 
@@ -191,9 +223,16 @@ class TermsView(BaseModel):
 
 
 @router.post("/partners/{partner_id}/terms", status_code=201, response_model=TermsView)
-async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(), db: Db,
-                    audit: StaffAudit, resources: Resources, temporal: Temporal,
-                    idem: Idempotency) -> JSONResponse:  # fmt: skip
+async def add_terms(
+    partner_id: uuid.UUID,
+    body: TermsRequest,
+    staff: StaffWith(),
+    db: Db,
+    audit: StaffAudit,
+    resources: Resources,
+    temporal: Temporal,
+    idem: Idempotency,
+) -> JSONResponse:
     """Recorded, never changed: later records supersede earlier ones for the time they cover. Terms from a date
     whose events were paid already start a recalculation (named in `preview`): nothing is posted before an admin
     or accountant approves it."""
@@ -211,21 +250,42 @@ async def add_terms(partner_id: uuid.UUID, body: TermsRequest, staff: StaffWith(
     shares = [Decimal(level) / HUNDRED for level in body.levels]
     if any(s < 0 for s in shares) or sum(shares) > sum(project.level_shares):
         raise Problem(422, "validation_error", "levels must not be negative nor share more than the project's plan")
-    terms_id = await affiliate.add_terms(db, partner_id=partner_id, level_shares=shares, valid_from=body.valid_from,
-                                         valid_to=body.valid_to, recorded_by=staff.id)  # fmt: skip
-    await audit.record("partner.terms", target_type="partner", target_id=str(partner_id),
-                       details=body.model_dump(mode="json"))  # fmt: skip
+    terms_id = await affiliate.add_terms(
+        db,
+        partner_id=partner_id,
+        level_shares=shares,
+        valid_from=body.valid_from,
+        valid_to=body.valid_to,
+        recorded_by=staff.id,
+    )
+    await audit.record(
+        "partner.terms", target_type="partner", target_id=str(partner_id), details=body.model_dump(mode="json")
+    )
     preview = None
     if await commissions.has_distributed_since(db, project.id, body.valid_from):
         recalculation_id = await start_recalculation(
-            db, resources, temporal, project=project, partner_id=partner_id, terms_id=terms_id,
-            valid_from=body.valid_from, valid_to=body.valid_to, staff_id=staff.id,
-        )  # fmt: skip
+            db,
+            resources,
+            temporal,
+            project=project,
+            partner_id=partner_id,
+            terms_id=terms_id,
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            staff_id=staff.id,
+        )
         preview = f"/v1/staff/recalculations/{recalculation_id}"
-    return await idem.answer(201, TermsView(
-        id=terms_id, partner_id=partner_id, levels=[str(level) for level in body.levels], valid_from=body.valid_from,
-        valid_to=body.valid_to, preview=preview,
-    ))  # fmt: skip
+    return await idem.answer(
+        201,
+        TermsView(
+            id=terms_id,
+            partner_id=partner_id,
+            levels=[str(level) for level in body.levels],
+            valid_from=body.valid_from,
+            valid_to=body.valid_to,
+            preview=preview,
+        ),
+    )
 
 
 class MoveRequest(RequestBody):
@@ -241,8 +301,15 @@ class MoveView(BaseModel):
 
 
 @router.post("/partners/{partner_id}/sponsor", response_model=MoveView)
-async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWith(), db: Db,
-                       audit: StaffAudit, resources: Resources, temporal: Temporal) -> MoveView:  # fmt: skip
+async def move_partner(
+    partner_id: uuid.UUID,
+    body: MoveRequest,
+    staff: StaffWith(),
+    db: Db,
+    audit: StaffAudit,
+    resources: Resources,
+    temporal: Temporal,
+) -> MoveView:
     """Moves the partner, with everyone below it, under another sponsor from a date. Events before the date stay
     with the old line; events already paid from the date are recalculated (named in `preview`) and posted after an
     admin or accountant approves."""
@@ -266,15 +333,27 @@ async def move_partner(partner_id: uuid.UUID, body: MoveRequest, staff: StaffWit
     after = await affiliate.partner(db, partner_id)
     assert after is not None
     members = await affiliate.network(db, partner_id, max_depth=1_000)
-    await audit.record("partner.move", target_type="partner", target_id=str(partner_id),
-                       details=body.model_dump(mode="json") | {"old_sponsor_id": str(moved.sponsor_id or "")})  # fmt: skip
+    await audit.record(
+        "partner.move",
+        target_type="partner",
+        target_id=str(partner_id),
+        details=body.model_dump(mode="json") | {"old_sponsor_id": str(moved.sponsor_id or "")},
+    )
     preview = None
     if await commissions.has_distributed_since(db, project.id, body.valid_from):
         recalculation_id = await start_recalculation(
-            db, resources, temporal, project=project, partner_id=partner_id, terms_id=None,
-            valid_from=body.valid_from, valid_to=None, staff_id=staff.id, cause="move",
+            db,
+            resources,
+            temporal,
+            project=project,
+            partner_id=partner_id,
+            terms_id=None,
+            valid_from=body.valid_from,
+            valid_to=None,
+            staff_id=staff.id,
+            cause="move",
             scope=sorted({*old_path, *after.path}),
-        )  # fmt: skip
+        )
         preview = f"/v1/staff/recalculations/{recalculation_id}"
     return MoveView(partner=partner_view(after), moved=len(members) + 1, preview=preview)
 
@@ -295,8 +374,9 @@ class IntegrationView(BaseModel):
 
 
 @router.post("/projects/{code}/integrations", status_code=201, response_model=IntegrationView)
-async def add_integration(code: PathName, body: IntegrationRequest, staff: StaffWith(), db: Db, resources: Resources,
-                          audit: StaffAudit) -> IntegrationView:  # fmt: skip
+async def add_integration(
+    code: PathName, body: IntegrationRequest, staff: StaffWith(), db: Db, resources: Resources, audit: StaffAudit
+) -> IntegrationView:
     """How one client platform's events map onto ours; the secret signs what it sends (kept encrypted)."""
     require_project(staff, code)
     project = await affiliate.project_by_code(db, code)
@@ -306,12 +386,22 @@ async def add_integration(code: PathName, body: IntegrationRequest, staff: Staff
         EventMapping.from_stored(body.mapping)
     except (MappingInvalid, ValueError, TypeError) as invalid:
         raise Problem(422, "validation_error", f"mapping: {invalid}") from None
-    created = await affiliate.add_integration(db, project_id=project.id, name=body.name, format=body.format,
-                                              mapping=body.mapping,
-                                              secret_encrypted=resources.cipher.encrypt(body.secret))  # fmt: skip
+    created = await affiliate.add_integration(
+        db,
+        project_id=project.id,
+        name=body.name,
+        format=body.format,
+        mapping=body.mapping,
+        secret_encrypted=resources.cipher.encrypt(body.secret),
+    )
     if created is None:
         raise Problem(409, "conflict", f"the project has an integration {body.name!r}")
-    await audit.record("integration.add", target_type="project", target_id=str(project.id),
-                       details={"name": body.name, "format": body.format})  # fmt: skip
-    return IntegrationView(id=created.id, project=code, name=created.name, format=created.format,
-                           mapping=created.mapping)  # fmt: skip
+    await audit.record(
+        "integration.add",
+        target_type="project",
+        target_id=str(project.id),
+        details={"name": body.name, "format": body.format},
+    )
+    return IntegrationView(
+        id=created.id, project=code, name=created.name, format=created.format, mapping=created.mapping
+    )

@@ -23,8 +23,11 @@ router = APIRouter(prefix="/v1/staff", tags=["staff sign-in"])
 
 
 async def _failures(db: Db, account: str, address: str) -> Failures:
-    denied = (AuditRecord.action == "staff.sign_in", AuditRecord.outcome == "denied",
-              AuditRecord.at >= datetime.now(UTC) - WINDOW)  # fmt: skip
+    denied = (
+        AuditRecord.action == "staff.sign_in",
+        AuditRecord.outcome == "denied",
+        AuditRecord.at >= datetime.now(UTC) - WINDOW,
+    )
     row = (
         await db.execute(
             select(
@@ -51,8 +54,12 @@ async def staff_token(body: StaffTokenRequest, request: Request, db: Db, resourc
     wait = retry_after(await _failures(db, account, address), datetime.now(UTC))
     if wait is not None:
         seconds = max(1, math.ceil(wait.total_seconds()))
-        raise Problem(429, "rate_limited", f"too many failed sign-ins; try again in {seconds} s",
-                      headers={"Retry-After": str(seconds)})  # fmt: skip
+        raise Problem(
+            429,
+            "rate_limited",
+            f"too many failed sign-ins; try again in {seconds} s",
+            headers={"Retry-After": str(seconds)},
+        )
     member = await staff_by_email(db, email)
     valid = password_matches(member.password_hash if member else None, body.password)
     if member is None or not valid or not member.active:

@@ -47,9 +47,13 @@ class Queue(BaseModel):
 
 @router.get("/collections", response_model=Queue)
 async def queue(
-    staff: StaffWith("collector"), db: Db, resources: Resources, mine: bool = False,
-    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> Queue:  # fmt: skip
+    staff: StaffWith("collector"),
+    db: Db,
+    resources: Resources,
+    mine: bool = False,
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> Queue:
     """Overdue loans, most days past due first, then the largest amount; `mine=true`: the caller's own."""
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
     rows = await collections.queue(db, today, staff.id if mine else None, limit + 1, offset)
@@ -72,9 +76,14 @@ class PromiseView(BaseModel):
 
 @router.post("/collections/{loan_id}/promise", response_model=PromiseView, status_code=201)
 async def promise(
-    loan_id: uuid.UUID, body: PromiseRequest, staff: StaffWith("collector"), db: Db, resources: Resources,
-    audit: StaffAudit, idem: Idempotency,
-) -> JSONResponse:  # fmt: skip
+    loan_id: uuid.UUID,
+    body: PromiseRequest,
+    staff: StaffWith("collector"),
+    db: Db,
+    resources: Resources,
+    audit: StaffAudit,
+    idem: Idempotency,
+) -> JSONResponse:
     """The ladder pauses until the promised date; close of business on that date checks it, and a broken promise
     resumes the ladder where it stood."""
     if (replayed := await idem.replay()) is not None:
@@ -89,10 +98,15 @@ async def promise(
         raise Problem(422, "validation_error", "the promised date is in the past")
     paid = await collections.total_paid(db, loan_id)
     promise_id = await collections.add_promise(db, loan_id, body.date, body.amount, paid, staff.id)
-    await audit.record("collections.promise", target_type="loan", target_id=str(loan_id),
-                       details={"date": body.date.isoformat(), "amount": body.amount})  # fmt: skip
-    return await idem.answer(201, PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount,
-                                              status="open"))  # fmt: skip
+    await audit.record(
+        "collections.promise",
+        target_type="loan",
+        target_id=str(loan_id),
+        details={"date": body.date.isoformat(), "amount": body.amount},
+    )
+    return await idem.answer(
+        201, PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
+    )
 
 
 class ContactRequest(RequestBody):
@@ -124,8 +138,12 @@ async def contact(
     if await servicing.serviced_loan(db, loan_id) is None:
         raise Problem(404, "not_found", "no such loan")
     contact_id = await collections.add_contact(db, loan_id, staff.id, body.channel, body.outcome, body.note)
-    await audit.record("collections.contact", target_type="loan", target_id=str(loan_id),
-                       details={"channel": body.channel, "outcome": body.outcome})  # fmt: skip
+    await audit.record(
+        "collections.contact",
+        target_type="loan",
+        target_id=str(loan_id),
+        details={"channel": body.channel, "outcome": body.outcome},
+    )
     found = next(c for c in await collections.contacts(db, loan_id) if c["id"] == contact_id)
     return await idem.answer(201, ContactView(**found))
 
@@ -165,8 +183,9 @@ async def set_ladder(
         raise Problem(422, "validation_error", str(invalid)) from None
     stored = ladder_to_stored(ladder)
     await collections.put_ladder(db, product_id, stored, staff.id)
-    await audit.record("product.collection_ladder", target_type="product", target_id=str(product_id),
-                       details={"steps": stored})  # fmt: skip
+    await audit.record(
+        "product.collection_ladder", target_type="product", target_id=str(product_id), details={"steps": stored}
+    )
     return LadderView(product_id=product_id, steps=stored, default=False)
 
 

@@ -31,8 +31,15 @@ router = APIRouter(prefix="/v1/staff", tags=["staff: commissions"])
 
 
 @router.post("/projects/{code}/periods/{period}/close", response_model=PeriodCloseResult)
-async def close_period(code: PathName, period: PathPeriod, staff: StaffWith("accountant"), db: Db, resources: Resources,
-                       temporal: Temporal, audit: StaffAudit) -> PeriodCloseResult:  # fmt: skip
+async def close_period(
+    code: PathName,
+    period: PathPeriod,
+    staff: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
+    audit: StaffAudit,
+) -> PeriodCloseResult:
     """Freezes the period, posts what is still owed for it, writes statements and tells partners. Closing a closed
     period answers what was done and changes nothing."""
     require_project(staff, code)
@@ -40,12 +47,20 @@ async def close_period(code: PathName, period: PathPeriod, staff: StaffWith("acc
         raise Problem(404, "not_found", "no such project")
     await audit.record("commission_period.close", target_type="project", target_id=code, details={"period": period})
     await db.commit()
-    data = PeriodCloseInput(project=code, period=period, staff_id=str(staff.id),
-                            batch_size=resources.settings.commission_batch_size,
-                            payout_confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds)  # fmt: skip
-    result: PeriodCloseResult = await run_workflow(temporal, CommissionPeriodWorkflow.run, data,
-                                                   workflow_id=period_workflow_id(code, period),
-                                                   task_queue=resources.settings.main_task_queue)  # fmt: skip
+    data = PeriodCloseInput(
+        project=code,
+        period=period,
+        staff_id=str(staff.id),
+        batch_size=resources.settings.commission_batch_size,
+        payout_confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds,
+    )
+    result: PeriodCloseResult = await run_workflow(
+        temporal,
+        CommissionPeriodWorkflow.run,
+        data,
+        workflow_id=period_workflow_id(code, period),
+        task_queue=resources.settings.main_task_queue,
+    )
     return result
 
 
@@ -86,18 +101,40 @@ async def recalculation(
     require_project(staff, project.code)
     rows = await commissions.preview_of(db, recalculation_id)
     return RecalculationView(
-        id=found.id, project=project.code, partner_id=found.partner_id, cause=found.cause, valid_from=found.valid_from,
-        valid_to=found.valid_to, status=found.status, events=found.events, total=found.total,
-        currency=project.currency, approved_by=found.approved_by, entry_id=found.entry_id,
+        id=found.id,
+        project=project.code,
+        partner_id=found.partner_id,
+        cause=found.cause,
+        valid_from=found.valid_from,
+        valid_to=found.valid_to,
+        status=found.status,
+        events=found.events,
+        total=found.total,
+        currency=project.currency,
+        approved_by=found.approved_by,
+        entry_id=found.entry_id,
         posted_period=found.posted_period,
-        differences=[DifferenceView(partner_id=uuid.UUID(d.partner_id), period=d.period, paid=d.paid,
-                                    should_be=d.should_be, difference=d.amount) for d in rows],
-    )  # fmt: skip
+        differences=[
+            DifferenceView(
+                partner_id=uuid.UUID(d.partner_id),
+                period=d.period,
+                paid=d.paid,
+                should_be=d.should_be,
+                difference=d.amount,
+            )
+            for d in rows
+        ],
+    )
 
 
 @router.post("/recalculations/{recalculation_id}/approve", response_model=RecalculationOutcome)
-async def approve(recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], staff: StaffWith("accountant"), db: Db, temporal: Temporal,
-                  audit: StaffAudit) -> RecalculationOutcome:  # fmt: skip
+async def approve(
+    recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)],
+    staff: StaffWith("accountant"),
+    db: Db,
+    temporal: Temporal,
+    audit: StaffAudit,
+) -> RecalculationOutcome:
     """Posts the previewed differences in the open period. If the numbers moved since the preview, nothing is
     posted: the answer says `changed` and the new preview waits for approval. Approving twice is a 409."""
     found = await commissions.recalculation(db, recalculation_id)
@@ -108,28 +145,54 @@ async def approve(recalculation_id: Annotated[int, Path(ge=1, le=MAX_DB_INT)], s
     if found.status != "previewed":
         raise Problem(409, "conflict", f"the recalculation is {found.status}, not waiting for approval")
     outcome: RecalculationOutcome = await update_workflow(
-        temporal, recalculation_workflow_id(recalculation_id), CommissionRecalculationWorkflow.approve,
+        temporal,
+        recalculation_workflow_id(recalculation_id),
+        CommissionRecalculationWorkflow.approve,
         ApproveRecalculation(staff_id=str(staff.id)),
-    )  # fmt: skip
-    await audit.record("recalculation.approve", target_type="recalculation", target_id=str(recalculation_id),
-                       details={"status": outcome.status, "total": outcome.total})  # fmt: skip
+    )
+    await audit.record(
+        "recalculation.approve",
+        target_type="recalculation",
+        target_id=str(recalculation_id),
+        details={"status": outcome.status, "total": outcome.total},
+    )
     return outcome
 
 
-async def start_recalculation(db: Db, resources: Resources, temporal: Temporal, *, project: affiliate.Project,
-                              partner_id: uuid.UUID, terms_id: int | None, valid_from: datetime,
-                              valid_to: datetime | None, staff_id: uuid.UUID, cause: str = "terms",
-                              scope: list[uuid.UUID] | None = None) -> int:  # fmt: skip
+async def start_recalculation(
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
+    *,
+    project: affiliate.Project,
+    partner_id: uuid.UUID,
+    terms_id: int | None,
+    valid_from: datetime,
+    valid_to: datetime | None,
+    staff_id: uuid.UUID,
+    cause: str = "terms",
+    scope: list[uuid.UUID] | None = None,
+) -> int:
     """Record the recalculation, commit, and start its workflow (which computes the preview)."""
     recalculation_id = await commissions.add_recalculation(
-        db, project_id=project.id, partner_id=partner_id, terms_id=terms_id, valid_from=valid_from,
-        valid_to=valid_to, requested_by=staff_id, cause=cause, scope=scope,
-    )  # fmt: skip
+        db,
+        project_id=project.id,
+        partner_id=partner_id,
+        terms_id=terms_id,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        requested_by=staff_id,
+        cause=cause,
+        scope=scope,
+    )
     await db.commit()
     await temporal.start_workflow(
         CommissionRecalculationWorkflow.run,
-        RecalculationInput(recalculation_id=recalculation_id,
-                           approval_wait_seconds=resources.settings.recalculation_approval_wait_seconds),
-        id=recalculation_workflow_id(recalculation_id), task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        RecalculationInput(
+            recalculation_id=recalculation_id,
+            approval_wait_seconds=resources.settings.recalculation_approval_wait_seconds,
+        ),
+        id=recalculation_workflow_id(recalculation_id),
+        task_queue=resources.settings.main_task_queue,
+    )
     return recalculation_id

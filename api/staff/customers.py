@@ -57,16 +57,35 @@ async def customer(
         raise Problem(404, "not_found", "no such customer")
     history = await loans.history(db, user_id)
     view = CustomerView(
-        id=user.id, created_at=user.created_at,
+        id=user.id,
+        created_at=user.created_at,
         applications=[staff_application_view(a) for a in await applications.for_user(db, user_id)],
-        checks=[CheckView(kind=c.kind, provider=c.provider, reference=c.reference, status=c.status,
-                          summary=c.summary, created_at=c.created_at, received_at=c.received_at)
-                for c in await credit_checks.checks_for_user(db, user_id)],
-        loans=[LoanSummary(id=x.id, status=x.status, principal=x.principal, currency=x.currency,
-                           start_date=x.start_date, due_date=x.due_date) for x in await loans.loans_for_user(db, user_id)],
+        checks=[
+            CheckView(
+                kind=c.kind,
+                provider=c.provider,
+                reference=c.reference,
+                status=c.status,
+                summary=c.summary,
+                created_at=c.created_at,
+                received_at=c.received_at,
+            )
+            for c in await credit_checks.checks_for_user(db, user_id)
+        ],
+        loans=[
+            LoanSummary(
+                id=x.id,
+                status=x.status,
+                principal=x.principal,
+                currency=x.currency,
+                start_date=x.start_date,
+                due_date=x.due_date,
+            )
+            for x in await loans.loans_for_user(db, user_id)
+        ],
         messages=[MessageSummary.model_validate(m) for m in await messages.messages_to(db, user.phone_lookup)],
         history={"repaid_loans": history.repaid, "open_loans": history.open, "overdue_loans": history.overdue},
-    )  # fmt: skip
+    )
     # Reading a customer's personal file is an action worth recording too.
     await audit.record("customer.view", target_type="user", target_id=str(user_id))
     await db.commit()

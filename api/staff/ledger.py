@@ -66,10 +66,15 @@ class Statement(BaseModel):
 
 def entry_view(entry: journal.Entry) -> EntryView:
     return EntryView(
-        id=entry.id, idempotency_key=entry.key, kind=entry.kind, value_date=entry.value_date,
-        recorded_at=entry.recorded_at, corrects_entry_id=entry.corrects_entry_id, metadata=entry.metadata,
+        id=entry.id,
+        idempotency_key=entry.key,
+        kind=entry.kind,
+        value_date=entry.value_date,
+        recorded_at=entry.recorded_at,
+        corrects_entry_id=entry.corrects_entry_id,
+        metadata=entry.metadata,
         postings=[PostingView(**vars(p)) for p in entry.postings],
-    )  # fmt: skip
+    )
 
 
 @router.get("/entries/{entry_id}", response_model=EntryView)
@@ -102,8 +107,15 @@ async def list_entries(
         accounts = found if accounts is None else [a for a in accounts if a in found]
     if account_id is not None:
         accounts = [account_id] if accounts is None else [a for a in accounts if a == account_id]
-    rows = await journal.entries(db, accounts=accounts, kind=kind, value_from=value_from, value_to=value_to,
-                                 starting_after=starting_after, limit=limit + 1)  # fmt: skip
+    rows = await journal.entries(
+        db,
+        accounts=accounts,
+        kind=kind,
+        value_from=value_from,
+        value_to=value_to,
+        starting_after=starting_after,
+        limit=limit + 1,
+    )
     return EntryList(data=[entry_view(e) for e in rows[:limit]], has_more=len(rows) > limit)
 
 
@@ -116,5 +128,8 @@ async def account_statement(
     starting_after: Annotated[int | None, Query(ge=0, le=MAX_ID, description="a posting id")] = None,
 ) -> Statement:
     lines = await journal.statement(db, account_id, starting_after=starting_after, limit=limit + 1)
-    return Statement(account_id=account_id, data=[StatementLineView(**vars(line)) for line in lines[:limit]],
-                     has_more=len(lines) > limit)  # fmt: skip
+    return Statement(
+        account_id=account_id,
+        data=[StatementLineView(**vars(line)) for line in lines[:limit]],
+        has_more=len(lines) > limit,
+    )

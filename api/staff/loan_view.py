@@ -98,9 +98,11 @@ def figures(values: dict[str, int]) -> ComponentFigures:
 
 @router.get("/{loan_id}", response_model=StaffLoanView)
 async def staff_loan(
-    loan_id: uuid.UUID, _: StaffWith("accountant", "collector", "underwriter", "support"), db: Db,
+    loan_id: uuid.UUID,
+    _: StaffWith("accountant", "collector", "underwriter", "support"),
+    db: Db,
     resources: Resources,
-) -> StaffLoanView:  # fmt: skip
+) -> StaffLoanView:
     loan = await servicing.serviced_loan(db, loan_id)
     if loan is None:
         raise Problem(404, "not_found", "no such loan")
@@ -111,30 +113,60 @@ async def staff_loan(
     receivable = {name: int(account) for name, account in loan.accounts["receivable"].items()}
     held = await ledger.balances(db, list(receivable.values()))
     accounts = await journal.account_ids(db, code_prefix=f"loan:{loan.id}:")
-    entries = await journal.entries(db, accounts=accounts, kind=None, value_from=None, value_to=None,
-                                    starting_after=None, limit=ENTRIES_SHOWN + 1)  # fmt: skip
+    entries = await journal.entries(
+        db, accounts=accounts, kind=None, value_from=None, value_to=None, starting_after=None, limit=ENTRIES_SHOWN + 1
+    )
     return StaffLoanView(
-        id=loan.id, user_id=loan.user_id, product_id=loan.product_id, currency=loan.currency,
-        principal=loan.principal, term_days=loan.term_days, start_date=loan.start_date, due_date=loan.due_date,
-        status=loan.status, overdue_since=loan.overdue_since, extensions=loan.extensions,
+        id=loan.id,
+        user_id=loan.user_id,
+        product_id=loan.product_id,
+        currency=loan.currency,
+        principal=loan.principal,
+        term_days=loan.term_days,
+        start_date=loan.start_date,
+        due_date=loan.due_date,
+        status=loan.status,
+        overdue_since=loan.overdue_since,
+        extensions=loan.extensions,
         collector_id=loan.collector_id,
-        schedule=[InstalmentLine(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees,
-                                 total=i.total) for i in signed.schedule],
+        schedule=[
+            InstalmentLine(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
+            for i in signed.schedule
+        ],
         engine=EngineView(
-            as_of=state.as_of, status=state.status, days_past_due=state.days_past_due,
-            next_due_date=state.next_due_date, next_due_amount=state.next_due_amount,
+            as_of=state.as_of,
+            status=state.status,
+            days_past_due=state.days_past_due,
+            next_due_date=state.next_due_date,
+            next_due_amount=state.next_due_amount,
             accrued=figures({c.value: v for c, v in state.accrued.items()}),
             paid=figures({c.value: v for c, v in state.paid.items()}),
             waived=figures({c.value: v for c, v in state.waived.items()}),
             outstanding=figures({c.value: v for c, v in state.outstanding.items()}),
         ),
         ledger_balances=figures({name: -held[account].balance for name, account in receivable.items()}),
-        accounts={group: {name: int(a) for name, a in found.items()} for group, found in loan.accounts.items()
-                  if isinstance(found, dict)},
-        events=[EventLine(id=r.id, kind=r.kind, value_date=r.value_date, amount=r.amount, days=r.days,
-                          component=r.component, rate=None if r.daily_rate is None else format(r.daily_rate, "f"),
-                          reference=r.reference, entry_id=r.entry_id, actor_id=r.actor_id, reason=r.reason)
-                for r in rows],
+        accounts={
+            group: {name: int(a) for name, a in found.items()}
+            for group, found in loan.accounts.items()
+            if isinstance(found, dict)
+        },
+        events=[
+            EventLine(
+                id=r.id,
+                kind=r.kind,
+                value_date=r.value_date,
+                amount=r.amount,
+                days=r.days,
+                component=r.component,
+                rate=None if r.daily_rate is None else format(r.daily_rate, "f"),
+                reference=r.reference,
+                entry_id=r.entry_id,
+                actor_id=r.actor_id,
+                reason=r.reason,
+            )
+            for r in rows
+        ],
         payments=[payment_view(p) for p in await loan_payments.payments_of(db, loan.id)],
-        entries=[entry_view(e) for e in entries[:ENTRIES_SHOWN]], entries_truncated=len(entries) > ENTRIES_SHOWN,
-    )  # fmt: skip
+        entries=[entry_view(e) for e in entries[:ENTRIES_SHOWN]],
+        entries_truncated=len(entries) > ENTRIES_SHOWN,
+    )

@@ -80,11 +80,17 @@ async def change_member(
         raise Problem(409, "conflict", "an admin cannot disable or demote their own account")
     was = {"roles": list(before.roles), "projects": list(before.projects), "active": before.active}
     member = await change_staff_member(
-        db, staff_id, roles=None if body.roles is None else sorted(set(body.roles)),
-        projects=None if body.projects is None else sorted(set(body.projects)), active=body.active,
-    )  # fmt: skip
+        db,
+        staff_id,
+        roles=None if body.roles is None else sorted(set(body.roles)),
+        projects=None if body.projects is None else sorted(set(body.projects)),
+        active=body.active,
+    )
     assert member is not None
-    await audit.record("staff.member_changed", target_type="staff", target_id=str(staff_id),
-                       details={"before": was, "after": {"roles": member.roles, "projects": member.projects,
-                                                         "active": member.active}})  # fmt: skip
+    await audit.record(
+        "staff.member_changed",
+        target_type="staff",
+        target_id=str(staff_id),
+        details={"before": was, "after": {"roles": member.roles, "projects": member.projects, "active": member.active}},
+    )
     return _view(member)

@@ -42,16 +42,25 @@ def _csv(lines: list[dict[str, Any]], filename: str) -> Response:
     writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(flat)
-    return Response(buffer.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})  # fmt: skip
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
 
 
 @router.get("/{name}")
 async def report(
-    name: ReportName, request: Request, _: StaffWith("accountant"), db: Db, resources: Resources,
-    on: date | None = Query(default=None, alias="date"), as_of: date | None = None,
-    limit: int = Query(default=1_000, ge=1, le=100_000), offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> Response:  # fmt: skip
+    name: ReportName,
+    request: Request,
+    _: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
+    on: date | None = Query(default=None, alias="date"),
+    as_of: date | None = None,
+    limit: int = Query(default=1_000, ge=1, le=100_000),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> Response:
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
     cal = await servicing.calendar(db)
     last_closed = cal.last_closed or today

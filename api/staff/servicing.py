@@ -55,30 +55,45 @@ class CobView(BaseModel):
 async def _cob_view(db: Db, timezone: str) -> CobView:
     cal = await servicing.calendar(db)
     runs = [CobRunView(**{k: r[k] for k in CobRunView.model_fields}) for r in await servicing.cob_runs(db)]
-    return CobView(last_closed=cal.last_closed, running=cal.running, runs=runs,
-                   open_business_date=await servicing.open_business_date(db, timezone))  # fmt: skip
+    return CobView(
+        last_closed=cal.last_closed,
+        running=cal.running,
+        runs=runs,
+        open_business_date=await servicing.open_business_date(db, timezone),
+    )
 
 
 @router.post("/cob", response_model=CobView, responses={202: {"model": CobView, "description": "still running"}})
 async def run_cob(
-    body: CobRequest, _: StaffWith("accountant"), db: Db, resources: Resources, temporal: Temporal,
-    audit: StaffAudit, wait_s: float = Query(default=60, ge=0, le=600),
-) -> JSONResponse:  # fmt: skip
+    body: CobRequest,
+    _: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
+    audit: StaffAudit,
+    wait_s: float = Query(default=60, ge=0, le=600),
+) -> JSONResponse:
     """Close every business date up to `until`, in order. Answers 200 with the calendar once done, or 202 while
     the run goes on (one run at a time: a second request joins the first)."""
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
     furthest = today + timedelta(days=resources.settings.cob_max_days_ahead)
     if body.until > furthest:
-        raise Problem(422, "validation_error", f"until may be at most {furthest} (LENDFLOW_COB_MAX_DAYS_AHEAD days"
-                                               " after the open business date)")  # fmt: skip
+        raise Problem(
+            422,
+            "validation_error",
+            f"until may be at most {furthest} (LENDFLOW_COB_MAX_DAYS_AHEAD days after the open business date)",
+        )
     await audit.record("cob.run", details={"until": body.until.isoformat()})
     await db.commit()
     try:
         handle = await temporal.start_workflow(
-            CobRunWorkflow.run, CobUntil(until=body.until.isoformat()), id=COB_RUN_ID,
-            task_queue=resources.settings.main_task_queue, id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            CobRunWorkflow.run,
+            CobUntil(until=body.until.isoformat()),
+            id=COB_RUN_ID,
+            task_queue=resources.settings.main_task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        )  # fmt: skip
+        )
     except WorkflowAlreadyStartedError:
         raise Problem(409, "conflict", "a close-of-business run is in progress; wait for it to finish") from None
     try:
@@ -124,14 +139,19 @@ class StaffLoanList(BaseModel):
 
 @router.get("/loans", response_model=StaffLoanList)
 async def loan_book(
-    _: StaffWith("accountant", "collector", "underwriter", "support"), db: Db, resources: Resources,
+    _: StaffWith("accountant", "collector", "underwriter", "support"),
+    db: Db,
+    resources: Resources,
     status: Literal["active", "overdue", "repaid", "written_off"] | None = None,
-    limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0, le=1_000_000),
-) -> StaffLoanList:  # fmt: skip
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> StaffLoanList:
     today = await servicing.open_business_date(db, resources.settings.market_timezone)
     rows = await servicing.staff_loans(db, status, limit + 1, offset)
-    lines = [StaffLoanLine(**r, days_past_due=(today - r["overdue_since"]).days if r["overdue_since"] else 0)
-             for r in rows[:limit]]  # fmt: skip
+    lines = [
+        StaffLoanLine(**r, days_past_due=(today - r["overdue_since"]).days if r["overdue_since"] else 0)
+        for r in rows[:limit]
+    ]
     return StaffLoanList(data=lines, has_more=len(rows) > limit)
 
 
@@ -168,30 +188,52 @@ class CorrectionRequest(RequestBody):
 
 
 async def _change(temporal: Temporal, resources: Resources, data: LoanChangeInput) -> LoanChangeResult:
-    result = await run_workflow(temporal, LoanChangeWorkflow.run, data, workflow_id=f"loan-change-{data.reference}",
-                                task_queue=resources.settings.main_task_queue)  # fmt: skip
+    result = await run_workflow(
+        temporal,
+        LoanChangeWorkflow.run,
+        data,
+        workflow_id=f"loan-change-{data.reference}",
+        task_queue=resources.settings.main_task_queue,
+    )
     assert isinstance(result, LoanChangeResult)
     return result
 
 
 @router.post("/loans/{loan_id}/write-off", response_model=LoanChangeResult)
 async def write_off(
-    loan_id: uuid.UUID, body: WriteOffRequest, staff: StaffWith("accountant"), db: Db, resources: Resources,
+    loan_id: uuid.UUID,
+    body: WriteOffRequest,
+    staff: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
     temporal: Temporal,
-) -> LoanChangeResult:  # fmt: skip
+) -> LoanChangeResult:
     """What is still owed moves to the loss account; later recoveries are still taken."""
     await db.rollback()
-    return await _change(temporal, resources, LoanChangeInput(
-        loan_id=str(loan_id), reference=f"write-off:{loan_id}", kind="write_off", actor_id=str(staff.id),
-        actor_label=staff.label or "staff", reason=body.reason,
-    ))  # fmt: skip
+    return await _change(
+        temporal,
+        resources,
+        LoanChangeInput(
+            loan_id=str(loan_id),
+            reference=f"write-off:{loan_id}",
+            kind="write_off",
+            actor_id=str(staff.id),
+            actor_label=staff.label or "staff",
+            reason=body.reason,
+        ),
+    )
 
 
 @router.post("/loans/{loan_id}/corrections", response_model=LoanChangeResult, status_code=201)
 async def correct(
-    loan_id: uuid.UUID, body: CorrectionRequest, staff: StaffWith("accountant"), db: Db, resources: Resources,
-    temporal: Temporal, idem: Idempotency,
-) -> JSONResponse:  # fmt: skip
+    loan_id: uuid.UUID,
+    body: CorrectionRequest,
+    staff: StaffWith("accountant"),
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
+    idem: Idempotency,
+) -> JSONResponse:
     if (replayed := await idem.replay()) is not None:
         return replayed
     problems = []
@@ -213,10 +255,20 @@ async def correct(
         raise Problem(422, "validation_error", "the value date is after the open business date")
     await db.commit()
     reference = f"correction:{loan_id}:{idem.operation_id()}"
-    result = await _change(temporal, resources, LoanChangeInput(
-        loan_id=str(loan_id), reference=reference, kind=body.kind, value_date=body.value_date.isoformat(),
-        amount=body.amount, component=body.component,
-        daily_rate=str(new_rate) if new_rate is not None else None,
-        actor_id=str(staff.id), actor_label=staff.label or "staff", reason=body.reason,
-    ))  # fmt: skip
+    result = await _change(
+        temporal,
+        resources,
+        LoanChangeInput(
+            loan_id=str(loan_id),
+            reference=reference,
+            kind=body.kind,
+            value_date=body.value_date.isoformat(),
+            amount=body.amount,
+            component=body.component,
+            daily_rate=str(new_rate) if new_rate is not None else None,
+            actor_id=str(staff.id),
+            actor_label=staff.label or "staff",
+            reason=body.reason,
+        ),
+    )
     return await idem.answer(201, result)

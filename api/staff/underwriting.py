@@ -70,8 +70,12 @@ async def set_rules(
     if rules.max_repayment_to_income <= 0:
         raise Problem(422, "validation_error", "max_repayment_to_income must be positive")
     rule_set = await credit_checks.add_rule_set(db, product_id=product_id, rules=stored, staff_id=staff.id)
-    await audit.record("product.rules", target_type="product", target_id=str(product_id),
-                       details={"version": rule_set.version, "rules": stored})  # fmt: skip
+    await audit.record(
+        "product.rules",
+        target_type="product",
+        target_id=str(product_id),
+        details={"version": rule_set.version, "rules": stored},
+    )
     return RuleSetView(product_id=product_id, version=rule_set.version, rules=rule_set.rules)
 
 
@@ -100,6 +104,7 @@ async def blacklist(
             value = normalise_phone(value)
         except ValueError as err:
             raise Problem(422, "validation_error", str(err)) from None
-    await applications.add_to_blacklist(db, resources.cipher, kind=body.kind, value=value, reason=body.reason,
-                                        staff_id=staff.id)  # fmt: skip
+    await applications.add_to_blacklist(
+        db, resources.cipher, kind=body.kind, value=value, reason=body.reason, staff_id=staff.id
+    )
     await audit.record("blacklist.add", details={"kind": body.kind, "reason": body.reason})

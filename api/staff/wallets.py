@@ -71,11 +71,16 @@ class WalletTypeView(BaseModel):
 
 def _type_view(t: wallet_store.WalletType) -> WalletTypeView:
     return WalletTypeView(
-        code=t.code, currencies=t.currencies, min=Money(amount=t.min_amount, currency=t.rules_currency),
+        code=t.code,
+        currencies=t.currencies,
+        min=Money(amount=t.min_amount, currency=t.rules_currency),
         max=None if t.max_amount is None else Money(amount=t.max_amount, currency=t.rules_currency),
-        fee_percent=str(t.fee_percent.normalize()), fee_fixed=Money(amount=t.fee_fixed, currency=t.rules_currency),
-        allow_negative=t.allow_negative, payouts_allowed=t.payouts_allowed, topups_allowed=t.topups_allowed,
-    )  # fmt: skip
+        fee_percent=str(t.fee_percent.normalize()),
+        fee_fixed=Money(amount=t.fee_fixed, currency=t.rules_currency),
+        allow_negative=t.allow_negative,
+        payouts_allowed=t.payouts_allowed,
+        topups_allowed=t.topups_allowed,
+    )
 
 
 @router.put("/wallet-types/{code}", response_model=WalletTypeView)
@@ -86,11 +91,17 @@ async def put_wallet_type(
         raise Problem(422, "validation_error", "a wallet type code is letters, digits and underscores")
     before = await wallet_store.wallet_type(db, code)
     wallet_type = wallet_store.WalletType(
-        code=code, currencies=sorted(set(body.currencies)), rules_currency=body.min.currency,
-        min_amount=body.min.amount, max_amount=None if body.max is None else body.max.amount,
-        fee_percent=Decimal(body.fee_percent), fee_fixed=0 if body.fee_fixed is None else body.fee_fixed.amount,
-        allow_negative=body.allow_negative, payouts_allowed=body.payouts_allowed, topups_allowed=body.topups_allowed,
-    )  # fmt: skip
+        code=code,
+        currencies=sorted(set(body.currencies)),
+        rules_currency=body.min.currency,
+        min_amount=body.min.amount,
+        max_amount=None if body.max is None else body.max.amount,
+        fee_percent=Decimal(body.fee_percent),
+        fee_fixed=0 if body.fee_fixed is None else body.fee_fixed.amount,
+        allow_negative=body.allow_negative,
+        payouts_allowed=body.payouts_allowed,
+        topups_allowed=body.topups_allowed,
+    )
     try:
         async with db.begin_nested():
             await wallet_store.put_wallet_type(db, wallet_type)
@@ -98,10 +109,14 @@ async def put_wallet_type(
         raise Problem(409, "conflict", "a wallet of this type is below zero; it cannot be made strict") from err
     view = _type_view(wallet_type)
     await audit.record(
-        "wallet_type.put", target_type="wallet_type", target_id=code,
-        details={"before": None if before is None else _type_view(before).model_dump(mode="json"),
-                 "after": view.model_dump(mode="json")},
-    )  # fmt: skip
+        "wallet_type.put",
+        target_type="wallet_type",
+        target_id=code,
+        details={
+            "before": None if before is None else _type_view(before).model_dump(mode="json"),
+            "after": view.model_dump(mode="json"),
+        },
+    )
     return view
 
 
@@ -127,8 +142,12 @@ class FxRateBody(RequestBody):
 @router.post("/fx-rates", status_code=201, response_model=FxRateBody)
 async def add_fx_rate(body: FxRateBody, _: StaffWith("accountant"), db: Db, audit: StaffAudit) -> FxRateBody:
     await wallet_store.add_fx_rate(db, FxRate(body.base, body.quote, Decimal(body.rate)), body.valid_from)
-    await audit.record("fx_rate.add", target_type="fx_rate", target_id=f"{body.base}/{body.quote}",
-                       details=body.model_dump(mode="json"))  # fmt: skip
+    await audit.record(
+        "fx_rate.add",
+        target_type="fx_rate",
+        target_id=f"{body.base}/{body.quote}",
+        details=body.model_dump(mode="json"),
+    )
     return body
 
 
@@ -154,17 +173,27 @@ async def staff_transfer(
         return replayed
     transfer_id = idem.operation_id()
     result = await run_workflow(
-        temporal, WalletTransferWorkflow.run,
+        temporal,
+        WalletTransferWorkflow.run,
         WalletTransferInput(
-            transfer_id=transfer_id, from_wallet=str(body.from_wallet), to_wallet=str(body.to_wallet),
-            amount=MoneyModel(amount=body.amount.amount, currency=body.amount.currency), mode="staff",
-            initiated_by=str(staff.id), reason=body.reason,
+            transfer_id=transfer_id,
+            from_wallet=str(body.from_wallet),
+            to_wallet=str(body.to_wallet),
+            amount=MoneyModel(amount=body.amount.amount, currency=body.amount.currency),
+            mode="staff",
+            initiated_by=str(staff.id),
+            reason=body.reason,
         ),
-        workflow_id=f"wallet-transfer-{transfer_id}", task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        workflow_id=f"wallet-transfer-{transfer_id}",
+        task_queue=resources.settings.main_task_queue,
+    )
     view = transfer_view(result)
-    await audit.record("wallet.staff_transfer", target_type="transfer", target_id=transfer_id,
-                       details={**view.model_dump(mode="json"), "reason": body.reason})  # fmt: skip
+    await audit.record(
+        "wallet.staff_transfer",
+        target_type="transfer",
+        target_id=transfer_id,
+        details={**view.model_dump(mode="json"), "reason": body.reason},
+    )
     return await idem.answer(201, view)
 
 
@@ -207,12 +236,22 @@ async def credit_bonuses(
         return replayed
     batch_id = idem.operation_id()
     result = await run_workflow(
-        temporal, BonusCreditWorkflow.run,
-        BonusCreditInput(batch_id=batch_id, currency=body.currency, points_rate=body.points_rate, reason=body.reason,
-                         credits=[BonusCredit(wallet_id=str(c.wallet_id), amount=c.amount, points=c.points)
-                                  for c in body.credits]),
-        workflow_id=f"bonus-credit-{batch_id}", task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
-    await audit.record("wallet.bonus_credit", target_type="bonus_batch", target_id=batch_id,
-                       details={**result.model_dump(mode="json"), "reason": body.reason})  # fmt: skip
+        temporal,
+        BonusCreditWorkflow.run,
+        BonusCreditInput(
+            batch_id=batch_id,
+            currency=body.currency,
+            points_rate=body.points_rate,
+            reason=body.reason,
+            credits=[BonusCredit(wallet_id=str(c.wallet_id), amount=c.amount, points=c.points) for c in body.credits],
+        ),
+        workflow_id=f"bonus-credit-{batch_id}",
+        task_queue=resources.settings.main_task_queue,
+    )
+    await audit.record(
+        "wallet.bonus_credit",
+        target_type="bonus_batch",
+        target_id=batch_id,
+        details={**result.model_dump(mode="json"), "reason": body.reason},
+    )
     return await idem.answer(201, result)

@@ -78,9 +78,14 @@ class OperationView(BaseModel):
 
 def _view(op: operations.WalletOperation) -> OperationView:
     return OperationView(
-        id=op.id, kind=op.kind, wallet=op.wallet_id, amount=Amount(amount=op.amount, currency=op.currency),  # type: ignore[arg-type]
-        status=op.status, failure_code=op.failure_code, created_at=op.created_at,
-    )  # fmt: skip
+        id=op.id,
+        kind=op.kind,
+        wallet=op.wallet_id,
+        amount=Amount(amount=op.amount, currency=op.currency),  # type: ignore[arg-type]
+        status=op.status,
+        failure_code=op.failure_code,
+        created_at=op.created_at,
+    )
 
 
 async def _own_wallet(db: Db, wallet_id: uuid.UUID, user_id: uuid.UUID, amount: PositiveMoney) -> wallet_store.Wallet:
@@ -109,15 +114,22 @@ async def top_up(
     if wallet_type is None or not wallet_type.topups_allowed:
         raise Problem(422, "validation_error", "this wallet type cannot be topped up")
     op = await operations.record_operation(
-        db, operation_id=uuid.UUID(idem.operation_id()), kind="topup", wallet_id=wallet.id, owner_id=user.id,
-        amount=body.amount.amount, currency=body.amount.currency, instrument=body.payment_method,
-    )  # fmt: skip
+        db,
+        operation_id=uuid.UUID(idem.operation_id()),
+        kind="topup",
+        wallet_id=wallet.id,
+        owner_id=user.id,
+        amount=body.amount.amount,
+        currency=body.amount.currency,
+        instrument=body.payment_method,
+    )
     await db.commit()  # the workflow reads the operation
     await temporal.start_workflow(
         TopupWorkflow.run,
         TopupInput(operation_id=str(op.id), confirm_wait_seconds=resources.settings.topup_confirm_wait_seconds),
-        id=topup_workflow_id(str(op.id)), task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        id=topup_workflow_id(str(op.id)),
+        task_queue=resources.settings.main_task_queue,
+    )
     return await idem.answer(201, _view(op))
 
 
@@ -136,15 +148,22 @@ async def pay_out(
         return replayed
     wallet = await _own_wallet(db, body.wallet, user.id, body.amount)
     op = await operations.record_operation(
-        db, operation_id=uuid.UUID(idem.operation_id()), kind="payout", wallet_id=wallet.id, owner_id=user.id,
-        amount=body.amount.amount, currency=body.amount.currency, instrument=body.destination,
-    )  # fmt: skip
+        db,
+        operation_id=uuid.UUID(idem.operation_id()),
+        kind="payout",
+        wallet_id=wallet.id,
+        owner_id=user.id,
+        amount=body.amount.amount,
+        currency=body.amount.currency,
+        instrument=body.destination,
+    )
     await db.commit()
     handle = await temporal.start_workflow(
         PayoutWorkflow.run,
         PayoutInput(operation_id=str(op.id), confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds),
-        id=payout_workflow_id(str(op.id)), task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        id=payout_workflow_id(str(op.id)),
+        task_queue=resources.settings.main_task_queue,
+    )
     held = await handle.execute_update(PayoutWorkflow.hold_result)
     if held.failure_code == "insufficient_funds":
         raise Problem(422, "insufficient_funds", "the wallet does not have enough available funds")

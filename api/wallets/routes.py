@@ -90,14 +90,19 @@ async def transfer(
         to_wallet, mode = target.id, ("own" if target.owner_id == user.id else "p2p")
     transfer_id = idem.operation_id()
     result = await run_workflow(
-        temporal, WalletTransferWorkflow.run,
+        temporal,
+        WalletTransferWorkflow.run,
         WalletTransferInput(
-            transfer_id=transfer_id, from_wallet=str(source.id), to_wallet=str(to_wallet),
-            amount=MoneyModel(amount=body.amount.amount, currency=body.amount.currency), mode=mode,
+            transfer_id=transfer_id,
+            from_wallet=str(source.id),
+            to_wallet=str(to_wallet),
+            amount=MoneyModel(amount=body.amount.amount, currency=body.amount.currency),
+            mode=mode,
             initiated_by=str(user.id),
         ),
-        workflow_id=f"wallet-transfer-{transfer_id}", task_queue=resources.settings.main_task_queue,
-    )  # fmt: skip
+        workflow_id=f"wallet-transfer-{transfer_id}",
+        task_queue=resources.settings.main_task_queue,
+    )
     return await idem.answer(201, transfer_view(result))
 
 
@@ -118,14 +123,19 @@ async def wallet_statement(
         wallet_id=wallet.id,
         data=[
             WalletStatementLine(
-                posting_id=line.posting_id, entry_id=line.entry_id, kind=line.kind, value_date=line.value_date,
-                recorded_at=line.recorded_at, amount=Amount(amount=line.amount, currency=wallet.currency),
-                balance_after=Amount(amount=line.balance_after, currency=wallet.currency), reference=line.key,
+                posting_id=line.posting_id,
+                entry_id=line.entry_id,
+                kind=line.kind,
+                value_date=line.value_date,
+                recorded_at=line.recorded_at,
+                amount=Amount(amount=line.amount, currency=wallet.currency),
+                balance_after=Amount(amount=line.balance_after, currency=wallet.currency),
+                reference=line.key,
             )
             for line in lines[:limit]
         ],
         has_more=len(lines) > limit,
-    )  # fmt: skip
+    )
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferView)
@@ -145,5 +155,9 @@ async def read_transfer(transfer_id: uuid.UUID, user: CurrentUser, db: Db) -> Tr
 async def fx_rates(user: CurrentUser, db: Db) -> FxRateList:
     """The conversion rates in force now, one per pair (a pair converts both ways: quote per unit of base)."""
     found = await wallet_store.rates_in_force(db, datetime.now(UTC))
-    return FxRateList(data=[FxRateView(base=r.base, quote=r.quote, rate=format(r.rate.normalize(), "f"),
-                                       valid_from=since) for r, since in found])  # fmt: skip
+    return FxRateList(
+        data=[
+            FxRateView(base=r.base, quote=r.quote, rate=format(r.rate.normalize(), "f"), valid_from=since)
+            for r, since in found
+        ]
+    )

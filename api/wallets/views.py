@@ -10,10 +10,12 @@ from workflows.wallet_transfer import WalletTransferResult
 
 def wallet_view(wallet: Wallet) -> WalletView:
     return WalletView(
-        id=wallet.id, type=wallet.type_code, currency=wallet.currency,
+        id=wallet.id,
+        type=wallet.type_code,
+        currency=wallet.currency,
         balance=Amount(amount=wallet.balance, currency=wallet.currency),
         available=Amount(amount=wallet.available, currency=wallet.currency),
-    )  # fmt: skip
+    )
 
 
 def transfer_view(result: WalletTransferResult) -> TransferView:

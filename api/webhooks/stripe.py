@@ -53,14 +53,16 @@ async def stripe_event(request: Request, db: Db, resources: Resources, temporal:
     if not is_new or event.type not in OUTCOMES:
         return Response(status_code=200)
     if kind == "disbursement" and (application_id := event.metadata.get("application_id")):
-        word = DisbursementSignal(status=OUTCOMES[event.type], reference=event.object_id,
-                                  failure_code=event.failure_code, event_id=event.id)  # fmt: skip
+        word = DisbursementSignal(
+            status=OUTCOMES[event.type], reference=event.object_id, failure_code=event.failure_code, event_id=event.id
+        )
         with contextlib.suppress(RPCError):
             await temporal.get_workflow_handle(application_workflow_id(application_id)).signal("provider_event", word)
         return Response(status_code=200)
     if kind == "loan_payment" and (payment_id := event.metadata.get("payment_id")):
-        word = PaymentWord(status=OUTCOMES[event.type], reference=event.object_id, failure_code=event.failure_code,
-                           event_id=event.id)  # fmt: skip
+        word = PaymentWord(
+            status=OUTCOMES[event.type], reference=event.object_id, failure_code=event.failure_code, event_id=event.id
+        )
         with contextlib.suppress(RPCError):
             await temporal.get_workflow_handle(loan_payment_workflow_id(payment_id)).signal("provider_event", word)
         return Response(status_code=200)

@@ -50,9 +50,12 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
     if not sid or not status:
         raise Problem(422, "validation_error", "MessageSid and MessageStatus are required")
     is_new = await store_event_once(
-        db, provider="twilio", event_id=f"{sid}:{status}", event_type=f"message.{status}",
+        db,
+        provider="twilio",
+        event_id=f"{sid}:{status}",
+        event_type=f"message.{status}",
         payload=_without_personal_data(form, resources.cipher),
-    )  # fmt: skip
+    )
     await db.commit()
     if not is_new:
         return Response(status_code=204)
@@ -70,8 +73,19 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
 
 
 # What a status callback carries about people: the numbers and the text. The rest (sids, status, error code) is kept.
-PERSONAL_FIELDS = ("To", "From", "Body", "ToCity", "ToState", "ToZip", "ToCountry", "FromCity", "FromState",
-                   "FromZip", "FromCountry")  # fmt: skip
+PERSONAL_FIELDS = (
+    "To",
+    "From",
+    "Body",
+    "ToCity",
+    "ToState",
+    "ToZip",
+    "ToCountry",
+    "FromCity",
+    "FromState",
+    "FromZip",
+    "FromCountry",
+)
 
 
 def _without_personal_data(form: dict[str, str], cipher: PiiCipher) -> dict[str, str]:

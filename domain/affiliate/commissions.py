@@ -56,8 +56,14 @@ UplineOf = Callable[[str, datetime], Sequence[str]]  # (referrer, when) -> the r
 SharesMemo = dict[int, tuple[Sequence[str], CommissionPlan, list[LevelShare]]]
 
 
-def lines_for(event: RecordedEvent, project: SharingRules, upline_of: UplineOf, terms_of: TermsOf,
-              reversed_event: ReversedEvent | None = None, memo: SharesMemo | None = None) -> list[CommissionLine]:  # fmt: skip
+def lines_for(
+    event: RecordedEvent,
+    project: SharingRules,
+    upline_of: UplineOf,
+    terms_of: TermsOf,
+    reversed_event: ReversedEvent | None = None,
+    memo: SharesMemo | None = None,
+) -> list[CommissionLine]:
     """The lines an event pays (negative ones take back). A refund naming an event takes back the refunded share of
     what that event paid; one naming none is negative revenue shared like any other event.
 
@@ -127,8 +133,9 @@ def per_partner_level(lines: Sequence[CommissionLine]) -> Mapping[tuple[str, int
     return totals
 
 
-def corrections(event_key: str, paid: Sequence[CommissionLine], should_be: Sequence[CommissionLine]
-                ) -> list[CommissionLine]:  # fmt: skip
+def corrections(
+    event_key: str, paid: Sequence[CommissionLine], should_be: Sequence[CommissionLine]
+) -> list[CommissionLine]:
     """The adjustment lines that bring what an event paid to what it should have paid: none when they agree."""
     if len(paid) == len(should_be) and sorted(paid) == sorted(should_be):
         return []  # the common case, settled without building totals

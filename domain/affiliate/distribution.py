@@ -47,9 +47,11 @@ class LevelShare(NamedTuple):
 
 
 def distribute(
-    event: RevenueEvent, upline: Sequence[str], plan: CommissionPlan,
+    event: RevenueEvent,
+    upline: Sequence[str],
+    plan: CommissionPlan,
     terms_of: Callable[[str, datetime], PartnerTerms | None],
-) -> list[CommissionLine]:  # fmt: skip
+) -> list[CommissionLine]:
     """`upline`: the referring partner first, then its sponsor, and so on. Each partner earns its own terms' share
     for the level it stands at; the plan's share where no terms are in force or they name no share for the level.
     The lines together never take more than the plan's total share: a partner's generous terms are paid out of what
@@ -58,8 +60,9 @@ def distribute(
     return lines_from(event.event_id, event.amount, shares_up(upline, plan, terms_of, event.occurred_at), plan)
 
 
-def shares_up(upline: Sequence[str], plan: CommissionPlan, terms_of: Callable[[str, datetime], PartnerTerms | None],
-              at: datetime) -> list[LevelShare]:  # fmt: skip
+def shares_up(
+    upline: Sequence[str], plan: CommissionPlan, terms_of: Callable[[str, datetime], PartnerTerms | None], at: datetime
+) -> list[LevelShare]:
     """The shares of the line's partners at time `at`: the first half of `distribute`, which depends on the line and
     the terms but not on the amount (so a line whose partners have no terms of their own can be worked out once)."""
     shares = []

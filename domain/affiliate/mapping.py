@@ -36,14 +36,21 @@ class EventMapping:
         missing = [f for f in ("event_id", "kind", "user", "occurred_at") if f not in fields]
         unknown = [f for f in fields if f not in FIELDS]
         bad_kinds = [k for k in (stored.get("kinds") or {}).values() if k not in KINDS]
-        problems = ([f"fields missing: {', '.join(missing)}"] if missing else []) + (
-            [f"unknown fields: {', '.join(unknown)}"] if unknown else []
-        ) + ([f"unknown kinds: {', '.join(bad_kinds)}"] if bad_kinds else [])  # fmt: skip
+        problems = (
+            ([f"fields missing: {', '.join(missing)}"] if missing else [])
+            + ([f"unknown fields: {', '.join(unknown)}"] if unknown else [])
+            + ([f"unknown kinds: {', '.join(bad_kinds)}"] if bad_kinds else [])
+        )
         if problems:
             raise MappingInvalid("; ".join(problems))
-        return cls(fields, dict(stored.get("kinds") or {}), int(stored.get("amount_scale", 2)),
-                   bool(stored.get("amounts_in_minor_units", False)), stored.get("date_format"),
-                   stored.get("default_currency"))  # fmt: skip
+        return cls(
+            fields,
+            dict(stored.get("kinds") or {}),
+            int(stored.get("amount_scale", 2)),
+            bool(stored.get("amounts_in_minor_units", False)),
+            stored.get("date_format"),
+            stored.get("default_currency"),
+        )
 
 
 @dataclass(frozen=True)
@@ -102,9 +109,16 @@ def map_event(payload: Mapping[str, Any], mapping: EventMapping) -> MappedEvent 
     if kind != "registration" and not currency:
         return "missing field: currency"
     code, reversed_id = raw.get("referral_code"), raw.get("reverses")
-    return MappedEvent(str(raw["event_id"]), kind, str(raw["user"]), amount,
-                       str(currency).upper() if currency else None, occurred, str(code) if code else None,
-                       str(reversed_id) if reversed_id not in (None, "") else None)  # fmt: skip
+    return MappedEvent(
+        str(raw["event_id"]),
+        kind,
+        str(raw["user"]),
+        amount,
+        str(currency).upper() if currency else None,
+        occurred,
+        str(code) if code else None,
+        str(reversed_id) if reversed_id not in (None, "") else None,
+    )
 
 
 def _when(value: Any, date_format: str | None) -> datetime | None:

@@ -23,7 +23,8 @@ class PartnerTerms:
 def terms_in_force(history: Sequence[PartnerTerms], at: datetime, known_at: datetime) -> PartnerTerms | None:
     """The terms valid at `at`, as recorded by `known_at`: of the records that cover `at`, the latest recorded."""
     candidates = [
-        t for t in history
+        t
+        for t in history
         if t.recorded_at <= known_at and t.valid_from <= at and (t.valid_to is None or at < t.valid_to)
-    ]  # fmt: skip
+    ]
     return max(candidates, key=lambda t: t.recorded_at, default=None)

@@ -61,9 +61,11 @@ def ladder_from_stored(steps: Sequence[Mapping[str, Any]]) -> tuple[LadderStep, 
     for n, raw in enumerate(steps):
         try:
             step = LadderStep(
-                day=int(raw["day"]), action=Action(raw["action"]), share=Decimal(str(raw.get("share", "1"))),
+                day=int(raw["day"]),
+                action=Action(raw["action"]),
+                share=Decimal(str(raw.get("share", "1"))),
                 agency=raw.get("agency"),
-            )  # fmt: skip
+            )
         except (KeyError, ValueError, ArithmeticError) as err:
             problems.append(f"step {n}: {err}")
             continue

@@ -242,13 +242,24 @@ def _state(loan: SignedLoan, walk: _Walk, as_of: date) -> LoanState:
     next_due = upcoming[0].due_date if upcoming else None
     status = _status(book, dpd)
     return LoanState(
-        as_of=as_of, status=status, accrued=accrued, paid=dict(book.paid), waived=dict(book.waived),
-        outstanding=outstanding, days_past_due=dpd, due_date=schedule[-1].due_date, next_due_date=next_due,
+        as_of=as_of,
+        status=status,
+        accrued=accrued,
+        paid=dict(book.paid),
+        waived=dict(book.waived),
+        outstanding=outstanding,
+        days_past_due=dpd,
+        due_date=schedule[-1].due_date,
+        next_due_date=next_due,
         next_due_amount=_next_due_amount(book, schedule, next_due, status),
-        extensions=book.extensions, overpayment=book.overpayment, allocations=tuple(book.allocations),
-        accrued_exact={Component.INTEREST: book.interest_locked + book.interest_exact,
-                       Component.PENALTY: book.penalty_exact},
-    )  # fmt: skip
+        extensions=book.extensions,
+        overpayment=book.overpayment,
+        allocations=tuple(book.allocations),
+        accrued_exact={
+            Component.INTEREST: book.interest_locked + book.interest_exact,
+            Component.PENALTY: book.penalty_exact,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -283,10 +294,15 @@ def project_nights(
         now = {c: book.charged(c) for c in ACCRUING}
         dpd = _days_past_due(book, due, morning)
         upcoming = bisect_left(due_dates, morning)
-        nights_out.append(ProjectedNight(
-            accrual_date=day, increments={c: now[c] - accrued[c] for c in ACCRUING}, status=_status(book, dpd),
-            days_past_due=dpd, next_due_date=due_dates[upcoming] if upcoming < len(due_dates) else None,
-        ))  # fmt: skip
+        nights_out.append(
+            ProjectedNight(
+                accrual_date=day,
+                increments={c: now[c] - accrued[c] for c in ACCRUING},
+                status=_status(book, dpd),
+                days_past_due=dpd,
+                next_due_date=due_dates[upcoming] if upcoming < len(due_dates) else None,
+            )
+        )
         accrued = now
     return nights_out
 

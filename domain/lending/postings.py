@@ -38,5 +38,11 @@ def accrual_entry(
         postings.append(Posting(accounts.income[component], amount, accounts.currency))
     if not postings:
         return None
-    return EntryDraft(key, kind, value_date, tuple(postings), corrects_entry_id=corrects_entry_id,
-                      metadata={"components": {c.value: a for c, a in differences.items() if a}})  # fmt: skip
+    return EntryDraft(
+        key,
+        kind,
+        value_date,
+        tuple(postings),
+        corrects_entry_id=corrects_entry_id,
+        metadata={"components": {c.value: a for c, a in differences.items() if a}},
+    )

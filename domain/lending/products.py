@@ -232,9 +232,10 @@ def _stored_rate(stored: Mapping[str, Any]) -> dict[str, Any]:
     given = stored.get("interest_rate")
     if given:
         return {
-            "rate": Decimal(str(given["rate"])), "rate_period": RatePeriod(given.get("per", "day")),
+            "rate": Decimal(str(given["rate"])),
+            "rate_period": RatePeriod(given.get("per", "day")),
             "day_count": DayCount(given.get("day_count", DayCount.ACTUAL_365_FIXED.value)),
-        }  # fmt: skip
+        }
     return {"rate": Decimal(str(stored["daily_rate"]))}
 
 
@@ -242,13 +243,18 @@ def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
     """Terms as a product version stores them (JSON: rates as decimal strings, amounts as integers)."""
     caps = stored.get("caps") or {}
     return ProductTerms(
-        currency=currency, principal_min=int(stored["principal_min"]), principal_max=int(stored["principal_max"]),
-        principal_step=int(stored["principal_step"]), term_min_days=int(stored["term_min_days"]),
-        term_max_days=int(stored["term_max_days"]), **_stored_rate(stored),
+        currency=currency,
+        principal_min=int(stored["principal_min"]),
+        principal_max=int(stored["principal_max"]),
+        principal_step=int(stored["principal_step"]),
+        term_min_days=int(stored["term_min_days"]),
+        term_max_days=int(stored["term_max_days"]),
+        **_stored_rate(stored),
         repayment=RepaymentKind(stored.get("repayment", "single")),
         frequency=Frequency(stored["frequency"]) if stored.get("frequency") else None,
         origination_fee_percent=Decimal(str(stored.get("origination_fee_percent", "0"))),
-        origination_fee_fixed=int(stored.get("origination_fee_fixed", 0)), grace_days=int(stored.get("grace_days", 0)),
+        origination_fee_fixed=int(stored.get("origination_fee_fixed", 0)),
+        grace_days=int(stored.get("grace_days", 0)),
         penalty_daily_rate=Decimal(str(stored.get("penalty_daily_rate", "0"))),
         fines=tuple(Fine(int(f["days_past_due"]), int(f["amount"])) for f in stored.get("fines", ())),
         after_due=AfterDue(stored.get("after_due", "continue")),
@@ -263,9 +269,10 @@ def terms_from_stored(stored: Mapping[str, Any], currency: str) -> ProductTerms:
             default_fees_total=caps.get("default_fees_total"),
             penalty_total_share=_decimal_or_none(caps.get("penalty_total_share")),
             penalty_per_delay_share=_decimal_or_none(caps.get("penalty_per_delay_share")),
-            max_extensions=caps.get("max_extensions"), max_failed_debits=caps.get("max_failed_debits"),
+            max_extensions=caps.get("max_extensions"),
+            max_failed_debits=caps.get("max_failed_debits"),
         ),
-    )  # fmt: skip
+    )
 
 
 def caps_to_stored(caps: Caps) -> dict[str, Any]:

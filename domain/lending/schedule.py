@@ -207,7 +207,15 @@ def quote(terms: ProductTerms, principal: int, term_days: int, start: date, firs
     interest = sum(i.interest for i in schedule)
     fees = sum(i.fees for i in schedule)
     return Quote(
-        principal=principal, currency=terms.currency, start=start, term_days=term_days, interest=interest, fees=fees,
-        total_due=principal + interest + fees, due_date=schedule[-1].due_date, interest_rate=terms.interest_rate,
-        apr=apr(principal, start, [(i.due_date, i.total) for i in schedule]), schedule=schedule,
-    )  # fmt: skip
+        principal=principal,
+        currency=terms.currency,
+        start=start,
+        term_days=term_days,
+        interest=interest,
+        fees=fees,
+        total_due=principal + interest + fees,
+        due_date=schedule[-1].due_date,
+        interest_rate=terms.interest_rate,
+        apr=apr(principal, start, [(i.due_date, i.total) for i in schedule]),
+        schedule=schedule,
+    )

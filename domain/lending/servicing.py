@@ -68,10 +68,17 @@ def night_rows(nights: Iterable[ProjectedNight], status_now: str, thresholds: fr
             overdue_since = (
                 night.accrual_date + timedelta(days=1 - night.days_past_due) if night.days_past_due > 0 else None
             )
-            rows.append(NightRow(
-                night.accrual_date, night.increments[Component.INTEREST], night.increments[Component.PENALTY],
-                night.increments[Component.FINES], night.status if changed else None, overdue_since, notice,
-            ))  # fmt: skip
+            rows.append(
+                NightRow(
+                    night.accrual_date,
+                    night.increments[Component.INTEREST],
+                    night.increments[Component.PENALTY],
+                    night.increments[Component.FINES],
+                    night.status if changed else None,
+                    overdue_since,
+                    notice,
+                )
+            )
         status = night.status
         if status in ("repaid", "written_off"):
             break
@@ -131,9 +138,11 @@ def bring_to_state(target: LoanState, posted: PostedState, accounts: LoanLedgerA
 
 def posted_after(target: LoanState) -> PostedState:
     return PostedState(
-        accrued={c: target.accrued[c] for c in CHARGES}, paid=dict(target.paid), waived=dict(target.waived),
+        accrued={c: target.accrued[c] for c in CHARGES},
+        paid=dict(target.paid),
+        waived=dict(target.waived),
         overpayment=target.overpayment,
-    )  # fmt: skip
+    )
 
 
 def write_off_postings(owed: Mapping[Component, int], accounts: LoanLedgerAccounts) -> list[Posting]:

@@ -167,14 +167,23 @@ def _check_bureau(rules: CreditRules, bureau: BureauSummary | None, found: _Find
         found.missing(rules.thin_file, "credit_history", f"{bureau.bureau} has no file on the applicant (thin file)")
         return
     if bureau.delinquencies_12m > rules.max_delinquencies_12m:
-        found.reject.append(("credit_history", f"{bureau.delinquencies_12m} delinquencies in 12 months"
-                                               f" (at most {rules.max_delinquencies_12m})"))  # fmt: skip
+        found.reject.append(
+            (
+                "credit_history",
+                f"{bureau.delinquencies_12m} delinquencies in 12 months (at most {rules.max_delinquencies_12m})",
+            )
+        )
     if bureau.worst_days_past_due > rules.max_worst_days_past_due:
-        found.reject.append(("credit_history", f"was {bureau.worst_days_past_due} days past due"
-                                               f" (at most {rules.max_worst_days_past_due})"))  # fmt: skip
+        found.reject.append(
+            (
+                "credit_history",
+                f"was {bureau.worst_days_past_due} days past due (at most {rules.max_worst_days_past_due})",
+            )
+        )
     if bureau.open_loans > rules.max_open_loans_elsewhere:
-        found.reject.append(("indebtedness", f"{bureau.open_loans} open loans elsewhere"
-                                             f" (at most {rules.max_open_loans_elsewhere})"))  # fmt: skip
+        found.reject.append(
+            ("indebtedness", f"{bureau.open_loans} open loans elsewhere (at most {rules.max_open_loans_elsewhere})")
+        )
 
 
 def _check_score(rules: CreditRules, score: int | None, found: _Findings) -> None:
@@ -191,9 +200,11 @@ def _check_score(rules: CreditRules, score: int | None, found: _Findings) -> Non
 def _check_fraud(rules: CreditRules, fraud: FraudSignals, found: _Findings) -> None:
     if fraud.other_applicants_on_device > rules.max_other_applicants_per_device:
         found.review.append(f"device shared with {fraud.other_applicants_on_device} other applicants")
-    for what, count in (("phone", fraud.applications_today_by_phone),
-                        ("national id", fraud.applications_today_by_national_id),
-                        ("device", fraud.applications_today_by_device)):  # fmt: skip
+    for what, count in (
+        ("phone", fraud.applications_today_by_phone),
+        ("national id", fraud.applications_today_by_national_id),
+        ("device", fraud.applications_today_by_device),
+    ):
         if count > rules.max_applications_per_day:
             found.review.append(
                 f"{count} applications today from one {what} (at most {rules.max_applications_per_day})"
@@ -208,9 +219,11 @@ def decide(terms: ProductTerms, rules: CreditRules, facts: ApplicantFacts) -> De
     _check_fraud(rules, facts.fraud, found)
     if found.reject:
         return Decision(
-            Outcome.REJECT, 0, tuple(dict.fromkeys(code for code, _ in found.reject)),
+            Outcome.REJECT,
+            0,
+            tuple(dict.fromkeys(code for code, _ in found.reject)),
             tuple(reason for _, reason in found.reject) + tuple(found.review),
-        )  # fmt: skip
+        )
     caps = {
         "requested": facts.requested_principal,
         "affordability": affordable_principal(terms, rules, facts.monthly_income, facts.term_days),
@@ -221,9 +234,12 @@ def decide(terms: ProductTerms, rules: CreditRules, facts: ApplicantFacts) -> De
     principal = on_step(terms, cap)
     if principal == 0:
         code = "affordability" if limiting == "affordability" else "amount"
-        return Decision(Outcome.REJECT, 0, (code,),
-                        (f"the {limiting} allows {cap}, below the product minimum {terms.principal_min}",
-                         *found.review))  # fmt: skip
+        return Decision(
+            Outcome.REJECT,
+            0,
+            (code,),
+            (f"the {limiting} allows {cap}, below the product minimum {terms.principal_min}", *found.review),
+        )
     staff = list(found.review)
     borrower: tuple[str, ...] = ()
     if principal < facts.requested_principal:

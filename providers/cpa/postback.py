@@ -20,8 +20,9 @@ class PostbackSender(Protocol):
 
 
 class HttpPostback:
-    def __init__(self, *, timeout_s: float = 10.0,
-                 http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient) -> None:  # fmt: skip
+    def __init__(
+        self, *, timeout_s: float = 10.0, http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient
+    ) -> None:
         self._timeout, self._http = timeout_s, PooledHttpClient(http_client_factory)
 
     async def send(self, url: str) -> None:

@@ -55,8 +55,15 @@ class FakeBureau:
         if subject.national_id.endswith(THIN_FILE):
             return BureauReport(self.name, reference, found=False)
         if subject.national_id.endswith(DELINQUENT):
-            return BureauReport(self.name, reference, found=True, open_loans=4, delinquencies_12m=3,
-                                worst_days_past_due=95, outstanding=250_000)  # fmt: skip
+            return BureauReport(
+                self.name,
+                reference,
+                found=True,
+                open_loans=4,
+                delinquencies_12m=3,
+                worst_days_past_due=95,
+                outstanding=250_000,
+            )
         return BureauReport(self.name, reference, found=True, open_loans=1, outstanding=20_000)
 
 
@@ -75,9 +82,14 @@ class FakeScoring:
     providers do); with `synchronous=True` it answers the score at once instead."""
 
     def __init__(
-        self, name: str, callback_secret: str, *, behaviour: FakeCreditBehaviour | None = None,
-        synchronous: bool = False, http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
-    ) -> None:  # fmt: skip
+        self,
+        name: str,
+        callback_secret: str,
+        *,
+        behaviour: FakeCreditBehaviour | None = None,
+        synchronous: bool = False,
+        http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+    ) -> None:
         self.name, self._secret, self.synchronous = name, callback_secret, synchronous
         self.behaviour = behaviour or FakeCreditBehaviour()
         self._http = PooledHttpClient(http_client_factory)
@@ -107,8 +119,15 @@ class FakeScoring:
 
     async def _call_back(self, url: str, application_id: str, reference: str, score: int | None) -> None:
         await asyncio.sleep(self.behaviour.latency_s)
-        body = json.dumps({"id": "evt_" + secrets.token_hex(10), "type": "score.completed", "reference": reference,
-                           "application_id": application_id, "score": score}).encode()  # fmt: skip
+        body = json.dumps(
+            {
+                "id": "evt_" + secrets.token_hex(10),
+                "type": "score.completed",
+                "reference": reference,
+                "application_id": application_id,
+                "score": score,
+            }
+        ).encode()
         headers = {"X-Signature": sign_body(self._secret, body), "Content-Type": "application/json"}
         for attempt in range(5):
             try:

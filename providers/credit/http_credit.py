@@ -16,9 +16,14 @@ from providers.http_client import PooledHttpClient
 
 class _HttpProvider:
     def __init__(
-        self, name: str, base_url: str, api_key: str, *, timeout_s: float = 10.0,
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout_s: float = 10.0,
         http_client_factory: Callable[[], httpx.AsyncClient] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.name = name
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}"}
@@ -27,8 +32,9 @@ class _HttpProvider:
 
     async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
-            response = await self._http.get().post(self._base + path, json=body, headers=self._headers,
-                                                   timeout=self._timeout)  # fmt: skip
+            response = await self._http.get().post(
+                self._base + path, json=body, headers=self._headers, timeout=self._timeout
+            )
         except httpx.HTTPError as err:
             raise CreditProviderUnavailable(f"{self.name}: {type(err).__name__} {err}") from err
         if response.status_code >= 500 or response.status_code == 429:
@@ -37,8 +43,12 @@ class _HttpProvider:
 
     @staticmethod
     def _subject(subject: Subject) -> dict[str, Any]:
-        return {"reference": subject.application_id, "national_id": subject.national_id,
-                "full_name": subject.full_name, "birth_date": subject.birth_date.isoformat()}  # fmt: skip
+        return {
+            "reference": subject.application_id,
+            "national_id": subject.national_id,
+            "full_name": subject.full_name,
+            "birth_date": subject.birth_date.isoformat(),
+        }
 
 
 class HttpBureau(_HttpProvider):
@@ -50,11 +60,15 @@ class HttpBureau(_HttpProvider):
             raise CreditProviderUnavailable(f"{self.name}: refused with HTTP {response.status_code}")
         body = response.json()
         return BureauReport(
-            bureau=self.name, reference=str(body["id"]), found=bool(body.get("found", True)),
-            open_loans=int(body.get("open_loans", 0)), delinquencies_12m=int(body.get("delinquencies_12m", 0)),
-            worst_days_past_due=int(body.get("worst_days_past_due", 0)), outstanding=int(body.get("outstanding", 0)),
+            bureau=self.name,
+            reference=str(body["id"]),
+            found=bool(body.get("found", True)),
+            open_loans=int(body.get("open_loans", 0)),
+            delinquencies_12m=int(body.get("delinquencies_12m", 0)),
+            worst_days_past_due=int(body.get("worst_days_past_due", 0)),
+            outstanding=int(body.get("outstanding", 0)),
             raw=body,
-        )  # fmt: skip
+        )
 
 
 class HttpScoring(_HttpProvider):

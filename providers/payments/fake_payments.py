@@ -116,8 +116,10 @@ class _State:
 
     def owe(self, event_id: str, payload: str, settle: tuple[str, str] | None) -> None:
         payout, status = settle if settle is not None else (None, None)
-        self._db.execute("INSERT INTO outbox (id, payload, settle_payout, settle_status) VALUES (?, ?, ?, ?)",
-                         (event_id, payload, payout, status))  # fmt: skip
+        self._db.execute(
+            "INSERT INTO outbox (id, payload, settle_payout, settle_status) VALUES (?, ?, ?, ?)",
+            (event_id, payload, payout, status),
+        )
 
     def owed(self) -> list[tuple[str, str, tuple[str, str] | None]]:
         rows = self._db.execute("SELECT id, payload, settle_payout, settle_status FROM outbox WHERE delivered = 0")
@@ -131,9 +133,14 @@ class FakePayments:
     name = "fake"
 
     def __init__(
-        self, webhook_url: str, webhook_secret: str, *, behaviour: FakePaymentsBehaviour | None = None,
-        http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient, state_path: Path | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        webhook_url: str,
+        webhook_secret: str,
+        *,
+        behaviour: FakePaymentsBehaviour | None = None,
+        http_client_factory: Callable[[], httpx.AsyncClient] = httpx.AsyncClient,
+        state_path: Path | None = None,
+    ) -> None:
         self._webhook_url, self._secret = webhook_url, webhook_secret
         self.behaviour = behaviour or FakePaymentsBehaviour()
         self._http = PooledHttpClient(http_client_factory)
@@ -173,16 +180,23 @@ class FakePayments:
     def _charge(self, request: ChargeRequest) -> ProviderOperation:
         self.calls.append(("charge", request))
         intent_id = "pi_" + secrets.token_hex(12)
-        obj = {"id": intent_id, "object": "payment_intent", "amount": request.amount,
-               "currency": request.currency.lower(), "metadata": request.metadata}  # fmt: skip
+        obj = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "metadata": request.metadata,
+        }
         injected = self.behaviour.declines_to_inject.pop(0) if self.behaviour.declines_to_inject else None
         if injected is not None or request.payment_method in DECLINES:
             if injected is not None:
                 code, message = injected, f"Your card was declined ({injected})."
             else:
                 code, message = DECLINES[request.payment_method]
-            obj |= {"status": "requires_payment_method",
-                    "last_payment_error": {"code": "card_declined", "decline_code": code, "message": message}}  # fmt: skip
+            obj |= {
+                "status": "requires_payment_method",
+                "last_payment_error": {"code": "card_declined", "decline_code": code, "message": message},
+            }
             self._send("payment_intent.payment_failed", obj)
             raise PaymentDeclined(code, message)
         if not request.payment_method.startswith(("pm_", "card_")):
@@ -193,8 +207,14 @@ class FakePayments:
     def _payout(self, request: PayoutRequest) -> ProviderOperation:
         self.calls.append(("payout", request))
         payout_id = "po_" + secrets.token_hex(12)
-        obj = {"id": payout_id, "object": "payout", "amount": request.amount, "currency": request.currency.lower(),
-               "destination": request.destination, "metadata": request.metadata}  # fmt: skip
+        obj = {
+            "id": payout_id,
+            "object": "payout",
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "destination": request.destination,
+            "metadata": request.metadata,
+        }
         self._state.set_payout(payout_id, "pending")
         if self.behaviour.payouts_to_lose > 0:  # acknowledged, then lost (see `payout`): it never calls back
             self.behaviour.payouts_to_lose -= 1
@@ -203,8 +223,9 @@ class FakePayments:
         if "silent" in request.destination:  # the bank never reports back; payout_status says pending
             return ProviderOperation(self.name, payout_id, "pending")
         if "fail" in request.destination:
-            self._send("payout.failed", obj | {"status": "failed", "failure_code": "account_closed"},
-                       (payout_id, "failed"))  # fmt: skip
+            self._send(
+                "payout.failed", obj | {"status": "failed", "failure_code": "account_closed"}, (payout_id, "failed")
+            )
         else:
             self._send("payout.paid", obj | {"status": "paid"}, (payout_id, "paid"))
         return ProviderOperation(self.name, payout_id, "pending")
@@ -243,8 +264,13 @@ class FakePayments:
     def _send(self, event_type: str, obj: dict[str, Any], settle: tuple[str, str] | None = None) -> None:
         """Owes the callback (kept with the provider's records), then delivers it after the provider's latency."""
         event_id = "evt_" + secrets.token_hex(12)
-        event = {"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
-                 "data": {"object": obj}}  # fmt: skip
+        event = {
+            "id": event_id,
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
         payload = json.dumps(event)
         self._state.owe(event_id, payload, settle)
         self._schedule(event_id, payload, settle)
@@ -269,11 +295,14 @@ class FakePayments:
                 self._state.delivered(event_id)  # the payout was canceled meanwhile: nothing to report
                 return
             for attempt in range(5):  # Stripe retries failed deliveries (for days; we try a few times)
-                headers = {"Stripe-Signature": sign_stripe_payload(payload, self._secret),
-                           "Content-Type": "application/json"}  # fmt: skip
+                headers = {
+                    "Stripe-Signature": sign_stripe_payload(payload, self._secret),
+                    "Content-Type": "application/json",
+                }
                 try:
-                    response = await self._http.get().post(self._webhook_url, content=payload, headers=headers,
-                                                           timeout=5)  # fmt: skip
+                    response = await self._http.get().post(
+                        self._webhook_url, content=payload, headers=headers, timeout=5
+                    )
                     if response.status_code < 300:
                         self.delivered.append((payload, headers["Stripe-Signature"]))
                         self._state.delivered(event_id)

@@ -48,10 +48,13 @@ class StripePayments:
 
     async def charge(self, request: ChargeRequest) -> ProviderOperation:
         params: dict[str, Any] = {
-            "amount": request.amount, "currency": request.currency.lower(),
-            "payment_method": request.payment_method, "confirm": True, "off_session": True,
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "payment_method": request.payment_method,
+            "confirm": True,
+            "off_session": True,
             "metadata": request.metadata,
-        }  # fmt: skip
+        }
         if request.customer_reference:
             params["customer"] = request.customer_reference
         with _stripe_errors():
@@ -63,9 +66,11 @@ class StripePayments:
 
     async def payout(self, request: PayoutRequest) -> ProviderOperation:
         params: dict[str, Any] = {
-            "amount": request.amount, "currency": request.currency.lower(), "destination": request.destination,
+            "amount": request.amount,
+            "currency": request.currency.lower(),
+            "destination": request.destination,
             "metadata": request.metadata,
-        }  # fmt: skip
+        }
         with _stripe_errors():
             payout = await self._client.v1.payouts.create_async(
                 params,
@@ -96,9 +101,11 @@ class StripePayments:
                 )
                 customer_reference = customer.id
             method = await self._client.v1.payment_methods.attach_async(
-                payment_method, {"customer": customer_reference},
+                payment_method,
+                {"customer": customer_reference},
                 options={"idempotency_key": f"{idempotency_key}:attach"},  # type: ignore[arg-type]
-            )  # fmt: skip
+            )
         card = getattr(method, "card", None)
-        return SavedCard(self.name, method.id, customer_reference, getattr(card, "brand", None),
-                         getattr(card, "last4", None))  # fmt: skip
+        return SavedCard(
+            self.name, method.id, customer_reference, getattr(card, "brand", None), getattr(card, "last4", None)
+        )

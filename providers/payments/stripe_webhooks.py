@@ -29,11 +29,15 @@ class StripeWebhookVerifier:
             or (obj.get("last_payment_error") or {}).get("code")
         )
         return ProviderEvent(
-            id=str(event["id"]), type=str(event["type"]), object_id=str(obj.get("id", "")),
-            metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()}, failure_code=failure,
-            payload=event, amount=amount if isinstance(amount := obj.get("amount"), int) else None,
+            id=str(event["id"]),
+            type=str(event["type"]),
+            object_id=str(obj.get("id", "")),
+            metadata={str(k): str(v) for k, v in (obj.get("metadata") or {}).items()},
+            failure_code=failure,
+            payload=event,
+            amount=amount if isinstance(amount := obj.get("amount"), int) else None,
             currency=str(obj["currency"]).upper() if obj.get("currency") else None,
-        )  # fmt: skip
+        )
 
 
 def sign_stripe_payload(payload: str, secret: str) -> str:

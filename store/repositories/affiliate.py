@@ -34,8 +34,10 @@ class Project:
     payouts_at_close: bool = False
 
 
-_PROJECT = ("id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
-            " accrual, period, network_version, payouts_at_close")  # fmt: skip
+_PROJECT = (
+    "id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
+    " accrual, period, network_version, payouts_at_close"
+)
 
 
 def _project(row: Any) -> Project:
@@ -89,8 +91,9 @@ def _partner(row: Any) -> Partner:
     return Partner(**{**m, "path": list(m["path"])})
 
 
-async def add_partner(session: AsyncSession, *, project_id: uuid.UUID, user_id: uuid.UUID,
-                      sponsor: Partner | None, name: str) -> Partner | None:  # fmt: skip
+async def add_partner(
+    session: AsyncSession, *, project_id: uuid.UUID, user_id: uuid.UUID, sponsor: Partner | None, name: str
+) -> Partner | None:
     """None when the user is already a partner in this project."""
     partner_id = uuid.uuid4()
     path = [*(sponsor.path if sponsor else []), partner_id]
@@ -101,11 +104,18 @@ async def add_partner(session: AsyncSession, *, project_id: uuid.UUID, user_id: 
                 " :sponsor, :name, :code, :depth, :path) ON CONFLICT (project_id, user_id) DO NOTHING"
                 f" RETURNING {_PARTNER}"
             ),
-            {"id": partner_id, "project": project_id, "user": user_id, "sponsor": sponsor.id if sponsor else None,
-             "name": name, "code": secrets.token_urlsafe(6).replace("-", "x").replace("_", "y").upper(),
-             "depth": len(path) - 1, "path": path},
+            {
+                "id": partner_id,
+                "project": project_id,
+                "user": user_id,
+                "sponsor": sponsor.id if sponsor else None,
+                "name": name,
+                "code": secrets.token_urlsafe(6).replace("-", "x").replace("_", "y").upper(),
+                "depth": len(path) - 1,
+                "path": path,
+            },
         )
-    ).one_or_none()  # fmt: skip
+    ).one_or_none()
     if row is None:
         return None
     await session.execute(
@@ -144,8 +154,14 @@ async def move_partner(
     )
     if later:
         raise MoveRefused("this network has a move dated on or after that date; record moves in time order")
-    params = {"p": moved.id, "prefix": sponsor.path, "from": valid_from, "sponsor": sponsor.id,
-              "cut": len(moved.path), "shift": sponsor.depth + 1 - moved.depth}  # fmt: skip
+    params = {
+        "p": moved.id,
+        "prefix": sponsor.path,
+        "from": valid_from,
+        "sponsor": sponsor.id,
+        "cut": len(moved.path),
+        "shift": sponsor.depth + 1 - moved.depth,
+    }
     await session.execute(
         text(
             "UPDATE partners m SET path = CAST(:prefix AS uuid[]) || m.path[CAST(:cut AS int):], depth = m.depth + :shift,"
@@ -199,8 +215,15 @@ def upline(referrer: Partner) -> list[uuid.UUID]:
     return list(reversed(referrer.path))
 
 
-async def add_terms(session: AsyncSession, *, partner_id: uuid.UUID, level_shares: list[Decimal],
-                    valid_from: datetime, valid_to: datetime | None, recorded_by: uuid.UUID | None) -> int:  # fmt: skip
+async def add_terms(
+    session: AsyncSession,
+    *,
+    partner_id: uuid.UUID,
+    level_shares: list[Decimal],
+    valid_from: datetime,
+    valid_to: datetime | None,
+    recorded_by: uuid.UUID | None,
+) -> int:
     found = await session.scalar(
         text(
             "INSERT INTO partner_terms (partner_id, level_shares, valid_from, valid_to, recorded_by) VALUES"
@@ -211,8 +234,12 @@ async def add_terms(session: AsyncSession, *, partner_id: uuid.UUID, level_share
     return int(found or 0)
 
 
-async def terms_history(session: AsyncSession | AsyncConnection, *, project_id: uuid.UUID | None = None,
-                        partner_ids: list[uuid.UUID] | None = None) -> list[PartnerTerms]:  # fmt: skip
+async def terms_history(
+    session: AsyncSession | AsyncConnection,
+    *,
+    project_id: uuid.UUID | None = None,
+    partner_ids: list[uuid.UUID] | None = None,
+) -> list[PartnerTerms]:
     """Every terms record of these partners, or of all the project's partners (few: most follow the plan)."""
     rows = await session.execute(
         text(
@@ -235,8 +262,15 @@ class Integration:
     secret_encrypted: bytes
 
 
-async def add_integration(session: AsyncSession, *, project_id: uuid.UUID, name: str, format: str,
-                          mapping: dict[str, Any], secret_encrypted: bytes) -> Integration | None:  # fmt: skip
+async def add_integration(
+    session: AsyncSession,
+    *,
+    project_id: uuid.UUID,
+    name: str,
+    format: str,
+    mapping: dict[str, Any],
+    secret_encrypted: bytes,
+) -> Integration | None:
     row = (
         await session.execute(
             text(
@@ -244,21 +278,29 @@ async def add_integration(session: AsyncSession, *, project_id: uuid.UUID, name:
                 " :name, :format, CAST(:mapping AS jsonb), :secret) ON CONFLICT (project_id, name) DO NOTHING"
                 " RETURNING id, project_id, name, format, mapping, secret_encrypted"
             ),
-            {"id": uuid.uuid4(), "p": project_id, "name": name, "format": format, "mapping": json.dumps(mapping),
-             "secret": secret_encrypted},
+            {
+                "id": uuid.uuid4(),
+                "p": project_id,
+                "name": name,
+                "format": format,
+                "mapping": json.dumps(mapping),
+                "secret": secret_encrypted,
+            },
         )
-    ).one_or_none()  # fmt: skip
+    ).one_or_none()
     return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
 
 
 async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -> Integration | None:
     row = (
         await session.execute(
-            text("SELECT id, project_id, name, format, mapping, secret_encrypted FROM integrations"
-                 " WHERE project_id = :p AND name = :name"),
+            text(
+                "SELECT id, project_id, name, format, mapping, secret_encrypted FROM integrations"
+                " WHERE project_id = :p AND name = :name"
+            ),
             {"p": project_id, "name": name},
         )
-    ).one_or_none()  # fmt: skip
+    ).one_or_none()
     return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
 
 
@@ -313,8 +355,9 @@ class IncomingEvent:
     reverses: str | None
 
 
-async def take_events(session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID,
-                      events: list[IncomingEvent]) -> set[str]:  # fmt: skip
+async def take_events(
+    session: AsyncSession, *, project_id: uuid.UUID, integration_id: uuid.UUID, events: list[IncomingEvent]
+) -> set[str]:
     """Records the events whose client id is new (and queues them for distribution), in one statement; answers
     the client ids taken now. The others were sent before: a duplicate changes nothing."""
     if not events:
@@ -340,10 +383,17 @@ async def take_events(session: AsyncSession, *, project_id: uuid.UUID, integrati
             SELECT client_event_id FROM taken
             """
         ),
-        {"p": project_id, "i": integration_id, "ids": [e.event_id for e in events],
-         "kinds": [e.kind for e in events], "users": [e.user_ref for e in events],
-         "partners": [e.partner_id for e in events], "amounts": [e.amount for e in events],
-         "currencies": [e.currency for e in events], "ats": [e.occurred_at for e in events],
-         "reverses": [e.reverses for e in events]},
-    )  # fmt: skip
+        {
+            "p": project_id,
+            "i": integration_id,
+            "ids": [e.event_id for e in events],
+            "kinds": [e.kind for e in events],
+            "users": [e.user_ref for e in events],
+            "partners": [e.partner_id for e in events],
+            "amounts": [e.amount for e in events],
+            "currencies": [e.currency for e in events],
+            "ats": [e.occurred_at for e in events],
+            "reverses": [e.reverses for e in events],
+        },
+    )
     return {event_id for (event_id,) in rows}

@@ -69,15 +69,34 @@ def _application(row: Any) -> Application:
 
 
 async def create_application(
-    session: AsyncSession, cipher: PiiCipher, *, application_id: uuid.UUID, user_id: uuid.UUID,
-    product_id: uuid.UUID, product_version_id: uuid.UUID, principal: int, term_days: int, currency: str,
-    applicant: Applicant, monthly_income: int, device_fingerprint: str | None, client_address: str,
-    cpa_network: str | None, cpa_click_id: str | None, first_repayment_date: date | None = None,
-) -> Application:  # fmt: skip
+    session: AsyncSession,
+    cipher: PiiCipher,
+    *,
+    application_id: uuid.UUID,
+    user_id: uuid.UUID,
+    product_id: uuid.UUID,
+    product_version_id: uuid.UUID,
+    principal: int,
+    term_days: int,
+    currency: str,
+    applicant: Applicant,
+    monthly_income: int,
+    device_fingerprint: str | None,
+    client_address: str,
+    cpa_network: str | None,
+    cpa_click_id: str | None,
+    first_repayment_date: date | None = None,
+) -> Application:
     """The application, recorded the first time (the same id again records nothing new)."""
-    personal = json.dumps({"full_name": applicant.full_name, "national_id": applicant.national_id,
-                           "birth_date": applicant.birth_date.isoformat(), "phone": applicant.phone,
-                           "email": applicant.email})  # fmt: skip
+    personal = json.dumps(
+        {
+            "full_name": applicant.full_name,
+            "national_id": applicant.national_id,
+            "birth_date": applicant.birth_date.isoformat(),
+            "phone": applicant.phone,
+            "email": applicant.email,
+        }
+    )
     await session.execute(
         text(
             "INSERT INTO loan_applications (id, user_id, product_id, product_version_id, principal, term_days,"
@@ -87,13 +106,25 @@ async def create_application(
             " :click, :first_due, 'received')"
             " ON CONFLICT (id) DO NOTHING"
         ),
-        {"id": application_id, "user": user_id, "product": product_id, "version": product_version_id,
-         "principal": principal, "term": term_days, "currency": currency, "income": monthly_income,
-         "personal": cipher.encrypt(personal), "nid": cipher.lookup(applicant.national_id),
-         "phone": cipher.lookup(applicant.phone),
-         "device": cipher.lookup(device_fingerprint) if device_fingerprint else None,
-         "address": client_address, "network": cpa_network, "click": cpa_click_id, "first_due": first_repayment_date},
-    )  # fmt: skip
+        {
+            "id": application_id,
+            "user": user_id,
+            "product": product_id,
+            "version": product_version_id,
+            "principal": principal,
+            "term": term_days,
+            "currency": currency,
+            "income": monthly_income,
+            "personal": cipher.encrypt(personal),
+            "nid": cipher.lookup(applicant.national_id),
+            "phone": cipher.lookup(applicant.phone),
+            "device": cipher.lookup(device_fingerprint) if device_fingerprint else None,
+            "address": client_address,
+            "network": cpa_network,
+            "click": cpa_click_id,
+            "first_due": first_repayment_date,
+        },
+    )
     found = await application(session, application_id)
     assert found is not None
     return found
@@ -115,14 +146,21 @@ async def applicant(session: AsyncSession, cipher: PiiCipher, application_id: uu
     )
     assert token is not None
     data = json.loads(cipher.decrypt(token))
-    return Applicant(data["full_name"], data["national_id"], date.fromisoformat(data["birth_date"]), data["phone"],
-                     data["email"])  # fmt: skip
+    return Applicant(
+        data["full_name"], data["national_id"], date.fromisoformat(data["birth_date"]), data["phone"], data["email"]
+    )
 
 
 async def set_status(
-    session: AsyncSession, application_id: uuid.UUID, status: str, *, failure_code: str | None = None,
-    decision: dict[str, Any] | None = None, offer: dict[str, Any] | None = None, loan_id: uuid.UUID | None = None,
-) -> bool:  # fmt: skip
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    status: str,
+    *,
+    failure_code: str | None = None,
+    decision: dict[str, Any] | None = None,
+    offer: dict[str, Any] | None = None,
+    loan_id: uuid.UUID | None = None,
+) -> bool:
     """Moves a non-final application to `status` (with what the step found). False when it had already ended."""
     changed = await session.scalar(
         text(
@@ -132,10 +170,16 @@ async def set_status(
             " loan_id = coalesce(:loan, loan_id) WHERE id = :id AND (status <> ALL(:final) OR status = :status)"
             " RETURNING id"
         ),
-        {"id": application_id, "status": status, "failure": failure_code, "loan": loan_id, "final": list(FINAL),
-         "decision": None if decision is None else json.dumps(decision),
-         "offer": None if offer is None else json.dumps(offer)},
-    )  # fmt: skip
+        {
+            "id": application_id,
+            "status": status,
+            "failure": failure_code,
+            "loan": loan_id,
+            "final": list(FINAL),
+            "decision": None if decision is None else json.dumps(decision),
+            "offer": None if offer is None else json.dumps(offer),
+        },
+    )
     return changed is not None
 
 
@@ -149,9 +193,13 @@ async def record_decision(
             "UPDATE loan_applications SET decision = CAST(:decision AS jsonb),"
             " offer = coalesce(CAST(:offer AS jsonb), offer) WHERE id = :id AND status <> ALL(:final)"
         ),
-        {"id": application_id, "decision": json.dumps(decision), "offer": None if offer is None else json.dumps(offer),
-         "final": list(FINAL)},
-    )  # fmt: skip
+        {
+            "id": application_id,
+            "decision": json.dumps(decision),
+            "offer": None if offer is None else json.dumps(offer),
+            "final": list(FINAL),
+        },
+    )
 
 
 async def mark_escalated(session: AsyncSession, application_id: uuid.UUID) -> None:
@@ -162,9 +210,14 @@ async def mark_escalated(session: AsyncSession, application_id: uuid.UUID) -> No
 
 
 async def queue(
-    session: AsyncSession, *, status: str | None, product_id: uuid.UUID | None, older_than: datetime | None,
-    limit: int, starting_after: uuid.UUID | None,
-) -> list[Application]:  # fmt: skip
+    session: AsyncSession,
+    *,
+    status: str | None,
+    product_id: uuid.UUID | None,
+    older_than: datetime | None,
+    limit: int,
+    starting_after: uuid.UUID | None,
+) -> list[Application]:
     """Oldest first (the longest waiting is worked first); paged by id after the given one in that order."""
     clauses: list[str] = ["true"]
     params: dict[str, Any] = {"limit": limit}
@@ -183,10 +236,12 @@ async def queue(
         )
         params["after"] = starting_after
     rows = await session.execute(
-        text(f"SELECT {_COLUMNS} FROM loan_applications WHERE {' AND '.join(clauses)}"
-             " ORDER BY status_changed_at, id LIMIT :limit"),
+        text(
+            f"SELECT {_COLUMNS} FROM loan_applications WHERE {' AND '.join(clauses)}"
+            " ORDER BY status_changed_at, id LIMIT :limit"
+        ),
         params,
-    )  # fmt: skip
+    )
     return [_application(r) for r in rows]
 
 

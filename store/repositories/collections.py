@@ -13,13 +13,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def put_ladder(session: AsyncSession, product_id: uuid.UUID, steps: list[dict[str, Any]],
-                     created_by: uuid.UUID | None) -> int:  # fmt: skip
+async def put_ladder(
+    session: AsyncSession, product_id: uuid.UUID, steps: list[dict[str, Any]], created_by: uuid.UUID | None
+) -> int:
     found = await session.scalar(
-        text("INSERT INTO collection_ladders (product_id, steps, created_by) VALUES (:p, CAST(:s AS jsonb), :by)"
-             " RETURNING id"),
+        text(
+            "INSERT INTO collection_ladders (product_id, steps, created_by) VALUES (:p, CAST(:s AS jsonb), :by)"
+            " RETURNING id"
+        ),
         {"p": product_id, "s": json.dumps(steps), "by": created_by},
-    )  # fmt: skip
+    )
     return int(found or 0)
 
 
@@ -99,15 +102,18 @@ async def record_debit(session: AsyncSession, loan_id: uuid.UUID, *, failed: boo
 
 async def close_case(session: AsyncSession, loan_id: uuid.UUID, closed_on: date) -> None:
     await session.execute(
-        text("UPDATE collection_cases SET status = 'closed', closed_on = :d, updated_at = now()"
-             " WHERE loan_id = :loan AND status = 'open'"),
+        text(
+            "UPDATE collection_cases SET status = 'closed', closed_on = :d, updated_at = now()"
+            " WHERE loan_id = :loan AND status = 'open'"
+        ),
         {"loan": loan_id, "d": closed_on},
-    )  # fmt: skip
+    )
 
 
 async def assign(session: AsyncSession, loan_id: uuid.UUID, collector_id: uuid.UUID | None) -> None:
-    await session.execute(text("UPDATE loans SET collector_id = :c WHERE id = :loan"),
-                          {"loan": loan_id, "c": collector_id})  # fmt: skip
+    await session.execute(
+        text("UPDATE loans SET collector_id = :c WHERE id = :loan"), {"loan": loan_id, "c": collector_id}
+    )
 
 
 async def least_loaded_collector(session: AsyncSession, *, senior: bool = False) -> uuid.UUID | None:
@@ -123,37 +129,50 @@ async def least_loaded_collector(session: AsyncSession, *, senior: bool = False)
     return found if isinstance(found, uuid.UUID) else None
 
 
-async def add_contact(session: AsyncSession, loan_id: uuid.UUID, staff_id: uuid.UUID | None, channel: str,
-                      outcome: str, note: str | None) -> int:  # fmt: skip
+async def add_contact(
+    session: AsyncSession, loan_id: uuid.UUID, staff_id: uuid.UUID | None, channel: str, outcome: str, note: str | None
+) -> int:
     found = await session.scalar(
-        text("INSERT INTO collection_contacts (loan_id, staff_id, channel, outcome, note) VALUES (:loan, :staff,"
-             " :channel, :outcome, :note) RETURNING id"),
+        text(
+            "INSERT INTO collection_contacts (loan_id, staff_id, channel, outcome, note) VALUES (:loan, :staff,"
+            " :channel, :outcome, :note) RETURNING id"
+        ),
         {"loan": loan_id, "staff": staff_id, "channel": channel, "outcome": outcome, "note": note},
-    )  # fmt: skip
+    )
     return int(found or 0)
 
 
 async def contacts(session: AsyncSession, loan_id: uuid.UUID) -> list[dict[str, Any]]:
     rows = await session.execute(
-        text("SELECT id, staff_id, channel, outcome, note, created_at FROM collection_contacts WHERE loan_id = :loan"
-             " ORDER BY id"),
+        text(
+            "SELECT id, staff_id, channel, outcome, note, created_at FROM collection_contacts WHERE loan_id = :loan"
+            " ORDER BY id"
+        ),
         {"loan": loan_id},
-    )  # fmt: skip
+    )
     return [dict(r._mapping) for r in rows]
 
 
-async def add_promise(session: AsyncSession, loan_id: uuid.UUID, promised_date: date, amount: int,
-                      paid_before: int, staff_id: uuid.UUID | None) -> int:  # fmt: skip
+async def add_promise(
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    promised_date: date,
+    amount: int,
+    paid_before: int,
+    staff_id: uuid.UUID | None,
+) -> int:
     """A new promise replaces an open one: the borrower's latest word is the one that counts."""
     await session.execute(
         text("UPDATE payment_promises SET status = 'replaced' WHERE loan_id = :loan AND status = 'open'"),
         {"loan": loan_id},
     )
     found = await session.scalar(
-        text("INSERT INTO payment_promises (loan_id, promised_date, amount, paid_before, staff_id) VALUES (:loan,"
-             " :d, :amount, :paid, :staff) RETURNING id"),
+        text(
+            "INSERT INTO payment_promises (loan_id, promised_date, amount, paid_before, staff_id) VALUES (:loan,"
+            " :d, :amount, :paid, :staff) RETURNING id"
+        ),
         {"loan": loan_id, "d": promised_date, "amount": amount, "paid": paid_before, "staff": staff_id},
-    )  # fmt: skip
+    )
     return int(found or 0)
 
 
@@ -180,11 +199,13 @@ async def promise(session: AsyncSession, promise_id: int) -> Promise | None:
 async def open_promise(session: AsyncSession, loan_id: uuid.UUID) -> Promise | None:
     row = (
         await session.execute(
-            text("SELECT id, loan_id, promised_date, amount, status, paid_before FROM payment_promises"
-                 " WHERE loan_id = :loan AND status = 'open' ORDER BY id DESC LIMIT 1"),
+            text(
+                "SELECT id, loan_id, promised_date, amount, status, paid_before FROM payment_promises"
+                " WHERE loan_id = :loan AND status = 'open' ORDER BY id DESC LIMIT 1"
+            ),
             {"loan": loan_id},
         )
-    ).one_or_none()  # fmt: skip
+    ).one_or_none()
     return None if row is None else Promise(*row)
 
 
@@ -198,15 +219,18 @@ async def resolve_promise(session: AsyncSession, promise_id: int, status: str, o
 
 async def total_paid(session: AsyncSession, loan_id: uuid.UUID) -> int:
     found = await session.scalar(
-        text("SELECT coalesce(sum(amount), 0) FROM loan_events WHERE loan_id = :loan AND kind IN ('repayment',"
-             " 'recovery')"),
+        text(
+            "SELECT coalesce(sum(amount), 0) FROM loan_events WHERE loan_id = :loan AND kind IN ('repayment',"
+            " 'recovery')"
+        ),
         {"loan": loan_id},
-    )  # fmt: skip
+    )
     return int(found or 0)
 
 
-async def queue(session: AsyncSession, today: date, collector_id: uuid.UUID | None, limit: int,
-                offset: int) -> list[dict[str, Any]]:  # fmt: skip
+async def queue(
+    session: AsyncSession, today: date, collector_id: uuid.UUID | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
     """Overdue loans, most days past due first, then the largest amount owed (read from the ledger)."""
     rows = await session.execute(
         text(

@@ -45,8 +45,9 @@ class PendingEvent(NamedTuple):
     reverses_client_event_id: str | None
 
 
-async def take_pending(session: Db, project_id: uuid.UUID, limit: int, before: datetime | None = None
-                       ) -> list[PendingEvent]:  # fmt: skip
+async def take_pending(
+    session: Db, project_id: uuid.UUID, limit: int, before: datetime | None = None
+) -> list[PendingEvent]:
     """The oldest events not yet distributed (occurred before `before`, when given), locked so that two
     distributors never take the same one; they leave the queue in the caller's transaction."""
     driver = await ledger.driver_of(session)
@@ -158,10 +159,21 @@ async def _commission_wallet_type(session: AsyncSession, currency: str) -> None:
     if row is not None and currency in row.currencies:
         return
     currencies = sorted({*(row.currencies if row else []), currency})
-    await wallet_store.put_wallet_type(session, wallet_store.WalletType(
-        COMMISSION_WALLET_TYPE, currencies, currencies[0], 0, None, Decimal(0), 0,
-        allow_negative=True, payouts_allowed=True, topups_allowed=False,
-    ))  # fmt: skip
+    await wallet_store.put_wallet_type(
+        session,
+        wallet_store.WalletType(
+            COMMISSION_WALLET_TYPE,
+            currencies,
+            currencies[0],
+            0,
+            None,
+            Decimal(0),
+            0,
+            allow_negative=True,
+            payouts_allowed=True,
+            topups_allowed=False,
+        ),
+    )
 
 
 class EventLines(NamedTuple):
@@ -174,8 +186,9 @@ class EventLines(NamedTuple):
     posted_period: str  # the statement's that carries the money
 
 
-async def write_lines(session: Db, groups: Sequence[EventLines], *, entry_id: int | None,
-                      recalculation_id: int | None = None) -> None:  # fmt: skip
+async def write_lines(
+    session: Db, groups: Sequence[EventLines], *, entry_id: int | None, recalculation_id: int | None = None
+) -> None:
     """The lines, and their totals per partner, statement period and kind."""
     driver = await ledger.driver_of(session)
     recalc = "\\N" if recalculation_id is None else str(recalculation_id)
@@ -209,10 +222,12 @@ async def write_lines(session: Db, groups: Sequence[EventLines], *, entry_id: in
             "COPY commission_totals (partner_id, posted_period, kind, events, points, amount, entry_id) FROM STDIN"
         ) as copy,
     ):
-        await copy.write("".join(
-            f"{partner}\t{period}\t{kind}\t{events}\t{points}\t{amount}\t{entry}\n"
-            for (partner, period, kind), (events, points, amount) in totals.items()
-        ))  # fmt: skip
+        await copy.write(
+            "".join(
+                f"{partner}\t{period}\t{kind}\t{events}\t{points}\t{amount}\t{entry}\n"
+                for (partner, period, kind), (events, points, amount) in totals.items()
+            )
+        )
 
 
 class PastEvent(NamedTuple):
@@ -224,8 +239,14 @@ class PastEvent(NamedTuple):
     reverses: int | None  # the id of the event a refund names
 
 
-async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate.Partner, levels: int,
-                          valid_from: datetime, valid_to: datetime | None) -> list[PastEvent]:  # fmt: skip
+async def affected_events(
+    session: Db,
+    project_id: uuid.UUID,
+    partner: affiliate.Partner,
+    levels: int,
+    valid_from: datetime,
+    valid_to: datetime | None,
+) -> list[PastEvent]:
     """Distributed events in the window whose referrer has the partner within `levels` of the line, and the refunds
     that name them; in id order, so an original comes before its refunds."""
     driver = await ledger.driver_of(session)
@@ -248,9 +269,15 @@ async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate
             WHERE q.project_id = f.project_id AND q.event_id = f.id)
         ORDER BY 1
         """,
-        {"partner": partner.id, "depth": partner.depth, "levels": levels, "project": project_id, "from": valid_from,
-         "to": valid_to},
-    )  # fmt: skip
+        {
+            "partner": partner.id,
+            "depth": partner.depth,
+            "levels": levels,
+            "project": project_id,
+            "from": valid_from,
+            "to": valid_to,
+        },
+    )
     found: dict[int, PastEvent] = {}
     for row in await cursor.fetchall():
         event = PastEvent(*row)
@@ -260,8 +287,9 @@ async def affected_events(session: Db, project_id: uuid.UUID, partner: affiliate
     return sorted(found.values(), key=lambda e: e.id)
 
 
-async def lines_of_events(session: Db, event_ids: Sequence[int], partner_ids: Sequence[str]
-                          ) -> dict[int, list[CommissionLine]]:  # fmt: skip
+async def lines_of_events(
+    session: Db, event_ids: Sequence[int], partner_ids: Sequence[str]
+) -> dict[int, list[CommissionLine]]:
     """What each event paid the partners named, per partner and level: its commission or reversal lines and every
     adjustment since, summed."""
     driver = await ledger.driver_of(session)
@@ -293,8 +321,9 @@ async def period_status(session: Db, project_id: uuid.UUID, period: str) -> str 
     return str(found) if found else None
 
 
-async def begin_close(session: Db, project_id: uuid.UUID, period: str, starts_at: datetime, ends_at: datetime,
-                      closed_by: uuid.UUID | None) -> str:  # fmt: skip
+async def begin_close(
+    session: Db, project_id: uuid.UUID, period: str, starts_at: datetime, ends_at: datetime, closed_by: uuid.UUID | None
+) -> str:
     """Freeze the period (status `closing`): from now on nothing is posted into it but its own close."""
     await session.execute(
         text(
@@ -333,8 +362,9 @@ async def write_statements(session: Db, project_id: uuid.UUID, period: str) -> i
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def payable_at_close(session: Db, project_id: uuid.UUID, period: str, currency: str
-                           ) -> list[tuple[uuid.UUID, uuid.UUID, int, str]]:  # fmt: skip
+async def payable_at_close(
+    session: Db, project_id: uuid.UUID, period: str, currency: str
+) -> list[tuple[uuid.UUID, uuid.UUID, int, str]]:
     """(user, wallet, available, destination) of each partner with a statement for the period, a payout
     destination, and money to pay in the commission wallet."""
     rows = await session.execute(
@@ -397,8 +427,12 @@ async def statements_of(session: Db, partner_ids: Sequence[uuid.UUID]) -> list[S
         ),
         {"ids": list(partner_ids)},
     )
-    return [Statement(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]), int(r[8]), int(r[9]),
-                      r[10].strip()) for r in rows]  # fmt: skip
+    return [
+        Statement(
+            r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), int(r[7]), int(r[8]), int(r[9]), r[10].strip()
+        )
+        for r in rows
+    ]
 
 
 async def statement_recipients(session: Db, project_id: uuid.UUID, period: str) -> list[tuple[uuid.UUID, int, str]]:
@@ -437,23 +471,42 @@ class Recalculation:
     decided_at: datetime | None
 
 
-_RECALC = ("id, project_id, partner_id, terms_id, valid_from, valid_to, cause, scope::text[], status, events, total,"
-           " requested_by,"
-           " approved_by, entry_id, posted_period, created_at, decided_at")  # fmt: skip
+_RECALC = (
+    "id, project_id, partner_id, terms_id, valid_from, valid_to, cause, scope::text[], status, events, total,"
+    " requested_by,"
+    " approved_by, entry_id, posted_period, created_at, decided_at"
+)
 
 
-async def add_recalculation(session: Db, *, project_id: uuid.UUID, partner_id: uuid.UUID, terms_id: int | None,
-                            valid_from: datetime, valid_to: datetime | None, requested_by: uuid.UUID | None,
-                            cause: str = "terms", scope: list[uuid.UUID] | None = None) -> int:  # fmt: skip
+async def add_recalculation(
+    session: Db,
+    *,
+    project_id: uuid.UUID,
+    partner_id: uuid.UUID,
+    terms_id: int | None,
+    valid_from: datetime,
+    valid_to: datetime | None,
+    requested_by: uuid.UUID | None,
+    cause: str = "terms",
+    scope: list[uuid.UUID] | None = None,
+) -> int:
     found = await session.scalar(
         text(
             "INSERT INTO commission_recalculations (project_id, partner_id, terms_id, valid_from, valid_to, cause,"
             " scope, status, requested_by) VALUES (:p, :partner, :terms, :from, :to, :cause, :scope, 'computing',"
             " :by) RETURNING id"
         ),
-        {"p": project_id, "partner": partner_id, "terms": terms_id, "from": valid_from, "to": valid_to,
-         "by": requested_by, "cause": cause, "scope": scope},
-    )  # fmt: skip
+        {
+            "p": project_id,
+            "partner": partner_id,
+            "terms": terms_id,
+            "from": valid_from,
+            "to": valid_to,
+            "by": requested_by,
+            "cause": cause,
+            "scope": scope,
+        },
+    )
     return int(found or 0)
 
 
@@ -467,8 +520,9 @@ async def recalculation(session: Db, recalculation_id: int, *, lock: bool = Fals
     return None if row is None else Recalculation(*row)
 
 
-async def save_preview(session: Db, recalculation_id: int, found: Sequence[Difference], *, events: int,
-                       status: str) -> None:  # fmt: skip
+async def save_preview(
+    session: Db, recalculation_id: int, found: Sequence[Difference], *, events: int, status: str
+) -> None:
     """The preview is what an approver sees; it is replaced when a later look finds the numbers moved."""
     await session.execute(
         text("DELETE FROM recalculation_differences WHERE recalculation_id = :id"), {"id": recalculation_id}
@@ -480,9 +534,14 @@ async def save_preview(session: Db, recalculation_id: int, found: Sequence[Diffe
                 " SELECT :id, * FROM unnest(CAST(:partners AS uuid[]), CAST(:periods AS text[]),"
                 " CAST(:paid AS bigint[]), CAST(:should AS bigint[]))"
             ),
-            {"id": recalculation_id, "partners": [d.partner_id for d in found], "periods": [d.period for d in found],
-             "paid": [d.paid for d in found], "should": [d.should_be for d in found]},
-        )  # fmt: skip
+            {
+                "id": recalculation_id,
+                "partners": [d.partner_id for d in found],
+                "periods": [d.period for d in found],
+                "paid": [d.paid for d in found],
+                "should": [d.should_be for d in found],
+            },
+        )
     await session.execute(
         text("UPDATE commission_recalculations SET status = :status, events = :events, total = :total WHERE id = :id"),
         {"id": recalculation_id, "status": status, "events": events, "total": sum(d.amount for d in found)},
@@ -500,8 +559,15 @@ async def preview_of(session: Db, recalculation_id: int) -> list[Difference]:
     return [Difference(str(partner), period, int(paid), int(should)) for partner, period, paid, should in rows]
 
 
-async def decide(session: Db, recalculation_id: int, *, status: str, approved_by: uuid.UUID | None = None,
-                 entry_id: int | None = None, posted_period: str | None = None) -> None:  # fmt: skip
+async def decide(
+    session: Db,
+    recalculation_id: int,
+    *,
+    status: str,
+    approved_by: uuid.UUID | None = None,
+    entry_id: int | None = None,
+    posted_period: str | None = None,
+) -> None:
     await session.execute(
         text(
             "UPDATE commission_recalculations SET status = :status, approved_by = :by, entry_id = :entry,"

@@ -25,9 +25,16 @@ class CreditCheck:
 
 
 async def record_check(
-    session: AsyncSession, *, application_id: uuid.UUID, user_id: uuid.UUID, kind: str, provider: str,
-    reference: str, status: str, summary: dict[str, Any],
-) -> bool:  # fmt: skip
+    session: AsyncSession,
+    *,
+    application_id: uuid.UUID,
+    user_id: uuid.UUID,
+    kind: str,
+    provider: str,
+    reference: str,
+    status: str,
+    summary: dict[str, Any],
+) -> bool:
     """Stores the check once per provider reference; a later word (a score callback) completes a pending one.
     False when it was already received (a replay changes nothing)."""
     changed = await session.scalar(
@@ -39,9 +46,16 @@ async def record_check(
             " summary = excluded.summary, received_at = excluded.received_at"
             " WHERE credit_checks.status = 'pending' AND excluded.status <> 'pending' RETURNING id"
         ),
-        {"app": application_id, "user": user_id, "kind": kind, "provider": provider, "ref": reference,
-         "status": status, "summary": json.dumps(summary)},
-    )  # fmt: skip
+        {
+            "app": application_id,
+            "user": user_id,
+            "kind": kind,
+            "provider": provider,
+            "ref": reference,
+            "status": status,
+            "summary": json.dumps(summary),
+        },
+    )
     return changed is not None
 
 

@@ -43,9 +43,13 @@ async def staff_members(session: AsyncSession, limit: int, starting_after: str |
 
 
 async def change_staff_member(
-    session: AsyncSession, staff_id: uuid.UUID, *, roles: list[str] | None, projects: list[str] | None,
+    session: AsyncSession,
+    staff_id: uuid.UUID,
+    *,
+    roles: list[str] | None,
+    projects: list[str] | None,
     active: bool | None,
-) -> StaffMember | None:  # fmt: skip
+) -> StaffMember | None:
     changes: dict[str, object] = {}
     if roles is not None:
         changes["roles"] = roles

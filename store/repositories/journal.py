@@ -68,9 +68,15 @@ _ENTRY_COLUMNS = "e.id, e.idempotency_key, e.kind, e.value_date, e.recorded_at, 
 
 def _entry(row: Any, postings: dict[int, list[PostingLine]]) -> Entry:
     return Entry(
-        id=row.id, key=row.idempotency_key, kind=row.kind, value_date=row.value_date, recorded_at=row.recorded_at,
-        corrects_entry_id=row.corrects_entry_id, metadata=dict(row.metadata or {}), postings=postings.get(row.id, []),
-    )  # fmt: skip
+        id=row.id,
+        key=row.idempotency_key,
+        kind=row.kind,
+        value_date=row.value_date,
+        recorded_at=row.recorded_at,
+        corrects_entry_id=row.corrects_entry_id,
+        metadata=dict(row.metadata or {}),
+        postings=postings.get(row.id, []),
+    )
 
 
 async def entry(session: AsyncSession, entry_id: int) -> Entry | None:
@@ -104,9 +110,15 @@ async def account_ids(session: AsyncSession, *, code_prefix: str | None = None, 
 
 
 async def entries(
-    session: AsyncSession, *, accounts: list[int] | None, kind: str | None, value_from: date | None,
-    value_to: date | None, starting_after: int | None, limit: int,
-) -> list[Entry]:  # fmt: skip
+    session: AsyncSession,
+    *,
+    accounts: list[int] | None,
+    kind: str | None,
+    value_from: date | None,
+    value_to: date | None,
+    starting_after: int | None,
+    limit: int,
+) -> list[Entry]:
     """Entries in id order (after `starting_after`), touching any of `accounts` when given, with their postings."""
     conditions, params = ["TRUE"], {"limit": limit, "after": starting_after or 0}
     if accounts is not None:

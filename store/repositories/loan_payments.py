@@ -42,10 +42,18 @@ def _payment(row: Any) -> LoanPayment:
 
 
 async def create_payment(
-    session: AsyncSession, *, loan_id: uuid.UUID, purpose: str, amount: int, currency: str, payment_method: str,
-    customer_reference: str | None, extension_days: int | None = None, requested_by: uuid.UUID | None = None,
+    session: AsyncSession,
+    *,
+    loan_id: uuid.UUID,
+    purpose: str,
+    amount: int,
+    currency: str,
+    payment_method: str,
+    customer_reference: str | None,
+    extension_days: int | None = None,
+    requested_by: uuid.UUID | None = None,
     payment_id: uuid.UUID | None = None,
-) -> LoanPayment:  # fmt: skip
+) -> LoanPayment:
     row = (
         await session.execute(
             text(
@@ -54,11 +62,19 @@ async def create_payment(
                 f" :currency, :pm, :customer, :days, :by) ON CONFLICT (id) DO UPDATE SET id = excluded.id"
                 f" RETURNING {_COLUMNS}"
             ),
-            {"id": payment_id or uuid.uuid4(), "loan": loan_id, "purpose": purpose, "amount": amount,
-             "currency": currency, "pm": payment_method, "customer": customer_reference, "days": extension_days,
-             "by": requested_by},
+            {
+                "id": payment_id or uuid.uuid4(),
+                "loan": loan_id,
+                "purpose": purpose,
+                "amount": amount,
+                "currency": currency,
+                "pm": payment_method,
+                "customer": customer_reference,
+                "days": extension_days,
+                "by": requested_by,
+            },
         )
-    ).one()  # fmt: skip
+    ).one()
     return _payment(row)
 
 
@@ -77,9 +93,14 @@ async def payments_of(session: AsyncSession, loan_id: uuid.UUID) -> list[LoanPay
 
 
 async def update_payment(
-    session: AsyncSession, payment_id: uuid.UUID, *, status: str, provider_reference: str | None = None,
-    failure_code: str | None = None, value_date: date | None = None,
-) -> bool:  # fmt: skip
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    *,
+    status: str,
+    provider_reference: str | None = None,
+    failure_code: str | None = None,
+    value_date: date | None = None,
+) -> bool:
     """Moves forward only: a final status is never changed (a late duplicate callback changes nothing)."""
     result = await session.execute(
         text(
@@ -88,9 +109,14 @@ async def update_payment(
             " failure_code = coalesce(:failure, failure_code), value_date = coalesce(:value_date, value_date)"
             " WHERE id = :id AND status NOT IN ('succeeded', 'failed')"
         ),
-        {"id": payment_id, "status": status, "reference": provider_reference, "failure": failure_code,
-         "value_date": value_date},
-    )  # fmt: skip
+        {
+            "id": payment_id,
+            "status": status,
+            "reference": provider_reference,
+            "failure": failure_code,
+            "value_date": value_date,
+        },
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

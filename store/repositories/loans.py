@@ -26,9 +26,15 @@ class Card:
 
 
 async def save_card(
-    session: AsyncSession, *, user_id: uuid.UUID, provider: str, payment_method: str,
-    customer_reference: str | None, brand: str | None, last4: str | None,
-) -> Card:  # fmt: skip
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    provider: str,
+    payment_method: str,
+    customer_reference: str | None,
+    brand: str | None,
+    last4: str | None,
+) -> Card:
     row = (
         await session.execute(
             text(
@@ -37,10 +43,17 @@ async def save_card(
                 " ON CONFLICT (user_id, payment_method) DO UPDATE SET customer_reference = excluded.customer_reference"
                 " RETURNING id, user_id, provider, payment_method, customer_reference, brand, last4"
             ),
-            {"id": uuid.uuid4(), "user": user_id, "provider": provider, "pm": payment_method,
-             "customer": customer_reference, "brand": brand, "last4": last4},
+            {
+                "id": uuid.uuid4(),
+                "user": user_id,
+                "provider": provider,
+                "pm": payment_method,
+                "customer": customer_reference,
+                "brand": brand,
+                "last4": last4,
+            },
         )
-    ).one()  # fmt: skip
+    ).one()
     return Card(*row)
 
 
@@ -105,11 +118,25 @@ def _loan(row: Any) -> Loan:
 
 
 async def create_loan(
-    session: AsyncSession, *, loan_id: uuid.UUID, application_id: uuid.UUID, user_id: uuid.UUID,
-    product_id: uuid.UUID, product_version_id: uuid.UUID, currency: str, principal: int, origination_fee: int,
-    term_days: int, start_date: date, due_date: date, card_id: uuid.UUID | None, disbursement_reference: str,
-    accounts: dict[str, Any], terms: dict[str, Any], first_due_date: date | None = None,
-) -> Loan:  # fmt: skip
+    session: AsyncSession,
+    *,
+    loan_id: uuid.UUID,
+    application_id: uuid.UUID,
+    user_id: uuid.UUID,
+    product_id: uuid.UUID,
+    product_version_id: uuid.UUID,
+    currency: str,
+    principal: int,
+    origination_fee: int,
+    term_days: int,
+    start_date: date,
+    due_date: date,
+    card_id: uuid.UUID | None,
+    disbursement_reference: str,
+    accounts: dict[str, Any],
+    terms: dict[str, Any],
+    first_due_date: date | None = None,
+) -> Loan:
     """One loan per application, whatever retries happen: the second call returns the first loan."""
     await session.execute(
         text(
@@ -119,11 +146,25 @@ async def create_loan(
             " CAST(:start AS date) - 1)"
             " ON CONFLICT (application_id) DO NOTHING"
         ),
-        {"id": loan_id, "app": application_id, "user": user_id, "product": product_id, "version": product_version_id,
-         "currency": currency, "principal": principal, "fee": origination_fee, "term": term_days, "start": start_date,
-         "due": due_date, "card": card_id, "reference": disbursement_reference, "accounts": json.dumps(accounts),
-         "terms": json.dumps(terms), "first_due": first_due_date},
-    )  # fmt: skip
+        {
+            "id": loan_id,
+            "app": application_id,
+            "user": user_id,
+            "product": product_id,
+            "version": product_version_id,
+            "currency": currency,
+            "principal": principal,
+            "fee": origination_fee,
+            "term": term_days,
+            "start": start_date,
+            "due": due_date,
+            "card": card_id,
+            "reference": disbursement_reference,
+            "accounts": json.dumps(accounts),
+            "terms": json.dumps(terms),
+            "first_due": first_due_date,
+        },
+    )
     found = await loan_for_application(session, application_id)
     assert found is not None
     return found

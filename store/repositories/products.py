@@ -81,9 +81,17 @@ async def add_version(
             "min_repaid_loans, max_repaid_loans) VALUES (:id, :product, :version, :valid_from, CAST(:terms AS jsonb), "
             ":profile, :min_repaid, :max_repaid)"
         ),
-        {"id": version_id, "product": product_id, "version": number, "valid_from": valid_from,
-         "terms": _json(terms), "profile": profile, "min_repaid": min_repaid_loans, "max_repaid": max_repaid_loans},
-    )  # fmt: skip
+        {
+            "id": version_id,
+            "product": product_id,
+            "version": number,
+            "valid_from": valid_from,
+            "terms": _json(terms),
+            "profile": profile,
+            "min_repaid": min_repaid_loans,
+            "max_repaid": max_repaid_loans,
+        },
+    )
     return ProductVersion(
         version_id, product_id, int(number or 1), valid_from, terms, profile, min_repaid_loans, max_repaid_loans
     )

@@ -38,9 +38,26 @@ async def daily(session: AsyncSession, day: date) -> dict[str, Any]:
     )
     figures: dict[str, dict[str, int]] = {}
     for currency, account_class, kind, debits, credits, entries in rows:
-        f = figures.setdefault(currency.strip(), dict.fromkeys((
-            "issued_count", "issued_principal", "repaid", "accrued_interest", "accrued_penalty", "accrued_fines",
-            "fees_charged", "written_off", "cash_in", "cash_out", "overdue_count", "overdue_amount"), 0))  # fmt: skip
+        f = figures.setdefault(
+            currency.strip(),
+            dict.fromkeys(
+                (
+                    "issued_count",
+                    "issued_principal",
+                    "repaid",
+                    "accrued_interest",
+                    "accrued_penalty",
+                    "accrued_fines",
+                    "fees_charged",
+                    "written_off",
+                    "cash_in",
+                    "cash_out",
+                    "overdue_count",
+                    "overdue_amount",
+                ),
+                0,
+            ),
+        )
         debits, credits = int(debits or 0), int(credits or 0)
         if account_class == "loan:principal" and kind == "loan_disbursement":
             f["issued_count"] += int(entries)
@@ -50,10 +67,18 @@ async def daily(session: AsyncSession, day: date) -> dict[str, Any]:
             f["cash_out"] += credits
             if kind in LOAN_PAYMENT_KINDS:
                 f["repaid"] += -debits
-        if kind.startswith("loan_") and account_class in ("house:interest_income", "house:penalty_income",
-                                                          "house:fine_income", "house:fee_income"):  # fmt: skip
-            name = {"house:interest_income": "accrued_interest", "house:penalty_income": "accrued_penalty",
-                    "house:fine_income": "accrued_fines", "house:fee_income": "fees_charged"}[account_class]  # fmt: skip
+        if kind.startswith("loan_") and account_class in (
+            "house:interest_income",
+            "house:penalty_income",
+            "house:fine_income",
+            "house:fee_income",
+        ):
+            name = {
+                "house:interest_income": "accrued_interest",
+                "house:penalty_income": "accrued_penalty",
+                "house:fine_income": "accrued_fines",
+                "house:fee_income": "fees_charged",
+            }[account_class]
             f[name] += credits + debits
         if account_class == "house:loan_loss" and kind == "loan_write_off":
             f["written_off"] += -debits
@@ -106,10 +131,17 @@ async def portfolio(session: AsyncSession, today: date) -> list[dict[str, Any]]:
     seen: dict[tuple[str, str], set[Any]] = {}
     for product, currency, loan_id, dpd, component, owed in rows:
         key = (product, currency.strip())
-        p = by_product.setdefault(key, {
-            "product": product, "currency": currency.strip(), "loans": 0, "outstanding": 0,
-            "components": {}, "buckets": {name: {"loans": 0, "outstanding": 0} for name, _, _ in BUCKETS},
-        })  # fmt: skip
+        p = by_product.setdefault(
+            key,
+            {
+                "product": product,
+                "currency": currency.strip(),
+                "loans": 0,
+                "outstanding": 0,
+                "components": {},
+                "buckets": {name: {"loans": 0, "outstanding": 0} for name, _, _ in BUCKETS},
+            },
+        )
         loans_seen = seen.setdefault(key, set())
         bucket = next(name for name, low, high in BUCKETS if low <= dpd <= high)
         if loan_id not in loans_seen:
@@ -171,8 +203,12 @@ async def customers(session: AsyncSession) -> dict[str, Any]:
     lines = [dict(r._mapping) | {"user_id": str(r.user_id)} for r in rows]
     borrowers = len(lines)
     repeat = sum(1 for line in lines if line["loans"] >= 2)
-    return {"borrowers": borrowers, "repeat_borrowers": repeat,
-            "repeat_rate": f"{repeat / borrowers:.4f}" if borrowers else "0.0000", "customers": lines}  # fmt: skip
+    return {
+        "borrowers": borrowers,
+        "repeat_borrowers": repeat,
+        "repeat_rate": f"{repeat / borrowers:.4f}" if borrowers else "0.0000",
+        "customers": lines,
+    }
 
 
 async def cpa(session: AsyncSession) -> list[dict[str, Any]]:

@@ -152,11 +152,16 @@ def _serviced(row: Any) -> ServicedLoan:
     m = dict(row._mapping)
     settled = m.pop("settled") or {}
     posted = PostedState(
-        accrued={Component.INTEREST: m.pop("accrued_interest"), Component.PENALTY: m.pop("accrued_penalty"),
-                 Component.FINES: m.pop("accrued_fines"), Component.FEES: m.pop("accrued_fees")},
-        paid=_components(settled.get("paid")), waived=_components(settled.get("waived")),
+        accrued={
+            Component.INTEREST: m.pop("accrued_interest"),
+            Component.PENALTY: m.pop("accrued_penalty"),
+            Component.FINES: m.pop("accrued_fines"),
+            Component.FEES: m.pop("accrued_fees"),
+        },
+        paid=_components(settled.get("paid")),
+        waived=_components(settled.get("waived")),
         overpayment=int(settled.get("overpayment", 0)),
-    )  # fmt: skip
+    )
     return ServicedLoan(**{**m, "currency": m["currency"].strip(), "posted": posted})
 
 
@@ -170,9 +175,17 @@ async def serviced_loan(session: AsyncSession, loan_id: uuid.UUID, *, lock: bool
 
 
 async def save_posted(
-    session: AsyncSession, loan_id: uuid.UUID, posted: PostedState, *, accrued_through: date, status: str,
-    due_date: date, overdue_since: date | None, extensions: int, closed_on: date | None,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    posted: PostedState,
+    *,
+    accrued_through: date,
+    status: str,
+    due_date: date,
+    overdue_since: date | None,
+    extensions: int,
+    closed_on: date | None,
+) -> None:
     settled = {
         "paid": {c.value: a for c, a in posted.paid.items() if a},
         "waived": {c.value: a for c, a in posted.waived.items() if a},
@@ -185,11 +198,21 @@ async def save_posted(
             " due_date = :due, overdue_since = :overdue_since, extensions = :extensions, closed_on = :closed"
             " WHERE id = :id"
         ),
-        {"id": loan_id, "interest": posted.accrued[Component.INTEREST], "penalty": posted.accrued[Component.PENALTY],
-         "fines": posted.accrued[Component.FINES], "fees": posted.accrued[Component.FEES],
-         "settled": json.dumps(settled), "through": accrued_through, "status": status, "due": due_date,
-         "overdue_since": overdue_since, "extensions": extensions, "closed": closed_on},
-    )  # fmt: skip
+        {
+            "id": loan_id,
+            "interest": posted.accrued[Component.INTEREST],
+            "penalty": posted.accrued[Component.PENALTY],
+            "fines": posted.accrued[Component.FINES],
+            "fees": posted.accrued[Component.FEES],
+            "settled": json.dumps(settled),
+            "through": accrued_through,
+            "status": status,
+            "due": due_date,
+            "overdue_since": overdue_since,
+            "extensions": extensions,
+            "closed": closed_on,
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -232,19 +255,38 @@ async def event_by_reference(session: AsyncSession, reference: str) -> LoanEvent
 
 
 async def add_event(
-    session: AsyncSession, loan_id: uuid.UUID, *, kind: str, value_date: date, reference: str,
-    amount: int | None = None, days: int | None = None, component: str | None = None,
-    daily_rate: Decimal | None = None, actor_id: uuid.UUID | None = None, reason: str | None = None,
-) -> int:  # fmt: skip
+    session: AsyncSession,
+    loan_id: uuid.UUID,
+    *,
+    kind: str,
+    value_date: date,
+    reference: str,
+    amount: int | None = None,
+    days: int | None = None,
+    component: str | None = None,
+    daily_rate: Decimal | None = None,
+    actor_id: uuid.UUID | None = None,
+    reason: str | None = None,
+) -> int:
     event_id = await session.scalar(
         text(
             "INSERT INTO loan_events (loan_id, kind, value_date, amount, days, component, daily_rate, reference,"
             " actor_id, reason) VALUES (:loan, :kind, :d, :amount, :days, :component, :rate, :ref, :actor, :reason)"
             " RETURNING id"
         ),
-        {"loan": loan_id, "kind": kind, "d": value_date, "amount": amount, "days": days, "component": component,
-         "rate": daily_rate, "ref": reference, "actor": actor_id, "reason": reason},
-    )  # fmt: skip
+        {
+            "loan": loan_id,
+            "kind": kind,
+            "d": value_date,
+            "amount": amount,
+            "days": days,
+            "component": component,
+            "rate": daily_rate,
+            "ref": reference,
+            "actor": actor_id,
+            "reason": reason,
+        },
+    )
     return int(event_id or 0)
 
 
@@ -279,10 +321,17 @@ async def append_projection(
                 " CAST(:i AS bigint[]), CAST(:p AS bigint[]), CAST(:f AS bigint[]), CAST(:s AS text[]),"
                 " CAST(:o AS date[]), CAST(:n AS text[])) AS t(d, i, p, f, s, o, n)"
             ),
-            {"loan": loan_id, "d": [r.accrual_date for r in rows], "i": [r.interest for r in rows],
-             "p": [r.penalty for r in rows], "f": [r.fines for r in rows], "s": [r.status for r in rows],
-             "o": [r.overdue_since for r in rows], "n": [r.notice for r in rows]},
-        )  # fmt: skip
+            {
+                "loan": loan_id,
+                "d": [r.accrual_date for r in rows],
+                "i": [r.interest for r in rows],
+                "p": [r.penalty for r in rows],
+                "f": [r.fines for r in rows],
+                "s": [r.status for r in rows],
+                "o": [r.overdue_since for r in rows],
+                "n": [r.notice for r in rows],
+            },
+        )
     await session.execute(
         text("UPDATE loans SET projected_until = :until WHERE id = :loan"), {"loan": loan_id, "until": projected_until}
     )
@@ -396,8 +445,12 @@ async def promises_due(session: AsyncSession, business_date: date) -> list[tuple
 
 def signed_loan(loan: ServicedLoan) -> SignedLoan:
     terms = terms_from_stored(loan.terms, loan.currency)
-    return SignedLoan(terms, loan.principal, loan.start_date,
-                      build_schedule(terms, loan.principal, loan.start_date, loan.term_days, loan.first_due_date))  # fmt: skip
+    return SignedLoan(
+        terms,
+        loan.principal,
+        loan.start_date,
+        build_schedule(terms, loan.principal, loan.start_date, loan.term_days, loan.first_due_date),
+    )
 
 
 def engine_events(rows: Sequence[LoanEventRow]) -> list[LoanEvent]:

@@ -56,9 +56,16 @@ async def record_operation(
             "INSERT INTO wallet_operations (id, kind, wallet_id, owner_id, amount, currency, instrument) "
             "VALUES (:id, :kind, :wallet, :owner, :amount, :currency, :instrument) ON CONFLICT (id) DO NOTHING"
         ),
-        {"id": operation_id, "kind": kind, "wallet": wallet_id, "owner": owner_id, "amount": amount,
-         "currency": currency, "instrument": instrument},
-    )  # fmt: skip
+        {
+            "id": operation_id,
+            "kind": kind,
+            "wallet": wallet_id,
+            "owner": owner_id,
+            "amount": amount,
+            "currency": currency,
+            "instrument": instrument,
+        },
+    )
     found = await operation(session, operation_id)
     assert found is not None
     return found

@@ -54,10 +54,17 @@ _TYPE_COLUMNS = (
 def _wallet_type(r: object) -> WalletType:
     row = r._mapping  # type: ignore[attr-defined]
     return WalletType(
-        row["code"], list(row["currencies"]), row["rules_currency"].strip(), row["min_amount"], row["max_amount"],
-        Decimal(row["fee_percent"]), row["fee_fixed"], row["allow_negative"], row["payouts_allowed"],
+        row["code"],
+        list(row["currencies"]),
+        row["rules_currency"].strip(),
+        row["min_amount"],
+        row["max_amount"],
+        Decimal(row["fee_percent"]),
+        row["fee_fixed"],
+        row["allow_negative"],
+        row["payouts_allowed"],
         row["topups_allowed"],
-    )  # fmt: skip
+    )
 
 
 async def put_wallet_type(session: AsyncSession, wallet_type: WalletType) -> WalletType:
@@ -104,9 +111,14 @@ async def open_wallet(session: AsyncSession, *, owner_id: uuid.UUID, wallet_type
         return existing
     wallet_id = uuid.uuid4()
     account_id = await ledger.open_account(
-        session, code=f"wallet:{wallet_id}", owner_type="user", owner_id=owner_id, currency=currency,
-        kind=AccountKind.LIABILITY, allow_negative=wallet_type.allow_negative,
-    )  # fmt: skip
+        session,
+        code=f"wallet:{wallet_id}",
+        owner_type="user",
+        owner_id=owner_id,
+        currency=currency,
+        kind=AccountKind.LIABILITY,
+        allow_negative=wallet_type.allow_negative,
+    )
     await session.execute(
         text(
             "INSERT INTO wallets (id, owner_id, type_code, currency, account_id) "
@@ -128,9 +140,14 @@ _WALLET_SELECT = (
 def _wallet(r: object) -> Wallet:
     row = r._mapping  # type: ignore[attr-defined]
     return Wallet(
-        row["id"], row["owner_id"], row["type_code"], row["currency"].strip(), row["account_id"], row["balance"],
+        row["id"],
+        row["owner_id"],
+        row["type_code"],
+        row["currency"].strip(),
+        row["account_id"],
+        row["balance"],
         row["available"],
-    )  # fmt: skip
+    )
 
 
 async def wallet_of(session: AsyncSession, owner_id: uuid.UUID, type_code: str, currency: str) -> Wallet | None:

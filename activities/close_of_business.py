@@ -19,9 +19,18 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
-from activities.loan_book import LoanBook
-from activities.servicing_models import CobBegun, CobDates, CobDay, CobFinish, CobProgress, CobUntil, LoanNotice
+from contracts.servicing import (
+    CobBegun,
+    CobDates,
+    CobDay,
+    CobFinish,
+    CobProgress,
+    CobUntil,
+    LoanNotice,
+    NoticeKind,
+)
 from domain.lending.servicing import dates_to_close
+from services.loan_book import LoanBook
 from store import ledger
 from store.repositories import reports, servicing
 
@@ -56,7 +65,7 @@ class CloseOfBusinessActivities:
     async def cob_dates(self, data: CobUntil) -> CobDates:
         """The dates a run must close, in order: from the first not closed through `until` (default: yesterday in
         the market's time zone). A date that has not ended yet is refused outside development and tests."""
-        until = date.fromisoformat(data.until) if data.until else self._today() - timedelta(days=1)
+        until = data.until if data.until else self._today() - timedelta(days=1)
         if until >= self._today() and not self._allow_future:
             raise ApplicationError(
                 f"{until} has not ended yet in the market's time zone", type="validation_error", non_retryable=True
@@ -67,11 +76,11 @@ class CloseOfBusinessActivities:
         # A run that stopped halfway (or is still going) is finished first: its date is the first to close.
         last = cal.running - timedelta(days=1) if cal.running is not None and cal.running <= until else cal.last_closed
         dates = dates_to_close(last, until, first or until)
-        return CobDates(dates=[d.isoformat() for d in dates])
+        return CobDates(dates=dates)
 
     @activity.defn(name="cob_begin")
     async def cob_begin(self, data: CobDay) -> CobBegun:
-        day = date.fromisoformat(data.business_date)
+        day = data.business_date
         async with self._sessions.begin() as session:
             # Exclusive: every loan change in flight finishes first, and every later one sees the date running.
             await servicing.own_calendar(session)
@@ -94,7 +103,7 @@ class CloseOfBusinessActivities:
     @activity.defn(name="cob_project")
     async def cob_project(self, data: CobDay) -> int:
         """Loans whose projection ends before the night are projected further (in Python, a few per day)."""
-        day = date.fromisoformat(data.business_date)
+        day = data.business_date
         done = 0
         while True:
             async with self._sessions() as session:
@@ -111,13 +120,16 @@ class CloseOfBusinessActivities:
     @activity.defn(name="cob_accrue")
     async def cob_accrue(self, data: CobDay) -> CobProgress:
         """The night's accruals, a batch of loans per statement and per transaction."""
-        day = date.fromisoformat(data.business_date)
+        day = data.business_date
         details = activity.info().heartbeat_details
         after, loans, entries = (uuid.UUID(details[0]), int(details[1]), int(details[2])) if details else (None, 0, 0)
         while True:
             async with self._sessions.begin() as session:
                 driver = await ledger.driver_of(session)
                 batch = await servicing.accrue_batch(driver, day, after, self._batch)
+                if batch.last_loan_id is not None:
+                    # The tally staff watch (the console's progress bar), in the batch's own transaction.
+                    await servicing.accrual_progress(driver, day, loans + batch.loans)
             if batch.last_loan_id is None:
                 return CobProgress(loans=loans, entries=entries)
             after, loans, entries = batch.last_loan_id, loans + batch.loans, entries + batch.entries
@@ -126,12 +138,14 @@ class CloseOfBusinessActivities:
     @activity.defn(name="cob_notify")
     async def cob_notify(self, data: CobDay) -> int:
         """Each loan the new day concerns hears it on its own workflow (started if it is not running)."""
-        day = date.fromisoformat(data.business_date)
+        day = data.business_date
         async with self._sessions() as session:
             notices = await servicing.notices_for(session, day)
             promises = await servicing.promises_due(session, day)
         told = [(loan_id, notice) for loan_id, notice in notices]
-        told += [(loan_id, f"promise_due:{promise_id}") for loan_id, promise_id in promises]
+        told += [
+            (loan_id, LoanNotice.of(day, NoticeKind.PROMISE_DUE, promise_id).notice) for loan_id, promise_id in promises
+        ]
         start = int(activity.info().heartbeat_details[0]) if activity.info().heartbeat_details else 0
         gate = asyncio.Semaphore(NOTIFY_CONCURRENCY)
 
@@ -155,7 +169,7 @@ class CloseOfBusinessActivities:
 
     @activity.defn(name="cob_snapshot")
     async def cob_snapshot(self, data: CobDay) -> None:
-        day = date.fromisoformat(data.business_date)
+        day = data.business_date
         async with self._sessions.begin() as session:
             figures = await reports.daily(session, day)
             await reports.save_daily(session, day, figures)
@@ -165,7 +179,7 @@ class CloseOfBusinessActivities:
         async with self._sessions.begin() as session:
             await servicing.finish_cob(
                 session,
-                date.fromisoformat(data.business_date),
+                data.business_date,
                 loans_accrued=data.loans_accrued,
                 projections_refreshed=data.projections_refreshed,
                 notices=data.notices,

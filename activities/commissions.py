@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import commission_book as book
-from activities.commission_models import (
+from activities.messaging import MessagingActivities
+from contracts.commissions import (
     ApprovalRequest,
     CloseDueInput,
     DistributeInput,
@@ -25,10 +25,10 @@ from activities.commission_models import (
     RecalculationPreview,
     RecalculationRef,
 )
-from activities.messaging import MessagingActivities
-from activities.messaging_models import DeliverMessageInput
+from contracts.messaging import DeliverMessageInput
 from domain.affiliate.notices import statement_notice
 from domain.affiliate.periods import parse_period
+from services import commission_book as book
 from store.pii import PiiCipher
 from store.repositories import affiliate, commissions, messages
 from store.repositories import wallet_operations as operations

@@ -5,22 +5,22 @@ deterministic ids, provider calls carry idempotency keys, loan changes carry ref
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.loan_book import Change, LoanBook, LoanClosed, NewEvent
 from activities.messaging import MessagingActivities
-from activities.messaging_models import DeliverMessageInput
-from activities.servicing_models import (
+from contracts.messaging import DeliverMessageInput
+from contracts.servicing import (
     CollectionsState,
     DebitResult,
     FailPayment,
     LoanChangeInput,
     LoanChangeResult,
+    LoanNotice,
     LoanRef,
     LoanSettled,
     PaymentOutcome,
@@ -32,7 +32,6 @@ from activities.servicing_models import (
     StepInput,
     StepResult,
 )
-from domain.currency import minor_units
 from domain.lending.collections import (
     DEFAULT_LADDER,
     Action,
@@ -46,7 +45,9 @@ from domain.lending.collections import (
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from domain.lending.products import terms_from_stored
 from domain.lending.reminders import render
+from domain.money import format_money
 from providers.payments.protocol import ChargeRequest, PaymentDeclined, PaymentProvider, PaymentProviderUnavailable
+from services.loan_book import Change, LoanBook, LoanClosed, NewEvent
 from store import ledger
 from store.pii import PiiCipher
 from store.repositories import applications, collections, loan_payments, loans, messages, servicing
@@ -54,11 +55,6 @@ from store.repositories.audit import Actor, AuditContext, AuditEntry, record_aud
 from store.repositories.servicing import ServicedLoan, engine_events, open_business_date, signed_loan
 
 MESSAGES_NAMESPACE = uuid.UUID("5d0e9c1a-6b7f-4e2d-8c3a-1f4b2a9e7d60")
-
-
-def money(amount: int, currency: str) -> str:
-    exponent = minor_units(currency)
-    return f"{amount / 10**exponent:.{exponent}f} {currency}" if exponent else f"{amount} {currency}"
 
 
 async def owed_now(session: AsyncSession, loan: ServicedLoan) -> int:
@@ -148,15 +144,15 @@ class LoanServicingActivities:
             if loan.status not in ("active", "overdue"):
                 return 0
             owed = await owed_now(session, loan)
-            kind, _, days = data.notice.partition(":")
+            notice = LoanNotice(business_date=data.business_date, notice=data.notice)
             ids = await self._tell(
                 session,
                 loan,
-                kind,
+                notice.kind.value,
                 f"{loan.id}:{data.notice}:{data.business_date}",
-                amount=money(owed, loan.currency),
+                amount=format_money(owed, loan.currency),
                 due_date=loan.due_date.isoformat(),
-                days=days or 0,
+                days=notice.days_past_due,
             )
         await self._deliver(ids)
         return len(ids)
@@ -234,8 +230,8 @@ class LoanServicingActivities:
                 template,
                 f"{payment.id}:applied",
                 email=template == "repaid",
-                amount=money(payment.amount, loan.currency),
-                owed=money(owed, loan.currency),
+                amount=format_money(payment.amount, loan.currency),
+                owed=format_money(owed, loan.currency),
                 due_date=loan.due_date.isoformat(),
             )
         await self._deliver(ids)
@@ -309,7 +305,7 @@ class LoanServicingActivities:
         """Staff changes go through the same book as everything else: the engine recalculates from the value date
         and only the differences are posted; the audit log says who and why."""
         loan_id = uuid.UUID(data.loan_id)
-        value_date = date.fromisoformat(data.value_date) if data.value_date else None
+        value_date = data.value_date
         kind = {"payment": "repayment"}.get(data.kind, data.kind)
         event = NewEvent(
             kind,
@@ -342,7 +338,7 @@ class LoanServicingActivities:
                             f"loan.{data.kind}",
                             "loan",
                             data.loan_id,
-                            details=data.model_dump(exclude={"actor_id", "actor_label"})
+                            details=data.model_dump(mode="json", exclude={"actor_id", "actor_label"})
                             | {"entry_id": change.entry_id},
                         ),
                         AuditContext(),
@@ -374,9 +370,7 @@ class LoanServicingActivities:
             dpd = (today - loan.overdue_since).days
             promise = await collections.open_promise(session, loan.id)
             if promise is not None and promise.promised_date >= today - timedelta(days=1):
-                return CollectionsState(
-                    loan_open=True, days_past_due=dpd, steps=[], paused_until=promise.promised_date.isoformat()
-                )
+                return CollectionsState(loan_open=True, days_past_due=dpd, steps=[], paused_until=promise.promised_date)
             due = steps_due(await self._ladder(session, loan), dpd, case.steps_done)
             return CollectionsState(loan_open=True, days_past_due=dpd, steps=[s.key for s in due])
 
@@ -389,7 +383,7 @@ class LoanServicingActivities:
             if case is None or data.step in case.steps_done or loan.status != "overdue":
                 return StepResult(step=data.step, done=True, note="nothing to do")
             step = next(s for s in await self._ladder(session, loan) if s.key == data.step)
-            today = date.fromisoformat(data.business_date)
+            today = data.business_date
             dpd = (today - loan.overdue_since).days if loan.overdue_since else 0
             owed = await owed_now(session, loan)
             note = None
@@ -401,7 +395,7 @@ class LoanServicingActivities:
                     "overdue" if step.day <= 3 else "collections",
                     f"{loan.id}:{case.opened_on}:{step.key}",
                     email=step.action is Action.EMAIL,
-                    amount=money(owed, loan.currency),
+                    amount=format_money(owed, loan.currency),
                     days=dpd,
                 )
             elif step.action in (Action.ASSIGN, Action.ESCALATE):
@@ -494,7 +488,7 @@ class LoanServicingActivities:
                 return PromiseOutcome(status=promise.status)
             paid = await collections.total_paid(session, promise.loan_id) - promise.paid_before
             status = "kept" if promise_kept(paid, promise.amount) else "broken"
-            await collections.resolve_promise(session, promise.id, status, date.fromisoformat(data.business_date))
+            await collections.resolve_promise(session, promise.id, status, data.business_date)
             await record_audit(
                 session,
                 Actor("system", label="collections"),
@@ -515,4 +509,4 @@ class LoanServicingActivities:
             await collections.close_case(session, uuid.UUID(data.loan_id), today)
 
 
-__all__ = ["LoanServicingActivities", "money", "owed_now"]
+__all__ = ["LoanServicingActivities", "owed_now"]

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messaging_models import (
+from contracts.messaging import (
     DeliverMessageInput,
     DeliveryReceipt,
     RecordStatusInput,

@@ -18,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.loan_book import LoanBook
 from activities.messaging import MessagingActivities
-from activities.messaging_models import DeliverMessageInput
-from activities.origination_models import (
+from contracts.messaging import DeliverMessageInput
+from contracts.origination import (
     ApplicationRef,
     BookedLoan,
     BookLoan,
@@ -43,11 +42,12 @@ from activities.origination_models import (
     SignResult,
     VerifyCode,
 )
-from domain.currency import minor_units
-from domain.ledger import AccountKind, EntryDraft, Posting
+from domain.accounts import INCOME_FOR, HouseAccount, OwnerAccount, loan_account_code
+from domain.ledger import EntryDraft
 from domain.lending.agreement import AgreementFacts, document_hash, render_agreement
 from domain.lending.cpa import postback_url
 from domain.lending.engine import Component
+from domain.lending.postings import DisbursementAccounts, disbursement_postings
 from domain.lending.products import ProductTerms, origination_fee, terms_from_stored
 from domain.lending.schedule import build_schedule, quote
 from domain.lending.signing import signing_code_digest
@@ -62,6 +62,7 @@ from domain.lending.underwriting import (
     decide,
     rules_from_stored,
 )
+from domain.money import format_money
 from providers.cpa.postback import PostbackRefused, PostbackSender
 from providers.credit.protocol import CreditBureau, CreditProviderUnavailable, ScoringProvider, Subject
 from providers.payments.protocol import (
@@ -70,6 +71,7 @@ from providers.payments.protocol import (
     PaymentProviderUnavailable,
     PayoutRequest,
 )
+from services.loan_book import LoanBook
 from store import ledger
 from store.pii import PiiCipher
 from store.repositories import agreements, applications, credit_checks, loans, messages, products, servicing
@@ -77,12 +79,6 @@ from store.repositories.audit import Actor, AuditContext, AuditEntry, record_aud
 from store.repositories.servicing import open_business_date
 
 LOAN_NAMESPACE = uuid.UUID("0b7c3f2e-8d6a-4f55-9a1e-6c2d8e4b7a10")
-INCOME_ACCOUNTS = {
-    Component.INTEREST: "interest_income",
-    Component.FEES: "fee_income",
-    Component.PENALTY: "penalty_income",
-    Component.FINES: "fine_income",
-}
 TEMPLATES = {
     "approved": "Good news: your loan of {amount} is approved. Open the app to accept the offer.",
     "lower_amount": "Your application is approved for {amount}. Open the app to accept the offer.",
@@ -107,11 +103,6 @@ def _first_due(app: applications.Application, start: date) -> date | None:
     if chosen is None or not start < chosen <= start + timedelta(days=app.term_days):
         return None
     return chosen
-
-
-def _money(amount: int, currency: str) -> str:
-    exponent = minor_units(currency)
-    return f"{amount / 10**exponent:.{exponent}f} {currency}" if exponent else f"{amount} {currency}"
 
 
 class OriginationActivities:
@@ -614,17 +605,20 @@ class OriginationActivities:
                 first_due_date=first_due,
             )
             key = f"loan:{app.id}:disbursement"
-            settlement = await ledger.house_account(session, "settlement", app.currency, ledger.house_shard(key))
-            receivable = accounts["receivable"]
-            postings = [
-                Posting(receivable["principal"], -principal, app.currency),
-                Posting(settlement, principal, app.currency),
-            ]
-            if fee:
-                postings += [
-                    Posting(receivable["fees"], -fee, app.currency),
-                    Posting(accounts["income"]["fees"], fee, app.currency),
-                ]
+            settlement = await ledger.house_account(
+                session, HouseAccount.SETTLEMENT, app.currency, ledger.house_shard(key)
+            )
+            postings = disbursement_postings(
+                principal,
+                fee,
+                DisbursementAccounts(
+                    app.currency,
+                    principal_receivable=accounts["receivable"][Component.PRINCIPAL.value],
+                    fee_receivable=accounts["receivable"][Component.FEES.value],
+                    fee_income=accounts["income"][Component.FEES.value],
+                    settlement=settlement,
+                ),
+            )
             entry = await ledger.post(
                 session,
                 EntryDraft(
@@ -652,11 +646,11 @@ class OriginationActivities:
         receivable = {
             component.value: await ledger.open_account(
                 session,
-                code=f"loan:{loan_id}:{component.value}",
-                owner_type="loan",
+                code=loan_account_code(loan_id, component),
+                owner_type=OwnerAccount.LOAN_RECEIVABLE.value,
                 owner_id=loan_id,
                 currency=currency,
-                kind=AccountKind.ASSET,
+                kind=OwnerAccount.LOAN_RECEIVABLE.kind,
                 allow_negative=True,
             )
             for component in Component
@@ -664,7 +658,7 @@ class OriginationActivities:
         shard = ledger.house_shard(str(loan_id))
         income = {
             component.value: await ledger.house_account(session, purpose, currency, shard)
-            for component, purpose in INCOME_ACCOUNTS.items()
+            for component, purpose in INCOME_FOR.items()
         }
         return {"receivable": receivable, "income": income}
 
@@ -696,7 +690,7 @@ class OriginationActivities:
             app = await self._application(session, data.application_id)
             person = await applications.applicant(session, self._cipher, app.id)
             offer = app.offer or {}
-            amount = _money(int(offer.get("principal", app.principal)), app.currency)
+            amount = format_money(int(offer.get("principal", app.principal)), app.currency)
             # Once funded, the loan's own due date (its schedule starts on the business date it was booked on).
             loan = await loans.loan_for_application(session, app.id) if data.template == "funded" else None
             due_date = loan.due_date.isoformat() if loan is not None else offer.get("due_date", "")

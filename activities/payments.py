@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.payment_models import FailOperation, OperationRef, OperationResult, ProviderOutcome
+from contracts.payments import FailOperation, OperationRef, OperationResult, ProviderOutcome
+from domain.accounts import HouseAccount
 from domain.ledger import transfer
 from providers.payments.protocol import (
     ChargeRequest,
@@ -74,7 +75,9 @@ class PaymentActivities:
             wallet = await wallet_store.wallet_by_id(session, op.wallet_id)
             assert wallet is not None
             key = f"topup:{op.id}"
-            settlement = await ledger.house_account(session, "settlement", op.currency, ledger.house_shard(key))
+            settlement = await ledger.house_account(
+                session, HouseAccount.SETTLEMENT, op.currency, ledger.house_shard(key)
+            )
             entry = await ledger.post(
                 session,
                 transfer(
@@ -189,7 +192,9 @@ class PaymentActivities:
             op = await self._operation(session, data.operation_id)
             assert op.hold_id is not None
             key = f"payout:{op.id}:settle"
-            settlement = await ledger.house_account(session, "settlement", op.currency, ledger.house_shard(key))
+            settlement = await ledger.house_account(
+                session, HouseAccount.SETTLEMENT, op.currency, ledger.house_shard(key)
+            )
             hold = await ledger.post_hold(
                 session,
                 op.hold_id,

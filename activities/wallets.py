@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.wallet_models import (
+from contracts.wallets import (
     BonusCreditInput,
     BonusCreditResult,
     HoldSweep,
@@ -18,12 +20,14 @@ from activities.wallet_models import (
     WalletTransferInput,
     WalletTransferResult,
 )
+from domain.accounts import HouseAccount
 from domain.fx import convert
-from domain.ledger import EntryDraft, transfer
+from domain.ledger import EntryDraft, Posting, transfer
 from domain.money import Money
 from domain.wallet_rules import TransferRefused, check_limits, transfer_fee
 from domain.wallet_transfer import TransferAccounts, plan_transfer
 from store import ledger
+from store.posting_pool import PostingPool
 from store.repositories import wallets as wallet_store
 
 
@@ -32,25 +36,59 @@ def refused(code: str, detail: str) -> ApplicationError:
     return ApplicationError(detail, type=code, non_retryable=True)
 
 
+@dataclass(frozen=True)
+class _TransferPlan:
+    value_date: date
+    postings: tuple[Posting, ...]
+    metadata: dict[str, Any]
+    result: WalletTransferResult
+
+
 class WalletActivities:
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], posting_pool: PostingPool | None = None
+    ) -> None:
         self._sessions = session_factory
+        self._postings = posting_pool
 
     @activity.defn(name="transfer_between_wallets")
     async def transfer_between_wallets(self, data: WalletTransferInput) -> WalletTransferResult:
-        """Posts the transfer once under the key `transfer:<id>`; a retry returns what the first run posted."""
+        """Posts the transfer once under the key `transfer:<id>`; a retry returns what the first run posted.
+
+        What the transfer is (wallets, rules, rate, fee) is read first; the posting is then its own transaction,
+        one round trip through the posting pool. The ledger's constraints decide what the reads cannot promise
+        (the funds are there, the accounts hold the currencies) at the moment of posting."""
         key = f"transfer:{data.transfer_id}"
         try:
-            async with self._sessions.begin() as session:
-                return await self._transfer(session, data, key)
+            async with self._sessions() as session:
+                plan = await self._plan(session, data, key)
+                draft = EntryDraft(key, "wallet_transfer", plan.value_date, plan.postings, metadata=plan.metadata)
+                if self._postings is None:
+                    posted = await ledger.post(session, draft)
+                    await session.commit()
+                else:
+                    # The reads may have opened a house account (a shard's first use): it must exist before the
+                    # posting names it. The transaction ends here, before the posting waits on row locks.
+                    await session.commit()
+                    posted = await self._postings.post(draft)
+            if posted.replayed:
+                return await self._first_answer(key)
+            return plan.result.model_copy(update={"entry_id": posted.id})
+        except ledger.IdempotencyConflict:
+            # A retry after the rate or the fee changed: the answer is what was posted the first time.
+            return await self._first_answer(key)
         except ledger.InsufficientFunds as err:
             raise refused("insufficient_funds", "the wallet does not have enough available funds") from err
-        except ledger.IdempotencyConflict as err:
-            raise refused("conflict", str(err)) from err
         except TransferRefused as err:
             raise refused(err.code, err.detail) from err
 
-    async def _transfer(self, session: AsyncSession, data: WalletTransferInput, key: str) -> WalletTransferResult:
+    async def _first_answer(self, key: str) -> WalletTransferResult:
+        async with self._sessions() as session:
+            existing = await ledger.entry_metadata(session, key)
+        assert existing is not None  # the key was taken: its entry exists
+        return WalletTransferResult.model_validate({**existing[1]["result"], "entry_id": existing[0]})
+
+    async def _plan(self, session: AsyncSession, data: WalletTransferInput, key: str) -> _TransferPlan:
         found = await wallet_store.wallets_by_ids(session, [uuid.UUID(data.from_wallet), uuid.UUID(data.to_wallet)])
         source, destination = found.get(uuid.UUID(data.from_wallet)), found.get(uuid.UUID(data.to_wallet))
         if source is None or destination is None:
@@ -82,11 +120,11 @@ class WalletActivities:
         accounts = TransferAccounts(
             source=source.account_id,
             destination=destination.account_id,
-            fee_income=await ledger.house_account(session, "fee_income", amount.currency, shard)
+            fee_income=await ledger.house_account(session, HouseAccount.FEE_INCOME, amount.currency, shard)
             if fee.amount
             else None,
             fx_position={
-                currency: await ledger.house_account(session, "fx_position", currency, shard)
+                currency: await ledger.house_account(session, HouseAccount.FX_POSITION, currency, shard)
                 for currency in {source.currency, destination.currency}
             }
             if rate is not None
@@ -109,14 +147,7 @@ class WalletActivities:
             "reason": data.reason,
             "result": result.model_dump(exclude={"entry_id"}),
         }
-        existing = await ledger.entry_metadata(session, key)
-        if existing is not None:
-            # A retry: the rate or fee may have changed since; the answer is what was posted the first time.
-            return WalletTransferResult.model_validate({**existing[1]["result"], "entry_id": existing[0]})
-        posted = await ledger.post(
-            session, EntryDraft(key, "wallet_transfer", now.date(), plan.postings, metadata=metadata)
-        )
-        return result.model_copy(update={"entry_id": posted.id})
+        return _TransferPlan(now.date(), plan.postings, metadata, result)
 
     async def _apply_rules(
         self, session: AsyncSession, amount: Money, wallet_type: wallet_store.WalletType, now: datetime
@@ -164,7 +195,7 @@ class WalletActivities:
                     shard = ledger.house_shard(key)
                     if shard not in expense_accounts:
                         expense_accounts[shard] = await ledger.house_account(
-                            session, "bonus_expense", data.currency, shard
+                            session, HouseAccount.BONUS_EXPENSE, data.currency, shard
                         )
                     expense = expense_accounts[shard]
                     drafts.append(

@@ -32,6 +32,7 @@ from api.staff import auth as staff_auth
 from api.staff import collections as staff_collections
 from api.staff import commissions as staff_commissions
 from api.staff import customers as staff_customers
+from api.staff import dashboard as staff_dashboard
 from api.staff import ledger as staff_ledger
 from api.staff import loan_view as staff_loan_view
 from api.staff import members as staff_members
@@ -91,6 +92,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_auth.router)
     app.include_router(staff_members.router)
     app.include_router(staff_audit.router)
+    app.include_router(staff_dashboard.router)
     app.include_router(staff_wallets.router)
     app.include_router(wallet_routes.router)
     app.include_router(wallet_payments.router)

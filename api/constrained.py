@@ -78,7 +78,8 @@ class RequestBody(BaseModel):
     (never `"1000"`, `1e2` or `true`: money and counts are not guessed at); every date and time lies within the
     years 1900..2199 and every time carries its zone."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Choices are the domain's enums (one source for each list); the validated value is their plain string.
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
     @field_validator("*", mode="before")
     @classmethod

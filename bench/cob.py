@@ -32,14 +32,15 @@ from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
 from activities.close_of_business import CloseOfBusinessActivities
-from activities.loan_book import LoanBook
-from activities.servicing_models import CobDay, CobProgress
 from bench.stack import bench_database
+from contracts.servicing import CobDay, CobProgress
+from domain.accounts import INCOME_FOR
 from domain.lending.collections import DEFAULT_LADDER, thresholds
 from domain.lending.engine import SignedLoan, project_nights
 from domain.lending.products import terms_from_stored
 from domain.lending.schedule import build_schedule
 from domain.lending.servicing import night_rows
+from services.loan_book import LoanBook
 from store import ledger
 from store.db import make_engine, make_session_factory
 from store.repositories import products as product_store
@@ -77,13 +78,8 @@ async def setup(url: str, loans: int, nights: int) -> None:
             max_repaid_loans=None,
         )
         income = {
-            c: [await ledger.house_account(s, purpose, "GBP", shard) for shard in range(ledger.HOUSE_SHARDS)]
-            for c, purpose in (
-                ("interest", "interest_income"),
-                ("penalty", "penalty_income"),
-                ("fines", "fine_income"),
-                ("fees", "fee_income"),
-            )
+            c.value: [await ledger.house_account(s, purpose, "GBP", shard) for shard in range(ledger.HOUSE_SHARDS)]
+            for c, purpose in INCOME_FOR.items()
         }
         user_id = uuid.uuid4()
         await s.execute(
@@ -199,7 +195,7 @@ async def ours(url: str, day: date, batch: int) -> tuple[int, float]:
         make_session_factory(engine), LoanBook("UTC"), None, timezone="UTC", allow_future=True, batch_size=batch
     )
     began = time.perf_counter()
-    progress = await ActivityEnvironment().run(cob.cob_accrue, CobDay(business_date=day.isoformat()))
+    progress = await ActivityEnvironment().run(cob.cob_accrue, CobDay(business_date=day))
     elapsed = time.perf_counter() - began
     await engine.dispose()
     assert isinstance(progress, CobProgress)

@@ -43,10 +43,10 @@ import psycopg
 from sqlalchemy import text
 from temporalio.testing import ActivityEnvironment
 
-from activities.commission_models import ApprovalRequest, DistributeInput, DistributeResult, RecalculationRef
 from activities.commissions import CommissionActivities
 from bench.stack import bench_database
 from config import Settings
+from contracts.commissions import ApprovalRequest, DistributeInput, DistributeResult, RecalculationRef
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
 from store.repositories import affiliate, commissions

@@ -2,10 +2,16 @@
 
     python bench/ledger.py [--seconds 4] [--bulk-postings 1000000]
 
-Transfers: each client runs wallet-to-wallet transfers through `store.ledger.post`, one transaction each, on its own
-psycopg connection as the baseline does; the baseline does the same database work in the fewest statements (lock two
-rows, insert two postings, update two balances). The same transfers through SQLAlchemy Core, as the workers run
-them, are printed beside (`sqlalchemy_*`).
+Transfers, 1, 4 and 16 clients, random wallet-to-wallet transfers:
+- `worker_path`: as the workers post an entry that is its whole transaction: `PostingPool.post`, one round trip on
+  an autocommit connection (store/posting_pool.py);
+- `tx_path`: the same function inside BEGIN ... COMMIT on a psycopg connection (`store.ledger.post` in a
+  transaction, three round trips), the comparison the issue asked for;
+- `raw`: the baseline, the same database work in the fewest plain statements (lock two rows, insert two postings,
+  update two balances) in a transaction;
+- `sqlalchemy`: `store.ledger.post` inside `engine.begin()`, as workers post entries that share a transaction.
+`client_cpu_ms_per_transfer_<n>` is this process's CPU time (all of it is the client: the server is another
+process) divided by the transfers made.
 Bulk: `store.ledger.post_many` for N/2 two-posting entries, then the baseline: COPY of the same N posting rows and one
 UPDATE of the balances from their aggregate. The last line is one JSON object of the figures.
 """
@@ -27,9 +33,11 @@ import psycopg
 from sqlalchemy import text
 
 from bench.stack import bench_database
+from domain.accounts import HouseAccount
 from domain.ledger import AccountKind, EntryDraft, Posting, transfer
 from store import ledger
 from store.db import make_engine, make_session_factory
+from store.posting_pool import PostingPool
 
 WALLETS = 1_000
 TODAY = date(2026, 11, 22)
@@ -73,11 +81,13 @@ async def setup(url: str) -> tuple[int, list[int]]:
     return source, wallets
 
 
-async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str, layer: str) -> float:
-    """`layer="driver"`: each client holds one psycopg connection, as the raw baseline does, and calls
-    `ledger.post` in a transaction; `layer="sqlalchemy"`: the same through SQLAlchemy Core (`engine.begin()`), as
-    the workers run it."""
+async def ours_transfers(
+    url: str, wallets: list[int], clients: int, seconds: float, run: str, layer: str
+) -> tuple[float, float]:
+    """Transfers per second and client CPU milliseconds per transfer. `layer`: "worker" (the posting pool),
+    "tx" (a psycopg connection per client, BEGIN/post/COMMIT) or "sqlalchemy" (`engine.begin()`)."""
     engine = make_engine(url, pool_size=clients)
+    pool = PostingPool(url, size=clients)
     deadline = time.perf_counter() + seconds
     done = 0
 
@@ -88,7 +98,9 @@ async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: fl
             while time.perf_counter() < deadline:
                 a, b = rng.sample(wallets, 2)
                 draft = transfer(f"{run}:{c}:{n}", "p2p", TODAY, a, b, rng.randint(1, 100), "USD")
-                if layer == "driver":
+                if layer == "worker":
+                    await pool.post(draft)
+                elif layer == "tx":
                     async with conn.transaction():
                         await ledger.post(conn, draft)
                 else:
@@ -97,11 +109,12 @@ async def ours_transfers(url: str, wallets: list[int], clients: int, seconds: fl
                 n += 1
                 done += 1
 
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     await asyncio.gather(*(client(c) for c in range(clients)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    await pool.close()
     await engine.dispose()
-    return done / elapsed
+    return done / elapsed, cpu * 1000 / max(done, 1)
 
 
 async def fee_transfers(url: str, wallets: list[int], clients: int, seconds: float, run: str, sharded: bool) -> float:
@@ -109,7 +122,8 @@ async def fee_transfers(url: str, wallets: list[int], clients: int, seconds: flo
     engine = make_engine(url, pool_size=clients)
     async with engine.begin() as connection:
         fee_accounts = [
-            await ledger.house_account(connection, "fee_income", "USD", shard) for shard in range(ledger.HOUSE_SHARDS)
+            await ledger.house_account(connection, HouseAccount.FEE_INCOME, "USD", shard)
+            for shard in range(ledger.HOUSE_SHARDS)
         ]
     deadline = time.perf_counter() + seconds
     done = 0
@@ -205,18 +219,24 @@ async def main(seconds: float, bulk_postings: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with bench_database() as url:
         source, wallets = await setup(url)
-        print(f"{'clients':>8} {'ours tx/s':>12} {'raw tx/s':>12} {'ratio':>7}   {'ours tx/s':>8} {'ratio':>6}")
-        print(f"{'':>8} {'(through SQLAlchemy Core)':>26}")
+        print(f"{'clients':>8} {'worker/s':>9} {'cpu ms':>7} {'tx/s':>7} {'cpu ms':>7} {'raw/s':>7} {'sqla/s':>7}")
         for clients in (1, 4, 16):
-            ours = await ours_transfers(url, wallets, clients, seconds, f"t{clients}", "driver")
+            worker, worker_cpu = await ours_transfers(url, wallets, clients, seconds, f"w{clients}", "worker")
+            tx, tx_cpu = await ours_transfers(url, wallets, clients, seconds, f"t{clients}", "tx")
             raw = await raw_transfers(url, wallets, clients, seconds)
-            layered = await ours_transfers(url, wallets, clients, seconds, f"s{clients}", "sqlalchemy")
-            figures[f"transfers_per_s_{clients}"] = round(ours, 1)
+            layered, _ = await ours_transfers(url, wallets, clients, seconds, f"s{clients}", "sqlalchemy")
+            figures[f"worker_path_transfers_per_s_{clients}"] = round(worker, 1)
+            figures[f"client_cpu_ms_per_transfer_{clients}"] = round(worker_cpu, 3)
+            figures[f"tx_path_transfers_per_s_{clients}"] = round(tx, 1)
+            figures[f"tx_path_client_cpu_ms_per_transfer_{clients}"] = round(tx_cpu, 3)
+            figures[f"worker_vs_tx_path_{clients}"] = round(worker / tx, 3)
             figures[f"raw_transfers_per_s_{clients}"] = round(raw, 1)
-            figures[f"transfer_ratio_{clients}"] = round(ours / raw, 3)
+            figures[f"worker_vs_raw_{clients}"] = round(worker / raw, 3)
             figures[f"sqlalchemy_transfers_per_s_{clients}"] = round(layered, 1)
             figures[f"sqlalchemy_transfer_ratio_{clients}"] = round(layered / raw, 3)
-            print(f"{clients:>8} {ours:>12.0f} {raw:>12.0f} {ours / raw:>7.2f}   {layered:>8.0f} {layered / raw:>6.2f}")
+            print(
+                f"{clients:>8} {worker:>9.0f} {worker_cpu:>7.3f} {tx:>7.0f} {tx_cpu:>7.3f} {raw:>7.0f} {layered:>7.0f}"
+            )
         single = await fee_transfers(url, wallets, 16, seconds, "fee-single", sharded=False)
         sharded = await fee_transfers(url, wallets, 16, seconds, "fee-sharded", sharded=True)
         figures["fee_transfers_per_s_16_single_house"] = round(single, 1)

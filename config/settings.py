@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
@@ -19,6 +19,11 @@ DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_ADMIN_PASSWORD = "lendflow-admin"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_only"
+
+
+class BureauSetting(BaseModel):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    url: str
 
 
 class Settings(BaseSettings):
@@ -33,6 +38,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "LENDFLOW_DATABASE_URL")
     )
+    # Autocommit connections per worker process for postings that are their whole transaction (docs/ledger.md).
+    posting_pool_size: int = Field(default=8, ge=1, le=256)
     temporal_address: str | None = Field(
         default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
     )
@@ -54,6 +61,15 @@ class Settings(BaseSettings):
     pii_key: str = DEV_PII_KEY
     admin_email: str = "admin@lendflow.dev"
     admin_password: str = DEV_ADMIN_PASSWORD
+
+    # `lendflow dev` walks demo borrowers and partners through a fresh platform (workers/demo_activity.py)
+    demo_activity: bool = True
+
+    # The staff console (docs/console.md)
+    console_session_hours: int = Field(default=12, ge=1, le=24 * 7)  # a session ends this long after sign-in
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # or after this long without a request
+    console_totp_required: bool | None = None  # a second factor for staff; default: required except in dev
+    console_secure_cookie: bool | None = None  # the session cookie is Secure; default: except in dev and test
 
     # Sign-in by one-time code
     otp_ttl_seconds: int = 300
@@ -83,8 +99,11 @@ class Settings(BaseSettings):
     message_send_attempts: int = 5
     message_status_wait_seconds: int = 900
 
-    # Credit bureaus (a primary and a fallback), scoring, CPA networks
+    # Credit bureaus, asked in order (the first that answers decides), scoring, CPA networks. `credit_bureaus`
+    # names any number: LENDFLOW_CREDIT_BUREAUS='[{"name": "bureau-a", "url": "https://..."}, ...]'. Without it
+    # the primary and the fallback below are the list (the fallback only when its URL is set).
     credit_provider: Literal["fake", "http"] = "fake"
+    credit_bureaus: list[BureauSetting] | None = None
     bureau_primary_name: str = "bureau-a"
     bureau_primary_url: str = "http://127.0.0.1:9100"
     bureau_fallback_name: str = "bureau-b"
@@ -160,6 +179,24 @@ class Settings(BaseSettings):
             if missing:
                 raise ValueError(f"production needs these set: {', '.join(missing)}")
         return self
+
+    @property
+    def bureaus(self) -> list[BureauSetting]:
+        """The credit bureaus in the order they are asked."""
+        if self.credit_bureaus is not None:
+            return list(self.credit_bureaus)
+        named = [BureauSetting(name=self.bureau_primary_name, url=self.bureau_primary_url)]
+        if self.bureau_fallback_url:
+            named.append(BureauSetting(name=self.bureau_fallback_name, url=self.bureau_fallback_url))
+        return named
+
+    @property
+    def totp_required(self) -> bool:
+        return self.console_totp_required if self.console_totp_required is not None else self.env != "dev"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.console_secure_cookie if self.console_secure_cookie is not None else self.env == "prod"
 
     @property
     def is_dev(self) -> bool:

@@ -57,3 +57,15 @@ class Money:
     def percent(self, rate: Decimal, rounding: str = ROUND_HALF_EVEN) -> Money:
         """`rate` percent of this amount, rounded once to a whole minor unit (banker's rounding by default)."""
         return Money(int((Decimal(self.amount) * rate / 100).to_integral_value(rounding=rounding)), self.currency)
+
+
+def format_money(amount: int, currency: str) -> str:
+    """The one plain-text spelling of an amount ("1234.50 GBP", "-0.05 GBP", "50000 VND"): what SMS texts and the
+    agreement print. Exact digits from integer minor units, never through binary floating point. (The web pages use
+    the reader's locale; this is the locale-free form whose text a signature may cover.)"""
+    exponent = minor_units(currency)
+    if exponent == 0:
+        return f"{amount} {currency}"
+    sign = "-" if amount < 0 else ""
+    whole, part = divmod(abs(amount), 10**exponent)
+    return f"{sign}{whole}.{part:0{exponent}d} {currency}"

@@ -13,6 +13,11 @@ def sqlalchemy_url(database_url: str) -> str:
     raise ValueError("DATABASE_URL must be a postgresql:// URL")
 
 
+def psycopg_conninfo(database_url: str) -> str:
+    """The same database as a plain libpq URL, for the connections psycopg opens itself."""
+    return "postgresql://" + sqlalchemy_url(database_url).removeprefix("postgresql+psycopg://")
+
+
 def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it costs a round trip on every checkout, a third of a ledger transfer. Connections are recycled
     # instead, and a connection that died with its server fails that one request, which the client retries.

@@ -23,22 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry, net_by_account
+from domain.accounts import HouseAccount
+from domain.ledger import AccountKind, EntryDraft, Posting, UnbalancedEntry
 from store import cycle_collection
 
 # House accounts are split in this many sub-accounts so concurrent transfers do not queue on one row (docs/ledger.md).
 HOUSE_SHARDS = 16
-HOUSE_KINDS = {
-    "fee_income": AccountKind.INCOME,
-    "fx_position": AccountKind.EQUITY,
-    "settlement": AccountKind.ASSET,
-    "bonus_expense": AccountKind.EXPENSE,
-    "interest_income": AccountKind.INCOME,
-    "penalty_income": AccountKind.INCOME,
-    "fine_income": AccountKind.INCOME,
-    "loan_loss": AccountKind.EXPENSE,
-    "commission_expense": AccountKind.EXPENSE,
-}
 
 
 class LedgerError(Exception):
@@ -164,23 +154,23 @@ def house_shard(key: str) -> int:
     return zlib.crc32(key.encode()) % HOUSE_SHARDS
 
 
-async def house_account(session: Db, purpose: str, currency: str, shard: int = 0) -> int:
+async def house_account(session: Db, purpose: HouseAccount, currency: str, shard: int = 0) -> int:
     return await open_account(
         session,
-        code=f"house:{purpose}:{currency}:{shard}",
+        code=purpose.code(currency, shard),
         owner_type="company",
         owner_id=None,
         currency=currency,
-        kind=HOUSE_KINDS[purpose],
+        kind=purpose.kind,
         allow_negative=True,
     )
 
 
-async def house_balance(session: Db, purpose: str, currency: str) -> int:
+async def house_balance(session: Db, purpose: HouseAccount, currency: str) -> int:
     """A house account's balance is the sum of its shards."""
     total = await session.scalar(
         text("SELECT coalesce(sum(balance), 0) FROM accounts WHERE code LIKE :prefix"),
-        {"prefix": f"house:{purpose}:{currency}:%"},
+        {"prefix": f"{purpose.code_prefix}:{currency}:%"},
     )
     return int(total or 0)
 
@@ -258,38 +248,42 @@ async def unbalanced_entries(session: Db) -> int:
 
 # --- posting --------------------------------------------------------------------------------------------------------
 
-_POST_ENTRY = (
-    "SELECT ledger_post(%s, %s, %s, %s, %s, %s::jsonb, %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],"
-    " %s::text[])"
-)
+# One entry, one statement: the function claims the key, locks the accounts in id order, moves balances and adds
+# the postings (migration 0013). Net changes per account are summed by the database; the currencies travel as one
+# text. No content hash is sent: a replay compares the stored postings with the draft (`_replayed`).
+_POST_ONE = "SELECT ledger_post_one(%s, %s, %s, %s, %s::jsonb, %s::bigint[], %s::bigint[], %s)"
 ACCOUNT_MISMATCH_SQLSTATE = "LF001"
 
 
+def _post_arguments(draft: EntryDraft) -> tuple[Any, ...]:
+    postings = draft.postings
+    first = postings[0].currency
+    same = all(p.currency == first for p in postings)
+    return (
+        draft.idempotency_key,
+        draft.kind,
+        draft.value_date,
+        draft.corrects_entry_id,
+        json.dumps(draft.metadata) if draft.metadata else "{}",
+        [p.account_id for p in postings],
+        [p.amount for p in postings],
+        first if same else ",".join(p.currency for p in postings),
+    )
+
+
 async def post(session: Poster, draft: EntryDraft) -> PostedEntry:
-    """Post one balanced entry, moving balances in the same statement. A second post with the same key returns
-    the first entry; with the same key and different content it is refused."""
-    content_hash = draft.content_hash()
-    net = {account: delta for account, delta in net_by_account(draft.postings).items() if delta != 0}
-    # The hot path talks to the driver directly, inside the session's transaction: SQLAlchemy's statement
-    # machinery cost more than the database work of a transfer (docs/ledger.md has the figures).
-    driver = await driver_of(session)
+    """Post one balanced entry inside the caller's transaction, moving balances in the same statement. A second
+    post with the same key returns the first entry; with the same key and different content it is refused. (A
+    posting that is the whole transaction costs one round trip through `PostingPool.post` instead.)"""
+    # The hot path talks to the driver directly: SQLAlchemy's statement machinery cost more than the database work
+    # of a transfer (docs/ledger.md has the figures).
+    return await post_on(await driver_of(session), draft)
+
+
+async def post_on(driver: psycopg.AsyncConnection[Any], draft: EntryDraft) -> PostedEntry:
+    """`post` on a psycopg connection: in its transaction, or alone when the connection is in autocommit."""
     try:
-        cursor = await driver.execute(
-            _POST_ENTRY,
-            (
-                draft.idempotency_key,
-                content_hash,
-                draft.kind,
-                draft.value_date,
-                draft.corrects_entry_id,
-                json.dumps(draft.metadata) if draft.metadata else "{}",
-                list(net),
-                list(net.values()),
-                [p.account_id for p in draft.postings],
-                [p.amount for p in draft.postings],
-                [p.currency for p in draft.postings],
-            ),
-        )
+        cursor = await driver.execute(_POST_ONE, _post_arguments(draft))
         row = await cursor.fetchone()
     except psycopg.errors.CheckViolation as err:
         if err.diag.constraint_name == "ck_accounts_spendable":
@@ -301,7 +295,7 @@ async def post(session: Poster, draft: EntryDraft) -> PostedEntry:
         raise
     entry_id = row[0] if row else None
     if entry_id is None:
-        return await _replayed(driver, draft.idempotency_key, content_hash)
+        return await _replayed(driver, draft)
     return PostedEntry(int(entry_id), replayed=False)
 
 
@@ -315,12 +309,15 @@ async def entry_metadata(session: Db, key: str) -> tuple[int, dict[str, Any]] | 
     return None if row is None else (int(row.id), dict(row.metadata))
 
 
-async def _replayed(driver: psycopg.AsyncConnection[Any], key: str, content_hash: bytes) -> PostedEntry:
+async def _replayed(driver: psycopg.AsyncConnection[Any], draft: EntryDraft) -> PostedEntry:
+    """The key was taken before: the same content answers the first entry, other content is a conflict. (Rare, so
+    the draft is hashed only here.)"""
+    key = draft.idempotency_key
     cursor = await driver.execute("SELECT id, content_hash FROM journal_entries WHERE idempotency_key = %s", (key,))
     existing = await cursor.fetchone()
     assert existing is not None
     stored = await _stored_hashes(driver, {key: (int(existing[0]), existing[1])})
-    if stored[key] != content_hash:
+    if stored[key] != draft.content_hash():
         raise IdempotencyConflict(f"the idempotency key {key!r} was used for a different entry")
     return PostedEntry(int(existing[0]), replayed=True)
 

@@ -21,7 +21,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from api.app import create_app
 from api.resources import AppResources
 from config import Settings
 from providers.cpa.postback import FakeCpaNetworks
@@ -32,6 +31,8 @@ from providers.payments.fake_payments import FakePayments, FakePaymentsBehaviour
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade
 from store.pii import PiiCipher
+from store.posting_pool import PostingPool
+from web.app import create_app
 from workers.devstack.ports import free_port
 from workers.devstack.postgres import EmbeddedPostgres
 from workers.devstack.temporal import temporal_cli_path
@@ -169,7 +170,8 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
     built = Stack(
         settings, engine, sessions, cipher, client, resources, sms, email, app, payments, bureaus, scoring, cpa
     )
-    workers = build_workers(client, settings, ActivityCollaborators(sessions, cipher, built.providers()))
+    postings = PostingPool(settings.database_url or "")  # the workers' path for postings that stand alone
+    workers = build_workers(client, settings, ActivityCollaborators(sessions, cipher, built.providers(), postings))
     running = [asyncio.create_task(worker.run()) for worker in workers]
     try:
         yield built
@@ -179,6 +181,7 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
         await scoring.drain()
         await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
         await asyncio.gather(*running, return_exceptions=True)
+        await postings.close()
         await engine.dispose()
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 
+from domain.accounts import HouseAccount
 from store import ledger
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, staff_token
@@ -85,7 +86,7 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     assert charges == 1  # an expired card is not charged again
     owed_at_write_off = 50_000 + 2_500 + 45 * 400
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "loan_loss", "GBP") == -owed_at_write_off
+        assert await ledger.house_balance(s, HouseAccount.LOAN_LOSS, "GBP") == -owed_at_write_off
     found = await case(clean, loan_id)
     assert found is not None and found["status"] == "closed" and found["handed_over_to"] == "acme-collect"
     assert (await http.get("/v1/staff/collections", headers=bearer(collector))).json()["data"] == []
@@ -95,7 +96,7 @@ async def test_overdue_through_the_whole_ladder_to_write_off_and_a_later_recover
     recovered = await pay(http, token, loan_id, 5_000)
     assert recovered["status"] == "succeeded"
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "loan_loss", "GBP") == -owed_at_write_off + 5_000
+        assert await ledger.house_balance(s, HouseAccount.LOAN_LOSS, "GBP") == -owed_at_write_off + 5_000
     assert (await loan(http, token, loan_id))["status"] == "written_off"
     await close_through(http, admin, start + timedelta(days=46))
     await trial_balance_is_whole(http, admin, start + timedelta(days=46))

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 
 from api.ingest.routes import signature_of
+from contracts.commissions import CloseDueInput, close_schedule_id
 from domain.affiliate.periods import period_of
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 from tests.test_topups_and_payouts import settled
 from tests.test_wallets import ledger_is_whole
-from workflows.commission_processes import close_schedule_id
-from workflows.commissions import CloseDueInput, CommissionCloseDueWorkflow
+from workflows.commissions import CommissionCloseDueWorkflow
 
 PROJECT = {
     "code": "casino-eu",

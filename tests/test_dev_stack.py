@@ -44,6 +44,7 @@ def dev_stack(data_dir: Path) -> Iterator[tuple[str, list[psutil.Process]]]:
         str(free_port()),
     ]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TEMPORAL_ADDRESS")}
+    env["LENDFLOW_DEMO_ACTIVITY"] = "false"  # tests/test_demo_activity.py walks the demo on its own
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{api_port}"
     try:

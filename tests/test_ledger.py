@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from domain.ledger import Posting, UnbalancedEntry, transfer, validate_postings
+from contracts.wallets import HoldSweep
+from domain.ledger import EntryDraft, Posting, UnbalancedEntry, transfer, validate_postings
 from store import ledger
+from store.posting_pool import PostingPool
 from tests.conftest import Stack
 from tests.ledger_fixtures import source, wallet
 from workers.schedules import HOLD_EXPIRY_SCHEDULE_ID, ensure_hold_expiry_schedule
-from workflows.hold_expiry import HoldExpiryWorkflow, HoldSweep
+from workflows.hold_expiry import HoldExpiryWorkflow
 
 TODAY = date(2026, 11, 22)
 
@@ -210,3 +212,46 @@ async def test_the_expiry_schedule_releases_holds_whose_time_ran_out(clean: Stac
     assert expired == 1
     async with clean.sessions() as s:
         assert (await ledger.balances(s, [alice]))[alice].available == 700  # only the hold not yet due remains
+
+
+async def test_a_posting_alone_is_one_committed_round_trip_with_every_rule_of_post(clean: Stack) -> None:
+    """The workers' path for an entry that is its whole transaction (store/posting_pool.py): committed when it
+    returns, the same answers for a replay, a conflict, an overdraft, a wrong currency and mixed currencies."""
+    async with clean.sessions.begin() as s:
+        bank, alice, bob = await source(s), await wallet(s, "alice"), await wallet(s, "bob")
+        bank_eur, bob_eur = await source(s, "EUR"), await wallet(s, "bob", "EUR")
+    pool = PostingPool(clean.settings.database_url or "", size=2)
+    try:
+        first = await pool.post(transfer("alone-1", "topup", TODAY, bank, alice, 1500, "USD"))
+        assert not first.replayed
+        assert await pool.post(transfer("alone-1", "topup", TODAY, bank, alice, 1500, "USD")) == ledger.PostedEntry(
+            first.id, replayed=True
+        )
+        with pytest.raises(ledger.IdempotencyConflict):
+            await pool.post(transfer("alone-1", "topup", TODAY, bank, alice, 1501, "USD"))
+        with pytest.raises(ledger.InsufficientFunds):
+            await pool.post(transfer("alone-2", "p2p", TODAY, alice, bob, 1501, "USD"))
+        with pytest.raises(ledger.AccountMismatch):
+            await pool.post(transfer("alone-3", "p2p", TODAY, bank, bob_eur, 10, "USD"))
+        # An FX-like entry: each currency balances on its own, the currencies travel per posting.
+        mixed = (Posting(alice, -500, "USD"), Posting(bank, 500, "USD"), Posting(bank_eur, -450, "EUR"))
+        await pool.post(EntryDraft("alone-4", "fx", TODAY, (*mixed, Posting(bob_eur, 450, "EUR"))))
+        # Two postings to one account net in one balance change.
+        await pool.post(
+            EntryDraft(
+                "alone-5",
+                "p2p",
+                TODAY,
+                (Posting(alice, -100, "USD"), Posting(alice, 40, "USD"), Posting(bob, 60, "USD")),
+            )
+        )
+    finally:
+        await pool.close()
+    async with clean.sessions() as s:
+        held = await ledger.balances(s, [bank, alice, bob, bank_eur, bob_eur])
+        assert [held[a].balance for a in (bank, alice, bob, bank_eur, bob_eur)] == [-1000, 940, 60, -450, 450]
+        assert await ledger.discrepancies(s) == []
+        assert await ledger.unbalanced_entries(s) == 0
+        # What was refused left no entry behind.
+        keys = await s.scalars(text("SELECT idempotency_key FROM journal_entries ORDER BY id"))
+        assert list(keys) == ["alone-1", "alone-4", "alone-5"]

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from domain.lending.engine import (
+    CHARGES,
     Component,
     Extension,
     LoanRuleViolation,
@@ -21,7 +22,7 @@ from domain.lending.engine import (
     amounts_to_post,
     state_as_of,
 )
-from domain.lending.postings import LoanAccounts, accrual_entry
+from domain.lending.postings import LoanLedgerAccounts, bring_to_state, posted_after
 from domain.lending.products import (
     AfterDue,
     Fine,
@@ -248,26 +249,19 @@ def test_segments_separate_first_time_and_repeat_borrowers() -> None:
     assert [repeat.admits(n) for n in (0, 1, 2, 9)] == [False, False, True, True]
 
 
-def test_a_recalculation_becomes_one_balanced_adjustment_entry_or_none() -> None:
-    accounts = LoanAccounts(
+def test_a_recalculation_becomes_balanced_adjustments_or_nothing() -> None:
+    accounts = LoanLedgerAccounts(
         "GBP",
-        receivable={Component.INTEREST: 1, Component.PENALTY: 2},
-        income={Component.INTEREST: 3, Component.PENALTY: 4},
+        receivable={c: 1 if c is Component.INTEREST else 2 for c in Component},
+        income={c: 3 for c in CHARGES},
+        settlement=5,
+        loss=6,
+        wallet=None,
     )
     loan = signed(PAYDAY, 10_000, 30)
     on = START + timedelta(days=20)
-    posted = state_as_of(loan, [], on).accrued
+    posted = posted_after(state_as_of(loan, [], on))
     lowered = state_as_of(loan, [RateChange(START + timedelta(days=10), Decimal("0.005"))], on)
-    entry = accrual_entry(
-        amounts_to_post(lowered, posted), accounts, key="recalc:1", kind="recalculation", value_date=on
-    )
-    assert entry is not None
-    assert {(p.account_id, p.amount) for p in entry.postings} == {(1, 300), (3, -300)}  # receivable and income shrink
-    unchanged = accrual_entry(
-        amounts_to_post(state_as_of(loan, [], on), posted),
-        accounts,
-        key="recalc:2",
-        kind="recalculation",
-        value_date=on,
-    )
-    assert unchanged is None
+    postings = bring_to_state(lowered, posted, accounts, cash_in=0)
+    assert {(p.account_id, p.amount) for p in postings} == {(1, 300), (3, -300)}  # receivable and income shrink
+    assert bring_to_state(state_as_of(loan, [], on), posted, accounts, cash_in=0) == []

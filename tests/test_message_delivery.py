@@ -10,16 +10,12 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
 from temporalio.worker import Replayer
 
+from contracts.messaging import MessageDeliveryInput, MessageDeliveryResult, message_workflow_id
 from providers.messaging.twilio_signature import twilio_signature
 from store.models import OutboundMessage, WebhookEvent
 from store.repositories.messages import create_message
 from tests.conftest import BASE_URL, TASK_QUEUE, Stack
-from workflows.message_delivery import (
-    MessageDeliveryInput,
-    MessageDeliveryResult,
-    MessageDeliveryWorkflow,
-    message_workflow_id,
-)
+from workflows.message_delivery import MessageDeliveryWorkflow
 
 
 async def send(stack: Stack, to: str, *, attempts: int = 3, wait_s: int = 10) -> WorkflowHandle:  # type: ignore[type-arg]

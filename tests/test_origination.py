@@ -13,6 +13,7 @@ from sqlalchemy import text
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from domain.accounts import HouseAccount
 from providers.credit.signature import sign_body
 from store import ledger
 from tests.conftest import Stack
@@ -102,8 +103,8 @@ async def test_an_application_becomes_a_funded_loan_with_the_ledger_posted(
         "fines": 0,
     }
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "settlement", "GBP") == 50_000
-        assert await ledger.house_balance(s, "fee_income", "GBP") == 2_500
+        assert await ledger.house_balance(s, HouseAccount.SETTLEMENT, "GBP") == 50_000
+        assert await ledger.house_balance(s, HouseAccount.FEE_INCOME, "GBP") == 2_500
     await ledger_is_whole(clean)
     payouts = [c for c in clean.payments.calls if c[0] == "payout"]
     assert len(payouts) == 1 and payouts[0][1].idempotency_key == f"disburse-{app_id}-1"

@@ -13,12 +13,12 @@ from sqlalchemy import text
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from contracts.messaging import message_workflow_id
+from contracts.origination import application_workflow_id
+from contracts.servicing import loan_payment_workflow_id, loan_workflow_id
 from tests.conftest import Stack
 from tests.helpers import admin_token, code_in, outbox_messages
 from tests.servicing_steps import funded_loan, pay
-from workflows.loan_application import application_workflow_id
-from workflows.loan_servicing import loan_payment_workflow_id, loan_workflow_id
-from workflows.message_delivery import message_workflow_id
 
 PHONE = "+447700960001"
 

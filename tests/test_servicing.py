@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import httpx
 
+from domain.accounts import HouseAccount
 from store import ledger
 from store.repositories import servicing
 from tests.conftest import Stack
@@ -211,9 +212,9 @@ async def test_a_backdated_payment_takes_back_the_penalties_it_prevented(http: h
     assert correction["kind"] == "loan_payment"
     assert correction["owed"]["penalty"] == -1_000 and correction["owed"]["fines"] == -1_000
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "penalty_income", "GBP") == 0
-        assert await ledger.house_balance(s, "fine_income", "GBP") == 0
-        assert await ledger.house_balance(s, "interest_income", "GBP") == 12_000
+        assert await ledger.house_balance(s, HouseAccount.PENALTY_INCOME, "GBP") == 0
+        assert await ledger.house_balance(s, HouseAccount.FINE_INCOME, "GBP") == 0
+        assert await ledger.house_balance(s, HouseAccount.INTEREST_INCOME, "GBP") == 12_000
     audit = (await http.get("/v1/staff/audit", params={"action": "loan.payment"}, headers=bearer(admin))).json()
     lines = [a for a in audit["data"] if a["action"] == "loan.payment"]
     assert len(lines) == 1 and lines[0]["details"]["reason"].startswith("bank transfer")

@@ -18,8 +18,8 @@ import httpx
 import pytest
 import stripe
 
-from activities.payment_models import OperationRef
 from activities.payments import PaymentActivities
+from contracts.payments import OperationRef
 from providers.payments.protocol import ChargeRequest, PaymentDeclined, PayoutRequest
 from providers.payments.stripe_payments import StripePayments
 from providers.payments.stripe_webhooks import StripeWebhookVerifier

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from domain.accounts import HouseAccount
 from store import ledger
 from tests.conftest import BASE_URL, Stack
 from tests.helpers import admin_token, bearer
@@ -53,7 +54,7 @@ async def test_a_top_up_is_credited_when_the_provider_confirms(http: httpx.Async
         assert again.status_code == 200
     assert await balances(http, alice["token"]) == {"USD": 2_500}
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "settlement", "USD") == -2_500
+        assert await ledger.house_balance(s, HouseAccount.SETTLEMENT, "USD") == -2_500
     await ledger_is_whole(clean)
 
 

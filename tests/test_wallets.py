@@ -8,6 +8,7 @@ import httpx
 import jwt
 from sqlalchemy import func, select, text
 
+from domain.accounts import HouseAccount
 from store import ledger
 from store.models import AuditRecord
 from store.repositories import wallets as wallet_store
@@ -83,9 +84,9 @@ async def test_a_holder_converts_between_own_wallets_paying_the_fee(http: httpx.
     assert moved["rate"] == "0.9"
     assert await balances(http, alice["token"]) == {"USD": 8_980, "EUR": 900}
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "fee_income", "USD") == 20
-        assert await ledger.house_balance(s, "fx_position", "USD") == 1_000
-        assert await ledger.house_balance(s, "fx_position", "EUR") == -900
+        assert await ledger.house_balance(s, HouseAccount.FEE_INCOME, "USD") == 20
+        assert await ledger.house_balance(s, HouseAccount.FX_POSITION, "USD") == 1_000
+        assert await ledger.house_balance(s, HouseAccount.FX_POSITION, "EUR") == -900
     await ledger_is_whole(clean)
 
 
@@ -195,7 +196,7 @@ async def test_bonus_points_are_credited_in_bulk_and_once(http: httpx.AsyncClien
     await http.post("/v1/staff/bonus-credits", json=body, headers=headers)
     assert [await balances(http, h["token"]) for h in holders] == [{"USD": 250}, {"USD": 252}, {"USD": 255}]
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "bonus_expense", "USD") == -757
+        assert await ledger.house_balance(s, HouseAccount.BONUS_EXPENSE, "USD") == -757
     await ledger_is_whole(clean)
 
 
@@ -252,7 +253,7 @@ async def test_one_call_credits_thousands_of_wallets(http: httpx.AsyncClient, cl
     assert response.json()["credited"] == 2_000
     assert response.json()["total"] == {"amount": 1_000_000, "currency": "USD"}
     async with clean.sessions() as s:
-        assert await ledger.house_balance(s, "bonus_expense", "USD") == -1_000_000
+        assert await ledger.house_balance(s, HouseAccount.BONUS_EXPENSE, "USD") == -1_000_000
         held = await wallet_store.wallets_by_ids(s, wallet_ids)
     assert {w.balance for w in held.values()} == {500}
     await ledger_is_whole(clean)

@@ -10,10 +10,11 @@ import httpx
 from sqlalchemy import text
 from temporalio.worker import Worker
 
-from activities.loan_book import LoanBook
 from activities.messaging import MessagingActivities
 from activities.origination import OriginationActivities
-from activities.origination_models import BookLoan
+from contracts.origination import BookLoan
+from contracts.payments import PayoutInput, payout_workflow_id
+from services.loan_book import LoanBook
 from store import ledger
 from store.repositories import wallet_operations as operations
 from store.repositories.wallets import wallet_by_id
@@ -22,7 +23,7 @@ from tests.helpers import admin_token, bearer
 from tests.origination_steps import signed, wait_status
 from tests.test_wallets import configure, fund, holder, ledger_is_whole
 from workers.runner import WORKFLOWS, ActivityCollaborators, activity_functions
-from workflows.payments import PayoutInput, PayoutWorkflow, payout_workflow_id
+from workflows.payments import PayoutWorkflow
 
 
 async def test_a_payout_survives_its_worker_stopping(http: httpx.AsyncClient, clean: Stack) -> None:

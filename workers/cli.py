@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -31,8 +32,8 @@ def _dev(args: argparse.Namespace, settings: Settings) -> int:
 def _api(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from api.app import create_app
     from api.request_context import configure_logging
+    from web.app import create_app
 
     configure_logging(settings.log_level)
     uvicorn.run(
@@ -80,6 +81,17 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _demo_activity(args: argparse.Namespace, settings: Settings) -> int:
+    from workers.demo_activity import generate
+
+    base = args.base_url or f"http://127.0.0.1:{settings.api_port}"
+    made = asyncio.run(generate(base, settings.admin_email, settings.admin_password, args.borrowers, args.days))
+    print("lendflow: demo activity " + ", ".join(f"{k} {v}" for k, v in made.items()), flush=True)
+    if args.done_file:
+        Path(args.done_file).write_text(json.dumps(made))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lendflow", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -117,6 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--task-queue", action="append", help="a queue to poll (repeatable; default from config)")
     worker.set_defaults(handler=_worker)
+
+    demo = commands.add_parser(
+        "demo-activity",
+        help="walk demo borrowers and partners through a running platform (dev only)",
+        description="Signs demo borrowers in, applies, signs, pays out, repays some, closes business dates and "
+        "feeds an affiliate network, all through the HTTP API of a running `lendflow dev`.",
+    )
+    demo.add_argument("--base-url", help="the API (default http://127.0.0.1:LENDFLOW_API_PORT)")
+    demo.add_argument("--borrowers", type=int, default=200)
+    demo.add_argument("--days", type=int, default=40, help="business dates to close after the loans are made")
+    demo.add_argument("--done-file", help="write the summary here when done")
+    demo.set_defaults(handler=_demo_activity)
 
     migrate = commands.add_parser(
         "migrate",

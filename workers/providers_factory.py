@@ -30,9 +30,7 @@ class Providers:
 
 
 def build_credit_providers(settings: Settings) -> tuple[dict[str, CreditBureau], ScoringProvider]:
-    named = [(settings.bureau_primary_name, settings.bureau_primary_url)]
-    if settings.bureau_fallback_url:
-        named.append((settings.bureau_fallback_name, settings.bureau_fallback_url))
+    named = [(bureau.name, bureau.url) for bureau in settings.bureaus]
     bureaus: dict[str, CreditBureau] = {}
     scoring: ScoringProvider
     if settings.credit_provider == "http":

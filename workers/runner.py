@@ -14,15 +14,16 @@ from temporalio.worker import Worker
 
 from activities.close_of_business import CloseOfBusinessActivities
 from activities.commissions import CommissionActivities
-from activities.loan_book import LoanBook
 from activities.loan_servicing import LoanServicingActivities
 from activities.messaging import MessagingActivities
 from activities.origination import OriginationActivities
 from activities.payments import PaymentActivities
-from activities.servicing_models import LoanNotice, LoanWorkflowInput
 from activities.wallets import WalletActivities
 from config import Settings
+from contracts.servicing import LoanNotice, LoanWorkflowInput, loan_workflow_id
+from services.loan_book import LoanBook
 from store.pii import PiiCipher
+from store.posting_pool import PostingPool
 from workers.providers_factory import Providers
 from workflows.close_of_business import CobDayWorkflow, CobRunWorkflow
 from workflows.commissions import (
@@ -33,13 +34,7 @@ from workflows.commissions import (
 )
 from workflows.hold_expiry import HoldExpiryWorkflow
 from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkflow
-from workflows.loan_servicing import (
-    CollectionsWorkflow,
-    LoanChangeWorkflow,
-    LoanPaymentWorkflow,
-    LoanWorkflow,
-    loan_workflow_id,
-)
+from workflows.loan_servicing import CollectionsWorkflow, LoanChangeWorkflow, LoanPaymentWorkflow, LoanWorkflow
 from workflows.message_delivery import MessageDeliveryWorkflow
 from workflows.payments import PayoutWorkflow, TopupWorkflow
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
@@ -71,6 +66,8 @@ class ActivityCollaborators:
     session_factory: async_sessionmaker[AsyncSession]
     cipher: PiiCipher
     providers: Providers
+    # Postings that are their whole transaction go through it (one round trip each); None: inside a session.
+    posting_pool: PostingPool | None = None
 
 
 def loan_workflow_starter(task_queue: str) -> Any:
@@ -99,7 +96,7 @@ def activity_functions(
         collaborators.providers.email,
         settings.public_base_url,
     )
-    wallets = WalletActivities(collaborators.session_factory)
+    wallets = WalletActivities(collaborators.session_factory, collaborators.posting_pool)
     payments = PaymentActivities(collaborators.session_factory, collaborators.providers.payments)
     providers = collaborators.providers
     book = LoanBook(settings.market_timezone)

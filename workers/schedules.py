@@ -20,9 +20,11 @@ from temporalio.client import (
 )
 
 from config import Settings
+from contracts.servicing import CobUntil
+from contracts.wallets import HoldSweep
 from workflows.client import ensure_schedule
-from workflows.close_of_business import CobRunWorkflow, CobUntil
-from workflows.hold_expiry import HoldExpiryWorkflow, HoldSweep
+from workflows.close_of_business import CobRunWorkflow
+from workflows.hold_expiry import HoldExpiryWorkflow
 
 log = logging.getLogger("lendflow.schedules")
 

@@ -10,6 +10,7 @@ from config import Settings
 from providers.payments.fake_payments import FakePayments
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
+from store.posting_pool import PostingPool
 from store.repositories import affiliate
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
@@ -47,7 +48,10 @@ async def serve_workers(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     client = await connect_with_patience(settings)
     collaborators = ActivityCollaborators(
-        make_session_factory(engine), PiiCipher(settings.pii_key), build_providers(settings)
+        make_session_factory(engine),
+        PiiCipher(settings.pii_key),
+        build_providers(settings),
+        PostingPool(settings.database_url, size=settings.posting_pool_size),
     )
     workers = build_workers(client, settings, collaborators)
     if isinstance(collaborators.providers.payments, FakePayments):

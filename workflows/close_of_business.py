@@ -3,33 +3,30 @@ date) closes every missing date in order, each as its own child, so a date is cl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.close_of_business import CloseOfBusinessActivities
-    from activities.servicing_models import (
+    from contracts.servicing import (
         CobDay,
         CobFinish,
         CobResult,
+        CobRunProgress,
         CobRunResult,
         CobUntil,
+        cob_workflow_id,
     )
 
-__all__ = ["CobDayWorkflow", "CobResult", "CobRunResult", "CobRunWorkflow", "CobUntil", "cob_workflow_id"]
+__all__ = ["CobDayWorkflow", "CobRunWorkflow"]
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=30),
     non_retryable_error_types=["conflict", "validation_error"],
 )
-COB_RUNNER_ID = "cob-run"
-
-
-def cob_workflow_id(business_date: str) -> str:
-    return f"cob-{business_date}"
 
 
 @workflow.defn(name="CobDay")
@@ -88,11 +85,21 @@ class CobDayWorkflow:
 
 @workflow.defn(name="CobRun")
 class CobRunWorkflow:
+    def __init__(self) -> None:
+        self._dates: list[date] = []
+        self._closed = 0
+
+    @workflow.query(name="progress")
+    def progress(self) -> CobRunProgress:
+        """The dates this run closes and how many are done (the console's progress bar reads it)."""
+        return CobRunProgress(dates=self._dates, closed=self._closed)
+
     @workflow.run
     async def run(self, data: CobUntil) -> CobRunResult:
         dates = await workflow.execute_activity_method(
             CloseOfBusinessActivities.cob_dates, data, start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY
         )
+        self._dates = list(dates.dates)
         closed: list[CobResult] = []
         for day in dates.dates:
             result = await workflow.execute_child_workflow(
@@ -102,4 +109,5 @@ class CobRunWorkflow:
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             )
             closed.append(result)
+            self._closed = len(closed)
         return CobRunResult(closed=closed)

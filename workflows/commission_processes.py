@@ -17,18 +17,9 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 
 from config import Settings
+from contracts.commissions import CloseDueInput, DistributorInput, close_schedule_id, distributor_workflow_id
 from workflows.client import ensure_schedule
-from workflows.commissions import (
-    CloseDueInput,
-    CommissionCloseDueWorkflow,
-    CommissionDistributorWorkflow,
-    DistributorInput,
-    distributor_workflow_id,
-)
-
-
-def close_schedule_id(project: str) -> str:
-    return f"commission-close-{project}"
+from workflows.commissions import CommissionCloseDueWorkflow, CommissionDistributorWorkflow
 
 
 def close_schedule(project: str, period: str, close_time: str, task_queue: str, payout_wait_s: int) -> Schedule:

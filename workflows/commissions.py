@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.commission_models import (
+    from activities.commissions import CommissionActivities
+    from contracts.commissions import (
         ApprovalRequest,
         ApproveRecalculation,
         CloseDueInput,
@@ -24,28 +25,18 @@ with workflow.unsafe.imports_passed_through():
         RecalculationInput,
         RecalculationOutcome,
         RecalculationRef,
+        period_workflow_id,
     )
-    from activities.commissions import CommissionActivities
-    from activities.payment_models import PayoutInput
+    from contracts.payments import PayoutInput, payout_workflow_id
     from domain.affiliate.periods import period_of
 
-from workflows.payments import PayoutWorkflow, payout_workflow_id
+from workflows.payments import PayoutWorkflow
 
 __all__ = [
-    "ApproveRecalculation",
-    "CloseDueInput",
     "CommissionCloseDueWorkflow",
     "CommissionDistributorWorkflow",
     "CommissionPeriodWorkflow",
     "CommissionRecalculationWorkflow",
-    "DistributorInput",
-    "PeriodCloseInput",
-    "PeriodCloseResult",
-    "RecalculationInput",
-    "RecalculationOutcome",
-    "distributor_workflow_id",
-    "period_workflow_id",
-    "recalculation_workflow_id",
 ]
 
 RETRY = RetryPolicy(
@@ -54,18 +45,6 @@ RETRY = RetryPolicy(
     non_retryable_error_types=["conflict", "validation_error", "not_found"],
 )
 ROUNDS_BEFORE_NEW_RUN = 500
-
-
-def distributor_workflow_id(project: str) -> str:
-    return f"commission-distributor-{project}"
-
-
-def period_workflow_id(project: str, period: str) -> str:
-    return f"commission-period-{project}-{period}"
-
-
-def recalculation_workflow_id(recalculation_id: int) -> str:
-    return f"commission-recalculation-{recalculation_id}"
 
 
 @workflow.defn(name="CommissionDistributor")

@@ -9,10 +9,10 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.wallet_models import HoldSweep
     from activities.wallets import WalletActivities
+    from contracts.wallets import HoldSweep
 
-__all__ = ["HoldExpiryWorkflow", "HoldSweep"]
+__all__ = ["HoldExpiryWorkflow"]
 
 
 @workflow.defn(name="HoldExpiry")

@@ -19,12 +19,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from workflows.loan_servicing import LoanWorkflow, LoanWorkflowInput, loan_workflow_id
+from workflows.loan_servicing import LoanWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.origination import OriginationActivities
-    from activities.origination_models import (
-        FINAL_STATUSES,
+    from contracts.origination import (
+        APPLICATION_FINAL_STATUSES,
         ApplicationRef,
         ApplicationState,
         BookLoan,
@@ -54,26 +54,11 @@ with workflow.unsafe.imports_passed_through():
         SignAttempt,
         SignResult,
         VerifyCode,
+        postback_workflow_id,
     )
+    from contracts.servicing import LoanWorkflowInput, loan_workflow_id
 
-__all__ = [
-    "ApplicationState",
-    "CancelRequest",
-    "CardLink",
-    "CardResult",
-    "CpaPostbackWorkflow",
-    "DisbursementSignal",
-    "LoanApplicationInput",
-    "LoanApplicationWorkflow",
-    "OriginationTimings",
-    "PayoutResolution",
-    "PayoutResolutionResult",
-    "ReviewDecision",
-    "ScoreSignal",
-    "SignAttempt",
-    "SignResult",
-    "application_workflow_id",
-]
+__all__ = ["CpaPostbackWorkflow", "LoanApplicationWorkflow"]
 
 DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 PROVIDER_RETRY = RetryPolicy(
@@ -91,14 +76,6 @@ CANCELLABLE = frozenset({"received", "checking", "manual_review", "offered", "aw
 
 def reviewed_by_rules(decision: DecisionResult) -> bool:
     return not any(reason.startswith("underwriter:") for reason in decision.staff_reasons)
-
-
-def application_workflow_id(application_id: str) -> str:
-    return f"loan-application-{application_id}"
-
-
-def postback_workflow_id(application_id: str) -> str:
-    return f"cpa-postback-{application_id}"
 
 
 STEP_TIMEOUT = timedelta(seconds=60)
@@ -303,7 +280,7 @@ class LoanApplicationWorkflow:
             raise ApplicationError(f"the application is {self._status}: it can no longer be cancelled", type="conflict")
         if self._cancel is None:
             self._cancel = request
-        await workflow.wait_condition(lambda: self._status in FINAL_STATUSES)
+        await workflow.wait_condition(lambda: self._status in APPLICATION_FINAL_STATUSES)
         return self.state()
 
     @cancel.validator
@@ -514,6 +491,9 @@ class LoanApplicationWorkflow:
                 continue
             outcome = asked if asked.status == "failed" else await self._payout_outcome(asked, timings, attempt)
             if outcome.status == "paid":
+                # Settled: a staff command arriving while the loan is booked is refused (409), not left waiting on
+                # a payout that is no longer in flight.
+                self._payout_in_flight = False
                 return await self._book(outcome)
             failure = outcome.failure_code or "not_confirmed"
             if outcome.status != "failed" or failure not in RETRYABLE_PAYOUT_FAILURES:

@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.loan_servicing import LoanServicingActivities
-    from activities.servicing_models import (
+    from contracts.servicing import (
         CollectionsInput,
         DebitResult,
         FailPayment,
@@ -30,29 +30,19 @@ with workflow.unsafe.imports_passed_through():
         LoanRef,
         LoanSettled,
         LoanWorkflowInput,
+        LoanWorkflowState,
+        NoticeKind,
         PaymentRef,
         PaymentResult,
         PaymentWord,
         PromiseCheck,
         Reminder,
         StepInput,
+        loan_payment_workflow_id,
+        loan_workflow_id,
     )
 
-__all__ = [
-    "CollectionsWorkflow",
-    "LoanChangeInput",
-    "LoanChangeResult",
-    "LoanChangeWorkflow",
-    "LoanNotice",
-    "LoanPaymentInput",
-    "LoanPaymentWorkflow",
-    "LoanSettled",
-    "LoanWorkflow",
-    "LoanWorkflowInput",
-    "PaymentWord",
-    "loan_payment_workflow_id",
-    "loan_workflow_id",
-]
+__all__ = ["CollectionsWorkflow", "LoanChangeWorkflow", "LoanPaymentWorkflow", "LoanWorkflow"]
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -68,14 +58,6 @@ PROVIDER_RETRY = RetryPolicy(
 CONFIRMED = frozenset({"succeeded"})
 CLOSED = frozenset({"repaid", "written_off"})
 HISTORY_LIMIT = 2_000
-
-
-def loan_workflow_id(loan_id: str) -> str:
-    return f"loan-{loan_id}"
-
-
-def loan_payment_workflow_id(payment_id: str) -> str:
-    return f"loan-payment-{payment_id}"
 
 
 async def tell_loan(loan_id: str, status: str | None) -> None:
@@ -108,8 +90,8 @@ class LoanWorkflow:
         self._status = settled.status
 
     @workflow.query(name="state")
-    def state(self) -> dict[str, object]:
-        return {"status": self._status, "pending_notices": len(self._notices)}
+    def state(self) -> LoanWorkflowState:
+        return LoanWorkflowState(status=self._status, pending_notices=len(self._notices))
 
     @workflow.run
     async def run(self, data: LoanWorkflowInput) -> str:
@@ -127,21 +109,21 @@ class LoanWorkflow:
                     return status
                 continue
             notice = self._notices.pop(0)
-            kind, _, detail = notice.notice.partition(":")
-            if kind in ("due_soon", "due_today"):
+            kind = notice.kind
+            if kind in (NoticeKind.DUE_SOON, NoticeKind.DUE_TODAY):
                 await workflow.execute_activity_method(
                     LoanServicingActivities.remind_borrower,
                     Reminder(loan_id=data.loan_id, notice=notice.notice, business_date=notice.business_date),
                     start_to_close_timeout=STEP_TIMEOUT,
                     retry_policy=RETRY,
                 )
-            elif kind in ("overdue", "promise_due"):
-                if collections_id is None and kind == "overdue":
-                    since = date.fromisoformat(notice.business_date) + timedelta(days=1 - int(detail))
+            elif kind in (NoticeKind.OVERDUE, NoticeKind.PROMISE_DUE):
+                if collections_id is None and kind is NoticeKind.OVERDUE:
+                    since = notice.business_date + timedelta(days=1 - notice.days_past_due)
                     collections_id = f"collections-{data.loan_id}-{since.isoformat()}"
                     await workflow.start_child_workflow(
                         CollectionsWorkflow.run,
-                        CollectionsInput(loan_id=data.loan_id, days_past_due=int(detail)),
+                        CollectionsInput(loan_id=data.loan_id, days_past_due=notice.days_past_due),
                         id=collections_id,
                         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                     )
@@ -181,8 +163,8 @@ class CollectionsWorkflow:
             if self._settled is not None:
                 break
             notice = self._notices.pop(0)
-            if notice.notice.startswith("promise_due:"):
-                promise_id = int(notice.notice.partition(":")[2])
+            promise_id = notice.promise_id
+            if promise_id is not None:
                 await workflow.execute_activity_method(
                     LoanServicingActivities.check_promise,
                     PromiseCheck(loan_id=data.loan_id, promise_id=promise_id, business_date=notice.business_date),
@@ -210,7 +192,7 @@ class CollectionsWorkflow:
                 await tell_loan(data.loan_id, final.status)
         return self._settled or "closed"
 
-    async def _run_step(self, loan_id: str, step: str, business_date: str) -> bool:
+    async def _run_step(self, loan_id: str, step: str, business_date: date) -> bool:
         """Run one ladder step; False when the loan left collections meanwhile."""
         result = await workflow.execute_activity_method(
             LoanServicingActivities.collections_step,

@@ -10,45 +10,23 @@ import asyncio
 import contextlib
 from datetime import timedelta
 
-from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.messaging import MessagingActivities
-    from activities.messaging_models import (
+    from contracts.messaging import (
+        FINAL_STATUSES,
         DeliverMessageInput,
+        DeliveryStatusReport,
+        MessageDeliveryInput,
+        MessageDeliveryResult,
         RecordStatusInput,
     )
 
-FINAL_STATUSES = frozenset({"delivered", "failed", "undelivered"})
 # Callbacks may overtake the send's own answer; a status only ever moves forward.
 STATUS_RANK = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
-
-
-def message_workflow_id(message_id: str) -> str:
-    return f"message-{message_id}"
-
-
-class MessageDeliveryInput(BaseModel):
-    message_id: str
-    send_attempts: int = 5
-    # How long to wait for the provider to say delivered/undelivered before settling for what we know.
-    status_wait_seconds: int = 900
-
-
-class DeliveryStatusReport(BaseModel):
-    status: str
-    error_code: str | None = None
-
-
-class MessageDeliveryResult(BaseModel):
-    message_id: str
-    status: str
-    provider_message_id: str | None = None
-    error_code: str | None = None
-    confirmed: bool
 
 
 @workflow.defn(name="MessageDelivery")

@@ -13,7 +13,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.payment_models import (
+    from activities.payments import PaymentActivities
+    from contracts.payments import (
         FailOperation,
         OperationRef,
         OperationResult,
@@ -22,9 +23,8 @@ with workflow.unsafe.imports_passed_through():
         ProviderSignal,
         TopupInput,
     )
-    from activities.payments import PaymentActivities
 
-__all__ = ["PayoutInput", "PayoutWorkflow", "ProviderOutcome", "ProviderSignal", "TopupInput", "TopupWorkflow"]
+__all__ = ["PayoutWorkflow", "TopupWorkflow"]
 
 PROVIDER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -34,14 +34,6 @@ PROVIDER_RETRY = RetryPolicy(
 )
 LEDGER_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=30))
 CONFIRMED = frozenset({"succeeded", "paid"})
-
-
-def topup_workflow_id(operation_id: str) -> str:
-    return f"topup-{operation_id}"
-
-
-def payout_workflow_id(operation_id: str) -> str:
-    return f"payout-{operation_id}"
 
 
 STEP_TIMEOUT = timedelta(seconds=60)

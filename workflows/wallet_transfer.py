@@ -9,27 +9,16 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.wallet_models import (
-        BonusCredit,
+    from activities.wallets import WalletActivities
+    from contracts.wallets import (
         BonusCreditInput,
         BonusCreditResult,
-        MoneyModel,
         WalletTransferInput,
         WalletTransferResult,
     )
-    from activities.wallets import WalletActivities
 
 # The models are the workflows' contract, re-exported for callers (the API may not import activities).
-__all__ = [
-    "BonusCredit",
-    "BonusCreditInput",
-    "BonusCreditResult",
-    "BonusCreditWorkflow",
-    "MoneyModel",
-    "WalletTransferInput",
-    "WalletTransferResult",
-    "WalletTransferWorkflow",
-]
+__all__ = ["BonusCreditWorkflow", "WalletTransferWorkflow"]
 
 # Business refusals: retrying cannot change the answer.
 REFUSALS = ["insufficient_funds", "limit_exceeded", "validation_error", "not_found", "forbidden", "conflict"]

@@ -4,7 +4,6 @@ card. Each step is an update of the application's workflow, which refuses steps 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -23,38 +22,20 @@ from api.dependencies import CurrentUser, Db, Resources, Temporal, client_addres
 from api.idempotency import Idempotency
 from api.problems import Problem
 from api.workflow_calls import update_workflow
-from config import Settings
-from domain.lending.products import ProductInvalid, SegmentRule, terms_from_stored
-from domain.lending.schedule import quote, term_days_for
-from domain.lending.signing import signing_code_digest
-from store.repositories import applications, loans
-from store.repositories import products as product_store
-from store.repositories.servicing import open_business_date
-from workflows.loan_application import (
+from contracts.origination import (
     CancelRequest,
     CardLink,
     CardResult,
-    LoanApplicationInput,
-    LoanApplicationWorkflow,
-    OriginationTimings,
     SignAttempt,
     SignResult,
     application_workflow_id,
 )
+from domain.lending.signing import signing_code_digest
+from services.intake import ApplicationRefused, ApplicationRequest, origination_input, record_application
+from store.repositories import applications
+from workflows.loan_application import LoanApplicationWorkflow
 
 router = APIRouter(prefix="/v1/applications", tags=["loan applications"])
-
-
-def origination_input(settings: Settings, application_id: str) -> LoanApplicationInput:
-    bureaus = [settings.bureau_primary_name]
-    if settings.bureau_fallback_url:
-        bureaus.append(settings.bureau_fallback_name)
-    timings = OriginationTimings(
-        **{name: getattr(settings, name) for name in OriginationTimings.model_fields if hasattr(settings, name)}
-    )
-    return LoanApplicationInput(
-        application_id=application_id, bureaus=bureaus, timings=timings, task_queue=settings.main_task_queue
-    )
 
 
 async def _own(db: Db, application_id: uuid.UUID, user_id: uuid.UUID) -> applications.Application:
@@ -85,50 +66,32 @@ async def apply(
     answers the same application and starts nothing."""
     if (replayed := await idem.replay()) is not None:
         return replayed
-    now = datetime.now(UTC)
-    product = await product_store.product(db, body.product_id)
-    version = None if product is None else await product_store.version_in_force(db, body.product_id, now)
-    if product is None or version is None:
-        raise Problem(422, "validation_error", "no such product on offer")
-    history = await loans.history(db, user.id)
-    if not SegmentRule(version.min_repaid_loans, version.max_repaid_loans).admits(history.repaid):
-        raise Problem(422, "validation_error", "this product is not offered to you (see GET /v1/products)")
-    terms = terms_from_stored(version.terms, product.currency)
-    start = await open_business_date(db, resources.settings.market_timezone)
-    try:
-        term_days = body.term_days
-        if term_days is None:
-            assert body.term_periods is not None
-            term_days = term_days_for(terms, start, body.term_periods, body.first_repayment_date)
-        # The loan as it would be booked today: the same checks a quote makes (amount, term, first date).
-        quote(terms, body.principal, term_days, start, body.first_repayment_date)
-    except ProductInvalid as invalid:
-        raise Problem(
-            422, "validation_error", "; ".join(invalid.problems), extra={"problems": invalid.problems}
-        ) from None
-    if body.source is not None and body.source.network not in resources.settings.cpa_networks:
-        raise Problem(422, "validation_error", f"unknown CPA network {body.source.network!r}")
     person = body.applicant
-    app = await applications.create_application(
-        db,
-        resources.cipher,
-        application_id=uuid.UUID(idem.operation_id()),
-        user_id=user.id,
-        product_id=product.id,
-        product_version_id=version.id,
-        principal=body.principal,
-        term_days=term_days,
-        currency=product.currency,
-        applicant=applications.Applicant(
-            person.full_name, person.national_id, person.birth_date, person.phone, person.email
-        ),
-        monthly_income=person.monthly_income,
-        device_fingerprint=body.device_fingerprint,
-        client_address=client_address(request),
-        cpa_network=body.source.network if body.source else None,
-        cpa_click_id=body.source.click_id if body.source else None,
-        first_repayment_date=body.first_repayment_date,
-    )
+    try:
+        app = await record_application(
+            db,
+            resources.cipher,
+            resources.settings,
+            application_id=uuid.UUID(idem.operation_id()),
+            user_id=user.id,
+            request=ApplicationRequest(
+                product_id=body.product_id,
+                principal=body.principal,
+                term_days=body.term_days,
+                term_periods=body.term_periods,
+                first_repayment_date=body.first_repayment_date,
+                applicant=applications.Applicant(
+                    person.full_name, person.national_id, person.birth_date, person.phone, person.email
+                ),
+                monthly_income=person.monthly_income,
+                device_fingerprint=body.device_fingerprint,
+                client_address=client_address(request),
+                cpa_network=body.source.network if body.source else None,
+                cpa_click_id=body.source.click_id if body.source else None,
+            ),
+        )
+    except ApplicationRefused as refused:
+        raise Problem(422, "validation_error", str(refused), extra={"problems": refused.problems}) from None
     await db.commit()  # the workflow reads the application
     await temporal.start_workflow(
         LoanApplicationWorkflow.run,

@@ -17,13 +17,9 @@ from api.dependencies import Db, StaffAudit, StaffWith, Temporal
 from api.money import Amount
 from api.problems import Problem
 from api.workflow_calls import update_workflow
+from contracts.origination import PayoutResolution, PayoutResolutionResult, application_workflow_id
 from store.repositories import applications
-from workflows.loan_application import (
-    LoanApplicationWorkflow,
-    PayoutResolution,
-    PayoutResolutionResult,
-    application_workflow_id,
-)
+from workflows.loan_application import LoanApplicationWorkflow
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: payouts in flight"])
 

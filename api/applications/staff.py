@@ -4,24 +4,25 @@ the audit log."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.applications.schemas import CancelBody, DecisionBody, StaffApplicationList, StaffApplicationView
 from api.applications.views import staff_application_view
 from api.dependencies import Db, StaffAudit, StaffWith, Temporal
 from api.problems import Problem
 from api.workflow_calls import update_workflow
+from contracts.origination import CancelRequest, ReviewDecision, application_workflow_id
 from store.repositories import agreements, applications, credit_checks
-from workflows.loan_application import (
-    CancelRequest,
-    LoanApplicationWorkflow,
-    ReviewDecision,
-    application_workflow_id,
-)
+from workflows.loan_application import LoanApplicationWorkflow
 
 router = APIRouter(prefix="/v1/staff/applications", tags=["staff: applications"])
 
@@ -77,6 +78,67 @@ async def read(
     application_id: uuid.UUID, _: StaffWith("underwriter", "support", "collector"), db: Db
 ) -> StaffApplicationView:
     return await _detail(db, application_id)
+
+
+class ProcessEvent(BaseModel):
+    id: int
+    at: datetime
+    kind: str  # the history event's type, e.g. activity_task_completed
+    step: str | None = None  # the activity, timer, signal, update or child workflow it concerns
+
+
+class ProcessView(BaseModel):
+    workflow_id: str
+    running: bool
+    status: str | None  # what the workflow says now (its state query), None when it has ended
+    events: list[ProcessEvent]
+
+
+@router.get("/{application_id}/process", response_model=ProcessView)
+async def process(
+    application_id: uuid.UUID, _: StaffWith("underwriter", "support", "collector"), db: Db, temporal: Temporal
+) -> ProcessView:
+    """The application's workflow as Temporal keeps it: where it stands and every step of its history (no payloads:
+    the events name their step, not the data it carried)."""
+    await _found(db, application_id)
+    await db.rollback()
+    handle = temporal.get_workflow_handle(application_workflow_id(str(application_id)))
+    try:
+        described = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise Problem(404, "not_found", "no process is recorded for this application") from err
+        raise
+    running = described.status == WorkflowExecutionStatus.RUNNING
+    status = None
+    if running:
+        with contextlib.suppress(RPCError, WorkflowQueryFailedError):
+            status = (await handle.query(LoanApplicationWorkflow.state)).status
+    events: list[ProcessEvent] = []
+    scheduled: dict[int, str] = {}
+    async for event in handle.fetch_history_events():
+        events.append(_process_event(event, scheduled))
+    return ProcessView(workflow_id=handle.id, running=running, status=status, events=events[-500:])
+
+
+def _process_event(event: Any, scheduled: dict[int, str]) -> ProcessEvent:
+    kind = EventType.Name(event.event_type).removeprefix("EVENT_TYPE_").lower()
+    step = None
+    if event.HasField("activity_task_scheduled_event_attributes"):
+        step = event.activity_task_scheduled_event_attributes.activity_type.name
+        scheduled[event.event_id] = step
+    for name in ("activity_task_started", "activity_task_completed", "activity_task_failed", "activity_task_timed_out"):
+        if event.HasField(f"{name}_event_attributes"):
+            step = scheduled.get(getattr(event, f"{name}_event_attributes").scheduled_event_id)
+    if event.HasField("workflow_execution_signaled_event_attributes"):
+        step = event.workflow_execution_signaled_event_attributes.signal_name
+    if event.HasField("workflow_execution_update_accepted_event_attributes"):
+        step = event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+    if event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+        step = event.start_child_workflow_execution_initiated_event_attributes.workflow_type.name
+    if event.HasField("timer_started_event_attributes"):
+        step = f"timer {event.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()} s"
+    return ProcessEvent(id=event.event_id, at=event.event_time.ToDatetime(tzinfo=UTC), kind=kind, step=step)
 
 
 @router.post("/{application_id}/decision", response_model=StaffApplicationView)

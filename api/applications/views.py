@@ -55,17 +55,18 @@ def staff_application_view(
         escalated_at=app.escalated_at,
         status_changed_at=app.status_changed_at,
         minutes_in_status=minutes,
-        checks=[
-            CheckView(
-                kind=c.kind,
-                provider=c.provider,
-                reference=c.reference,
-                status=c.status,
-                summary=c.summary,
-                created_at=c.created_at,
-                received_at=c.received_at,
-            )
-            for c in checks or []
-        ],
+        checks=[check_view(c) for c in checks or []],
         agreement=signed,
+    )
+
+
+def check_view(check: CreditCheck) -> CheckView:
+    return CheckView(
+        kind=check.kind,
+        provider=check.provider,
+        reference=check.reference,
+        status=check.status,
+        summary=check.summary,
+        created_at=check.created_at,
+        received_at=check.received_at,
     )

@@ -11,9 +11,10 @@ from api.dependencies import AnonymousAudit, Db, Resources, Temporal, client_add
 from api.problems import Problem
 from api.security.otp_codes import code_hash, code_matches, new_code
 from api.security.tokens import Principal, issue_token
+from contracts.messaging import MessageDeliveryInput, message_workflow_id
 from store.repositories import identity, messages
 from store.repositories.audit import Actor
-from workflows.message_delivery import MessageDeliveryInput, MessageDeliveryWorkflow, message_workflow_id
+from workflows.message_delivery import MessageDeliveryWorkflow
 
 router = APIRouter(prefix="/v1/auth", tags=["sign-in"])
 

@@ -13,36 +13,20 @@ import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
 from temporalio.service import RPCError
 
 from api.constrained import PathName
 from api.dependencies import Db, Resources
 from api.problems import Problem
-from domain.affiliate.mapping import EventMapping, MappedEvent, client_event_id, map_event
+from services.ingestion import MAX_EVENTS, IngestResult, take_events
 from store.repositories import affiliate
 from workflows.commission_processes import nudge_distributor
 
 log = logging.getLogger("lendflow.ingest")
 router = APIRouter(prefix="/v1/ingest", tags=["client integrations"])
-MAX_EVENTS = 10_000
-
-
-class EventOutcome(BaseModel):
-    index: int
-    event_id: str | None
-    status: Literal["accepted", "duplicate", "refused"]
-    reason: str | None = None
-
-
-class IngestResult(BaseModel):
-    accepted: int
-    duplicates: int
-    refused: int
-    events: list[EventOutcome]
 
 
 def signature_of(secret: str, body: bytes) -> str:
@@ -69,99 +53,16 @@ async def ingest(
     events = events if isinstance(events, list) else [events]
     if len(events) > MAX_EVENTS:
         raise Problem(422, "validation_error", f"at most {MAX_EVENTS} events per request")
-    return await take_events(db, resources, project, found, events)
+    result = await take_events(db, project, found, events)
+    await nudge_if_realtime(db, resources, project, result)
+    return result
 
 
-async def take_events(
-    db: Db, resources: Resources, project: affiliate.Project, integration: affiliate.Integration, events: list[Any]
-) -> IngestResult:
-    """Each event answered on its own, the whole batch in a few statements (codes, referrals, referrers, one
-    insert); a real-time project's distributor is nudged once they are committed."""
-    mapping = EventMapping.from_stored(integration.mapping)
-    outcomes: list[EventOutcome | None] = [None] * len(events)
-    mapped: list[tuple[int, MappedEvent]] = []
-    for index, payload in enumerate(events):
-        found = map_event(payload, mapping) if isinstance(payload, dict) else "an event is an object"
-        if isinstance(found, str):
-            event_id = client_event_id(payload, mapping) if isinstance(payload, dict) else None
-            outcomes[index] = EventOutcome(index=index, event_id=event_id, status="refused", reason=found)
-        elif found.currency is not None and found.currency != project.currency:
-            outcomes[index] = EventOutcome(
-                index=index,
-                event_id=found.event_id,
-                status="refused",
-                reason=f"currency {found.currency} is not the project's {project.currency}",
-            )
-        else:
-            mapped.append((index, found))
-    # Sent before: duplicates, answered before anything of theirs (a referral code) is looked at.
-    before = await affiliate.taken_ids(db, integration.id, [e.event_id for _, e in mapped]) if mapped else set()
-    fresh = []
-    for index, event in mapped:
-        if event.event_id in before:
-            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="duplicate")
-        else:
-            fresh.append((index, event))
-    mapped = fresh
-    codes = sorted({e.referral_code for _, e in mapped if e.kind == "registration" and e.referral_code})
-    by_code = await affiliate.partners_by_codes(db, project.id, codes) if codes else {}
-    referred, kept = [], []
-    for index, event in mapped:
-        if event.kind == "registration" and event.referral_code:
-            if event.referral_code not in by_code:
-                outcomes[index] = EventOutcome(
-                    index=index, event_id=event.event_id, status="refused", reason="unknown referral code"
-                )
-                continue
-            referred.append((event.user, by_code[event.referral_code]))
-        kept.append((index, event))
-    if referred:
-        await affiliate.refer(db, project.id, referred)
-    known = await affiliate.referrers(db, project.id, sorted({e.user for _, e in kept})) if kept else {}
-    incoming: list[tuple[int, affiliate.IncomingEvent]] = []
-    seen: set[str] = set()
-    for index, event in kept:
-        if event.kind != "registration" and event.user not in known:
-            outcomes[index] = EventOutcome(
-                index=index, event_id=event.event_id, status="refused", reason="unknown user"
-            )
-        elif event.event_id in seen:  # twice in one request: the second is a duplicate
-            outcomes[index] = EventOutcome(index=index, event_id=event.event_id, status="duplicate")
-        else:
-            seen.add(event.event_id)
-            incoming.append(
-                (
-                    index,
-                    affiliate.IncomingEvent(
-                        event.event_id,
-                        event.kind,
-                        event.user,
-                        known.get(event.user),
-                        event.amount,
-                        event.currency,
-                        event.occurred_at,
-                        event.reverses,
-                    ),
-                )
-            )
-    taken = await affiliate.take_events(
-        db, project_id=project.id, integration_id=integration.id, events=[e for _, e in incoming]
-    )
-    for index, e in incoming:
-        outcomes[index] = EventOutcome(
-            index=index, event_id=e.event_id, status="accepted" if e.event_id in taken else "duplicate"
-        )
-    answered = [o for o in outcomes if o is not None]
-    result = IngestResult(
-        accepted=sum(o.status == "accepted" for o in answered),
-        duplicates=sum(o.status == "duplicate" for o in answered),
-        refused=sum(o.status == "refused" for o in answered),
-        events=answered,
-    )
+async def nudge_if_realtime(db: Db, resources: Resources, project: affiliate.Project, result: IngestResult) -> None:
+    """A real-time project's distributor hears of committed events at once (it also looks on its own shortly)."""
     if result.accepted and project.accrual == "realtime":
         await db.commit()
         try:
             await nudge_distributor(await resources.temporal(), resources.settings, project.code)
         except RPCError:
             log.warning("the distributor of %s was not nudged; it looks on its own shortly", project.code)
-    return result

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 
 from api.constrained import PathName
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, require_project
-from api.ingest.routes import MAX_EVENTS, IngestResult, take_events
+from api.ingest.routes import nudge_if_realtime
 from api.problems import Problem
+from services.ingestion import MAX_EVENTS, IngestResult, take_events
 from store.repositories import affiliate
 
 router = APIRouter(prefix="/v1/staff/projects", tags=["client integrations"])
@@ -44,7 +45,7 @@ async def upload(
     if len(rows) > MAX_EVENTS:
         raise Problem(422, "validation_error", f"at most {MAX_EVENTS} rows per file")
     events = [{key: value for key, value in row.items() if key is not None} for row in rows]
-    result = await take_events(db, resources, project, found, list(events))
+    result = await take_events(db, project, found, events)
     await audit.record(
         "integration.upload",
         target_type="project",
@@ -57,4 +58,5 @@ async def upload(
             "refused": result.refused,
         },
     )
+    await nudge_if_realtime(db, resources, project, result)
     return result

@@ -17,10 +17,11 @@ from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
+from contracts.servicing import LoanPaymentInput, loan_payment_workflow_id
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from store.repositories import loan_payments, loans, servicing
 from store.repositories.servicing import ServicedLoan, engine_events, open_business_date, signed_loan
-from workflows.loan_servicing import LoanPaymentInput, LoanPaymentWorkflow, loan_payment_workflow_id
+from workflows.loan_servicing import LoanPaymentWorkflow
 
 router = APIRouter(prefix="/v1/loans", tags=["loans"])
 

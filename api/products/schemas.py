@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from api.constrained import Days, MinorUnits, MinorUnitsOrZero, PositiveDays, RequestBody
 from api.money import Amount, CurrencyCode, DecimalString
 from domain.lending.interest import DayCount, InterestRate, RatePeriod
-from domain.lending.products import InterestRounding, ProductTerms, terms_from_stored
+from domain.lending.products import (
+    AfterDue,
+    Frequency,
+    InterestRounding,
+    ProductTerms,
+    RepaymentKind,
+    terms_from_stored,
+)
+from domain.lending.profiles import ProfileName
 
 
 class FineBody(RequestBody):
@@ -55,14 +63,14 @@ class TermsBody(RequestBody):
     daily_rate: DecimalString | None = None
     interest_rate: InterestRateBody | None = None
     interest_rounding: InterestRounding = InterestRounding.CUMULATIVE
-    repayment: Literal["single", "annuity", "declining"] = "single"
-    frequency: Literal["weekly", "fortnightly", "monthly"] | None = None
+    repayment: RepaymentKind = RepaymentKind.SINGLE
+    frequency: Frequency | None = None
     origination_fee_percent: DecimalString = "0"
     origination_fee_fixed: MinorUnitsOrZero = 0
     grace_days: Days = 0
     penalty_daily_rate: DecimalString = "0"
     fines: list[FineBody] = Field(default_factory=list, max_length=20)
-    after_due: Literal["continue", "stop", "penalty_only"] = "continue"
+    after_due: AfterDue = AfterDue.CONTINUE
     extension_days: list[PositiveDays] = Field(default_factory=list, max_length=20)
     extension_fee_percent: DecimalString = "0"
     extension_requires_interest_paid: bool = True
@@ -114,7 +122,7 @@ class NewVersion(RequestBody):
 
     valid_from: datetime
     terms: TermsBody
-    profile: Literal["uk_fca_hcstc", "ua_2023"] | None = None
+    profile: ProfileName | None = None
     segment: Segment = Field(default_factory=Segment)
 
 

@@ -23,7 +23,9 @@ from api.phone import PhoneNumber
 from api.problems import Problem
 from api.staff.commissions import start_recalculation
 from domain.affiliate.mapping import EventMapping, MappingInvalid
+from domain.affiliate.periods import PeriodLength
 from domain.affiliate.plans import MAX_LEVELS, CommissionPlan, PlanInvalid, check_plan
+from domain.affiliate.revenue import AccrualMode, RevenueRule
 from store.repositories import affiliate, commissions
 from store.repositories.identity import user_for_phone
 from workflows.commission_processes import ensure_project_processes
@@ -59,10 +61,10 @@ class ProjectRequest(RequestBody):
     points_per_unit: DecimalString = Field(description="points per minor unit of commission")
     point_value: DecimalString = "1"
     plan: PlanBody
-    revenue: Literal["deposits", "net_revenue", "registrations"] = "deposits"
+    revenue: RevenueRule = RevenueRule.DEPOSITS
     registration_amount: MinorUnitsOrZero = 0
-    accrual: Literal["realtime", "daily", "period"] = "period"
-    period: Literal["week", "month"] = "month"
+    accrual: AccrualMode = AccrualMode.PERIOD
+    period: PeriodLength = PeriodLength.MONTH
     payouts_at_close: bool = Field(default=False, description="pay partners out when a period closes")
 
 
@@ -200,6 +202,24 @@ async def add_partner(
         details={"project": project.code, "sponsor_id": str(body.sponsor_id or "")},
     )
     return partner_view(created)
+
+
+class NetworkView(BaseModel):
+    project: str
+    partners: list[PartnerView]
+    truncated: bool
+
+
+@router.get("/projects/{code}/partners", response_model=NetworkView)
+async def project_network(code: PathName, staff: StaffWith("accountant", "support"), db: Db) -> NetworkView:
+    """Every partner of the project with their sponsor and depth: the genealogy tree, roots first."""
+    require_project(staff, code)
+    project = await affiliate.project_by_code(db, code)
+    if project is None:
+        raise Problem(404, "not_found", "no such project")
+    limit = 5_000
+    found = await affiliate.partners_of_project(db, project.id, limit + 1)
+    return NetworkView(project=code, partners=[partner_view(p) for p in found[:limit]], truncated=len(found) > limit)
 
 
 class TermsRequest(RequestBody):

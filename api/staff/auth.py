@@ -22,7 +22,7 @@ from store.repositories.identity import staff_by_email
 router = APIRouter(prefix="/v1/staff", tags=["staff sign-in"])
 
 
-async def _failures(db: Db, account: str, address: str) -> Failures:
+async def recent_failures(db: Db, account: str, address: str) -> Failures:
     denied = (
         AuditRecord.action == "staff.sign_in",
         AuditRecord.outcome == "denied",
@@ -31,14 +31,16 @@ async def _failures(db: Db, account: str, address: str) -> Failures:
     row = (
         await db.execute(
             select(
-                func.count().filter(AuditRecord.client_address == address),
-                func.count().filter(AuditRecord.client_address == address, AuditRecord.target_id == account),
-                func.count().filter(AuditRecord.target_id == account),
-                func.max(AuditRecord.at).filter(AuditRecord.target_id == account),
+                func.count().filter(AuditRecord.client_address == address).label("from_address"),
+                func.count()
+                .filter(AuditRecord.client_address == address, AuditRecord.target_id == account)
+                .label("pair"),
+                func.count().filter(AuditRecord.target_id == account).label("account"),
+                func.max(AuditRecord.at).filter(AuditRecord.target_id == account).label("last"),
             ).where(*denied)
         )
     ).one()
-    return Failures(int(row[0]), int(row[1]), int(row[2]), row[3])
+    return Failures(int(row.from_address), int(row.pair), int(row.account), row.last)
 
 
 @router.post("/token", response_model=StaffTokenResponse)
@@ -51,7 +53,7 @@ async def staff_token(body: StaffTokenRequest, request: Request, db: Db, resourc
     # The audit log names the account tried by a digest of its e-mail: an address typed by a stranger is not kept
     # in clear, any length fits the column, and the throttle still counts per account.
     account = hashlib.sha256(email.encode()).hexdigest()
-    wait = retry_after(await _failures(db, account, address), datetime.now(UTC))
+    wait = retry_after(await recent_failures(db, account, address), datetime.now(UTC))
     if wait is not None:
         seconds = max(1, math.ceil(wait.total_seconds()))
         raise Problem(

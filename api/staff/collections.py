@@ -16,9 +16,10 @@ from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
-from domain.lending.collections import DEFAULT_LADDER, LadderInvalid, ladder_from_stored, ladder_to_stored
+from domain.lending.collections import DEFAULT_LADDER, Action, LadderInvalid, ladder_from_stored, ladder_to_stored
 from store.repositories import collections, servicing
 from store.repositories import products as product_store
+from store.repositories.identity import staff_member
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: collections"])
 
@@ -109,6 +110,38 @@ async def promise(
     )
 
 
+class AssignmentRequest(RequestBody):
+    collector_id: uuid.UUID | None = Field(description="the collector who works the loan; null: back to the pool")
+
+
+class AssignmentView(BaseModel):
+    loan_id: uuid.UUID
+    collector_id: uuid.UUID | None
+
+
+@router.post("/collections/{loan_id}/assignment", response_model=AssignmentView)
+async def assign(
+    loan_id: uuid.UUID, body: AssignmentRequest, staff: StaffWith("collector"), db: Db, audit: StaffAudit
+) -> AssignmentView:
+    """A collector takes a loan (or hands it back); an admin assigns it to any active collector."""
+    if not staff.has_any_role("admin") and body.collector_id not in (staff.id, None):
+        raise Problem(403, "forbidden", "a collector assigns loans to themselves only")
+    if await servicing.serviced_loan(db, loan_id) is None:
+        raise Problem(404, "not_found", "no such loan")
+    if body.collector_id is not None:
+        member = await staff_member(db, body.collector_id)
+        if member is None or not member.active or not {"collector", "admin"} & set(member.roles):
+            raise Problem(422, "validation_error", "the assignee is not an active collector")
+    await collections.assign(db, loan_id, body.collector_id)
+    await audit.record(
+        "collections.assign",
+        target_type="loan",
+        target_id=str(loan_id),
+        details={"collector_id": str(body.collector_id) if body.collector_id else None},
+    )
+    return AssignmentView(loan_id=loan_id, collector_id=body.collector_id)
+
+
 class ContactRequest(RequestBody):
     channel: Literal["call", "sms", "email", "visit", "letter"]
     outcome: Literal["reached", "no_answer", "wrong_number", "refused", "promised", "disputed"]
@@ -155,7 +188,7 @@ async def contacts(loan_id: uuid.UUID, _: StaffWith("collector"), db: Db) -> Pag
 
 class LadderStepBody(RequestBody):
     day: int = Field(ge=1, le=3650)
-    action: Literal["sms", "email", "auto_debit", "assign", "escalate", "hand_over", "write_off"]
+    action: Action
     share: str | None = Field(default=None, pattern=r"^(0(\.\d+)?|1(\.0+)?)$")
     agency: str | None = Field(default=None, max_length=200)
 

@@ -12,13 +12,11 @@ from pydantic import BaseModel, Field
 
 from api.constrained import MAX_DB_INT, PathName, PathPeriod
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, require_project
+from api.pages import Page
 from api.problems import Problem
 from api.workflow_calls import run_workflow, update_workflow
-from store.repositories import affiliate, commissions
-from workflows.commissions import (
+from contracts.commissions import (
     ApproveRecalculation,
-    CommissionPeriodWorkflow,
-    CommissionRecalculationWorkflow,
     PeriodCloseInput,
     PeriodCloseResult,
     RecalculationInput,
@@ -26,6 +24,8 @@ from workflows.commissions import (
     period_workflow_id,
     recalculation_workflow_id,
 )
+from store.repositories import affiliate, commissions
+from workflows.commissions import CommissionPeriodWorkflow, CommissionRecalculationWorkflow
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: commissions"])
 
@@ -124,6 +124,41 @@ async def recalculation(
             )
             for d in rows
         ],
+    )
+
+
+class RecalculationLine(BaseModel):
+    id: int
+    partner_id: uuid.UUID
+    cause: str
+    status: str
+    valid_from: datetime
+    events: int
+    total: int
+    created_at: datetime
+
+
+@router.get("/projects/{code}/recalculations", response_model=Page[RecalculationLine])
+async def recalculations(code: PathName, staff: StaffWith("accountant", "support"), db: Db) -> Page[RecalculationLine]:
+    """The project's recalculations, newest first: previews waiting for approval, and what was posted."""
+    require_project(staff, code)
+    project = await affiliate.project_by_code(db, code)
+    if project is None:
+        raise Problem(404, "not_found", "no such project")
+    return Page[RecalculationLine](
+        data=[
+            RecalculationLine(
+                id=r.id,
+                partner_id=r.partner_id,
+                cause=r.cause,
+                status=r.status,
+                valid_from=r.valid_from,
+                events=r.events,
+                total=r.total,
+                created_at=r.created_at,
+            )
+            for r in await commissions.recalculations_of(db, project.id)
+        ]
     )
 
 

@@ -8,12 +8,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy import update
 
 from api.dependencies import CurrentStaff, Db, StaffAudit, StaffWith
 from api.problems import Problem
 from api.security.passwords import hash_password
 from api.staff.schemas import MemberChange, NewStaffMember, StaffMemberList, StaffMemberView
 from store.models import StaffMember
+from store.repositories import console_sessions
 from store.repositories.identity import add_staff_member, change_staff_member, staff_member, staff_members
 
 router = APIRouter(prefix="/v1/staff", tags=["staff accounts"])
@@ -24,9 +26,7 @@ async def who_am_i(staff: CurrentStaff, db: Db) -> StaffMemberView:
     member = await db.get(StaffMember, staff.id)
     if member is None:
         raise Problem(404, "not_found", "this staff account no longer exists")
-    return StaffMemberView(
-        id=member.id, email=member.email, roles=member.roles, projects=member.projects, active=member.active
-    )
+    return _view(member)
 
 
 @router.post("/members", status_code=201, response_model=StaffMemberView)
@@ -46,14 +46,17 @@ async def add_member(body: NewStaffMember, admin: StaffWith("admin"), db: Db, au
         target_id=str(member.id),
         details={"email": member.email, "roles": member.roles, "projects": member.projects},
     )
-    return StaffMemberView(
-        id=member.id, email=member.email, roles=member.roles, projects=member.projects, active=member.active
-    )
+    return _view(member)
 
 
 def _view(member: StaffMember) -> StaffMemberView:
     return StaffMemberView(
-        id=member.id, email=member.email, roles=member.roles, projects=member.projects, active=member.active
+        id=member.id,
+        email=member.email,
+        roles=member.roles,
+        projects=member.projects,
+        active=member.active,
+        second_factor=member.totp_secret_encrypted is not None,
     )
 
 
@@ -87,10 +90,21 @@ async def change_member(
         active=body.active,
     )
     assert member is not None
+    now = {"roles": list(member.roles), "projects": list(member.projects), "active": member.active}
+    if now != was or body.reset_second_factor:
+        # Browser sessions end with the change (the API's tokens already follow the account on every request).
+        await console_sessions.end_sessions_of(db, staff_id, "account changed by an admin")
+    if body.reset_second_factor:
+        await db.execute(
+            update(StaffMember)
+            .where(StaffMember.id == staff_id)
+            .values(totp_secret_encrypted=None, totp_enrolled_at=None, totp_last_step=None)
+        )
+        await db.refresh(member)
     await audit.record(
         "staff.member_changed",
         target_type="staff",
         target_id=str(staff_id),
-        details={"before": was, "after": {"roles": member.roles, "projects": member.projects, "active": member.active}},
+        details={"before": was, "after": now, "second_factor_reset": body.reset_second_factor},
     )
     return _view(member)

@@ -17,6 +17,9 @@ class MemberChange(RequestBody):
     roles: list[StaffRole] | None = Field(default=None, min_length=1, max_length=5)
     projects: list[Slug] | None = Field(default=None, max_length=100, description="empty: every project")
     active: bool | None = None
+    reset_second_factor: bool = Field(
+        default=False, description="forget the member's authenticator (a lost phone): they enrol again at sign-in"
+    )
 
 
 class StaffTokenRequest(RequestBody):
@@ -45,6 +48,7 @@ class StaffMemberView(BaseModel):
     roles: list[str]
     projects: list[str]
     active: bool
+    second_factor: bool = False  # an authenticator is enrolled for the console
 
 
 class AuditRecordView(BaseModel):

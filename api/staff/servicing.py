@@ -13,9 +13,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from temporalio.client import WorkflowFailureError
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from api.constrained import RequestBody
 from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal
@@ -23,13 +24,13 @@ from api.idempotency import Idempotency
 from api.money import DecimalString
 from api.problems import Problem
 from api.workflow_calls import REFUSAL_STATUS, run_workflow
+from contracts.servicing import COB_RUNNER_ID, CobUntil, LoanChangeInput, LoanChangeResult
+from domain.lending.engine import Component
 from store.repositories import servicing
-from workflows.close_of_business import CobRunWorkflow, CobUntil
-from workflows.loan_servicing import LoanChangeInput, LoanChangeResult, LoanChangeWorkflow
+from workflows.close_of_business import CobRunWorkflow
+from workflows.loan_servicing import LoanChangeWorkflow
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: servicing"])
-
-COB_RUN_ID = "cob-run"
 
 
 class CobRequest(RequestBody):
@@ -45,11 +46,22 @@ class CobRunView(BaseModel):
     workflow_id: str
 
 
+class CobProgressView(BaseModel):
+    """A run in flight: dates to close and closed, and the loans of the date being closed."""
+
+    dates_total: int
+    dates_closed: int
+    current_date: date | None
+    loans_done: int
+    loans_total: int
+
+
 class CobView(BaseModel):
     last_closed: date | None
     open_business_date: date
     running: date | None
     runs: list[CobRunView]
+    progress: CobProgressView | None = None
 
 
 async def _cob_view(db: Db, timezone: str) -> CobView:
@@ -88,8 +100,8 @@ async def run_cob(
     try:
         handle = await temporal.start_workflow(
             CobRunWorkflow.run,
-            CobUntil(until=body.until.isoformat()),
-            id=COB_RUN_ID,
+            CobUntil(until=body.until),
+            id=COB_RUNNER_ID,
             task_queue=resources.settings.main_task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
@@ -113,8 +125,30 @@ async def run_cob(
 
 
 @router.get("/cob", response_model=CobView)
-async def cob_calendar(_: StaffWith("accountant", "collector", "underwriter"), db: Db, resources: Resources) -> CobView:
-    return await _cob_view(db, resources.settings.market_timezone)
+async def cob_calendar(
+    _: StaffWith("accountant", "collector", "underwriter"), db: Db, resources: Resources, temporal: Temporal
+) -> CobView:
+    """The calendar and past runs; while a run is in flight, how far it has got (dates, and loans of the date)."""
+    view = await _cob_view(db, resources.settings.market_timezone)
+    handle = temporal.get_workflow_handle(COB_RUNNER_ID)
+    try:
+        running = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        plan = await handle.query(CobRunWorkflow.progress) if running else None
+    except (RPCError, WorkflowQueryFailedError):
+        plan = None
+    if plan is None and view.running is None:
+        return view
+    current = view.running
+    done = next((r.loans_accrued for r in view.runs if r.business_date == current), 0) if current else 0
+    total = await servicing.loans_to_accrue(db, current) if current else 0
+    view.progress = CobProgressView(
+        dates_total=len(plan.dates) if plan else 1,
+        dates_closed=plan.closed if plan else 0,
+        current_date=current,
+        loans_done=done,
+        loans_total=max(total, done),
+    )
+    return view
 
 
 class StaffLoanLine(BaseModel):
@@ -179,7 +213,7 @@ class CorrectionRequest(RequestBody):
     kind: Literal["payment", "waiver", "rate_change", "fee"]
     value_date: date
     amount: int | None = Field(default=None, gt=0, le=10**12)
-    component: Literal["principal", "interest", "penalty", "fees", "fines"] | None = None
+    component: Component | None = None
     rate: DecimalString | None = Field(
         default=None, description="rate_change: the new rate in the product's own unit (per day, month, year...)"
     )
@@ -262,7 +296,7 @@ async def correct(
             loan_id=str(loan_id),
             reference=reference,
             kind=body.kind,
-            value_date=body.value_date.isoformat(),
+            value_date=body.value_date,
             amount=body.amount,
             component=body.component,
             daily_rate=str(new_rate) if new_rate is not None else None,

@@ -14,13 +14,11 @@ from api.dependencies import Db, Resources, StaffAudit, StaffWith
 from api.money import DecimalString
 from api.phone import normalise_phone
 from api.problems import Problem
-from domain.lending.underwriting import rules_from_stored
+from domain.lending.underwriting import WhenMissing, rules_from_stored
 from store.repositories import applications, credit_checks
 from store.repositories import products as product_store
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: underwriting"])
-
-WhenMissing = Literal["approve", "review", "reject"]
 
 
 class ScoreBandBody(RequestBody):

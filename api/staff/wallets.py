@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -20,17 +20,10 @@ from api.problems import Problem
 from api.wallets.schemas import TransferView
 from api.wallets.views import transfer_view
 from api.workflow_calls import run_workflow
+from contracts.wallets import BonusCredit, BonusCreditInput, BonusCreditResult, MoneyModel, WalletTransferInput
 from domain.fx import FxRate
 from store.repositories import wallets as wallet_store
-from workflows.wallet_transfer import (
-    BonusCredit,
-    BonusCreditInput,
-    BonusCreditResult,
-    BonusCreditWorkflow,
-    MoneyModel,
-    WalletTransferInput,
-    WalletTransferWorkflow,
-)
+from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
 
 router = APIRouter(prefix="/v1/staff", tags=["staff: wallets"])
 
@@ -137,6 +130,25 @@ class FxRateBody(RequestBody):
             raise ValueError("valid_from needs a time zone")
         FxRate(self.base, self.quote, Decimal(self.rate))  # raises on same currency or non-positive rate
         return self
+
+
+class FxRateLine(BaseModel):
+    base: str
+    quote: str
+    rate: str
+    valid_from: datetime
+
+
+@router.get("/fx-rates", response_model=Page[FxRateLine])
+async def fx_rates(_: StaffWith("accountant", "support"), db: Db) -> Page[FxRateLine]:
+    """The rates in force now, one per pair (what transfers convert at)."""
+    found = await wallet_store.rates_in_force(db, datetime.now(UTC))
+    return Page[FxRateLine](
+        data=[
+            FxRateLine(base=r.base, quote=r.quote, rate=format(r.rate.normalize(), "f"), valid_from=since)
+            for r, since in found
+        ]
+    )
 
 
 @router.post("/fx-rates", status_code=201, response_model=FxRateBody)

@@ -16,16 +16,10 @@ from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.money import Amount, PositiveMoney
 from api.problems import Problem
+from contracts.payments import PayoutInput, TopupInput, payout_workflow_id, topup_workflow_id
 from store.repositories import wallet_operations as operations
 from store.repositories import wallets as wallet_store
-from workflows.payments import (
-    PayoutInput,
-    PayoutWorkflow,
-    TopupInput,
-    TopupWorkflow,
-    payout_workflow_id,
-    topup_workflow_id,
-)
+from workflows.payments import PayoutWorkflow, TopupWorkflow
 
 router = APIRouter(prefix="/v1", tags=["top-ups and payouts"])
 

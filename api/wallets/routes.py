@@ -27,9 +27,10 @@ from api.wallets.schemas import (
 )
 from api.wallets.views import transfer_view, wallet_view
 from api.workflow_calls import run_workflow
+from contracts.wallets import MoneyModel, WalletTransferInput
 from store.repositories import identity, journal
 from store.repositories import wallets as wallet_store
-from workflows.wallet_transfer import MoneyModel, WalletTransferInput, WalletTransferWorkflow
+from workflows.wallet_transfer import WalletTransferWorkflow
 
 router = APIRouter(prefix="/v1", tags=["wallets"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from api.money import Amount
 from api.wallets.schemas import TransferView, WalletView
+from contracts.wallets import WalletTransferResult
 from store.repositories.wallets import Wallet
-from workflows.wallet_transfer import WalletTransferResult
 
 
 def wallet_view(wallet: Wallet) -> WalletView:

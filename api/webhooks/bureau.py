@@ -13,10 +13,10 @@ from temporalio.service import RPCError
 from api.constrained import PathName
 from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
+from contracts.origination import ScoreSignal, application_workflow_id
 from providers.credit.protocol import InvalidSignature
 from providers.credit.signature import verify_body
 from store.repositories.webhooks import store_event_once
-from workflows.loan_application import ScoreSignal, application_workflow_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])
 
@@ -26,7 +26,7 @@ async def credit_event(
     provider: PathName, request: Request, db: Db, resources: Resources, temporal: Temporal
 ) -> Response:
     settings = resources.settings
-    known = {settings.scoring_name, settings.bureau_primary_name, settings.bureau_fallback_name}
+    known = {settings.scoring_name, *(bureau.name for bureau in settings.bureaus)}
     if provider not in known:
         raise Problem(404, "not_found", f"no credit provider {provider!r} is configured")
     payload = await request.body()

@@ -11,13 +11,13 @@ from temporalio.service import RPCError
 
 from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
+from contracts.origination import DisbursementSignal, application_workflow_id
+from contracts.payments import ProviderSignal, payout_workflow_id, topup_workflow_id
+from contracts.servicing import PaymentWord, loan_payment_workflow_id
 from providers.payments.protocol import InvalidSignature
 from providers.payments.stripe_webhooks import StripeWebhookVerifier
 from services.payment_callbacks import CallbackMismatch, check_callback
 from store.repositories.webhooks import store_event_once
-from workflows.loan_application import DisbursementSignal, application_workflow_id
-from workflows.loan_servicing import PaymentWord, loan_payment_workflow_id
-from workflows.payments import ProviderSignal, payout_workflow_id, topup_workflow_id
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/webhooks", tags=["provider callbacks"])

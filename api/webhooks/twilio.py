@@ -15,11 +15,11 @@ from temporalio.service import RPCError
 
 from api.dependencies import Db, Resources, Temporal
 from api.problems import Problem
+from contracts.messaging import FINAL_STATUSES, DeliveryStatusReport, message_workflow_id
 from providers.messaging.twilio_signature import twilio_signature_is_valid
 from store.pii import PiiCipher
 from store.repositories import messages
 from store.repositories.webhooks import store_event_once
-from workflows.message_delivery import FINAL_STATUSES, DeliveryStatusReport, message_workflow_id
 
 router = APIRouter(prefix="/v1/webhooks/twilio", tags=["provider callbacks"])
 

@@ -4,6 +4,23 @@ such counts under every rule; refunds and chargebacks take back what they refund
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class RevenueRule(StrEnum):
+    DEPOSITS = "deposits"
+    NET_REVENUE = "net_revenue"
+    REGISTRATIONS = "registrations"
+
+
+class AccrualMode(StrEnum):
+    """When commissions are credited: as each event arrives, once a day, or at the period's close."""
+
+    REALTIME = "realtime"
+    DAILY = "daily"
+    PERIOD = "period"
+
+
 _BY_RULE: dict[str, dict[str, int]] = {
     # kind -> sign of its amount as revenue; kinds not named are not revenue under the rule.
     "deposits": {"deposit": 1, "revenue": 1, "refund": -1, "chargeback": -1},

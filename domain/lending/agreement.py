@@ -10,9 +10,9 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from domain.currency import minor_units
 from domain.lending.products import ProductTerms, origination_fee
 from domain.lending.schedule import quote
+from domain.money import format_money
 
 
 @dataclass(frozen=True)
@@ -28,15 +28,6 @@ class AgreementFacts:
     first_due: date | None = None
 
 
-def _money(amount: int, currency: str) -> str:
-    exponent = minor_units(currency)
-    if exponent == 0:
-        return f"{amount} {currency}"
-    sign = "-" if amount < 0 else ""
-    whole, part = divmod(abs(amount), 10**exponent)
-    return f"{sign}{whole}.{part:0{exponent}d} {currency}"
-
-
 def render_agreement(facts: AgreementFacts) -> str:
     terms, currency = facts.terms, facts.terms.currency
     offer = quote(terms, facts.principal, facts.term_days, facts.start, facts.first_due)
@@ -47,19 +38,19 @@ def render_agreement(facts: AgreementFacts) -> str:
         f"Product: {facts.product_name}, version {facts.product_version}",
         f"Date: {facts.start.isoformat()}",
         "",
-        f"Principal: {_money(offer.principal, currency)}",
+        f"Principal: {format_money(offer.principal, currency)}",
         f"Term: {facts.term_days} days",
         f"Interest rate: {terms.interest_rate.describe()}",
-        f"Origination fee: {_money(origination_fee(terms, facts.principal), currency)}",
-        f"Total interest: {_money(offer.interest, currency)}",
-        f"Total to repay: {_money(offer.total_due, currency)}",
+        f"Origination fee: {format_money(origination_fee(terms, facts.principal), currency)}",
+        f"Total interest: {format_money(offer.interest, currency)}",
+        f"Total to repay: {format_money(offer.total_due, currency)}",
         f"Annual percentage rate: {offer.apr}%",
         "",
         "Repayment schedule:",
-        *(f"  {i.due_date.isoformat()}: {_money(i.total, currency)}" for i in offer.schedule),
+        *(f"  {i.due_date.isoformat()}: {format_money(i.total, currency)}" for i in offer.schedule),
         "",
         f"Late payment: penalty {terms.penalty_daily_rate} per day on overdue principal",
-        *(f"  fine of {_money(f.amount, currency)} at {f.days_past_due} days past due" for f in terms.fines),
+        *(f"  fine of {format_money(f.amount, currency)} at {f.days_past_due} days past due" for f in terms.fines),
         f"Extensions: at most {terms.max_extensions}, fee {terms.extension_fee_percent}% of principal",
         "",
         "The borrower signs this agreement by entering the code sent to their phone.",

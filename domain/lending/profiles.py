@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from domain.lending.products import Caps, ProductTerms, check_terms
 
@@ -55,16 +56,23 @@ def ua_2023(on: date) -> Caps:
     )
 
 
-PROFILES = {"uk_fca_hcstc": lambda on: UK_FCA_HCSTC, "ua_2023": ua_2023}
+class ProfileName(StrEnum):
+    """The regulatory profiles a product can be held to (REGULATION.md gives the sources)."""
+
+    UK_FCA_HCSTC = "uk_fca_hcstc"
+    UA_2023 = "ua_2023"
+
+
+PROFILES = {ProfileName.UK_FCA_HCSTC: lambda on: UK_FCA_HCSTC, ProfileName.UA_2023: ua_2023}
 
 
 def hold_to_profile(terms: ProductTerms, profile: str, on: date) -> ProductTerms:
     """The terms with the profile's caps, checked (`ProductInvalid` if the product breaks the rules)."""
     try:
-        caps = PROFILES[profile](on)
-    except KeyError:
+        caps = PROFILES[ProfileName(profile)](on)
+    except ValueError:
         raise ValueError(f"no profile {profile!r}; known: {', '.join(sorted(PROFILES))}") from None
     return check_terms(replace(terms, caps=caps))
 
 
-__all__ = ["PROFILES", "UA_2023_IN_FORCE", "UK_FCA_HCSTC", "hold_to_profile", "ua_2023"]
+__all__ = ["PROFILES", "UA_2023_IN_FORCE", "UK_FCA_HCSTC", "ProfileName", "hold_to_profile", "ua_2023"]

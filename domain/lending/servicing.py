@@ -1,18 +1,16 @@
 """The rules of servicing a funded loan that are not the engine's arithmetic: which business dates close of business
-still has to close, which projected nights are worth a row, what the borrower is told when, and what one ledger
-entry must hold to bring a loan's accounts to what the engine says.
+still has to close, which projected nights are worth a row, what the borrower is told when.
 
 A projected night is kept only when it posts something, changes the loan's status or carries a notice, so close of
 business never visits a loan with nothing to do."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from domain.ledger import Posting
-from domain.lending.engine import ACCRUING, CHARGES, Component, LoanState, ProjectedNight
+from domain.lending.engine import ACCRUING, Component, ProjectedNight
 
 REMINDER_DAYS_BEFORE_DUE = 3
 
@@ -85,86 +83,12 @@ def night_rows(nights: Iterable[ProjectedNight], status_now: str, thresholds: fr
     return rows
 
 
-@dataclass(frozen=True)
-class PostedState:
-    """What the ledger holds for a loan, in the engine's terms: charges posted, and what was paid and waived per
-    component (kept on the loan row in the same transaction as the entries that change them)."""
-
-    accrued: Mapping[Component, int]
-    paid: Mapping[Component, int]
-    waived: Mapping[Component, int]
-    overpayment: int
-
-
-@dataclass(frozen=True)
-class LoanLedgerAccounts:
-    currency: str
-    receivable: Mapping[Component, int]
-    income: Mapping[Component, int]  # per charge
-    settlement: int
-    loss: int
-    wallet: int | None  # where an overpayment goes; required only when there is one
-
-
-def bring_to_state(target: LoanState, posted: PostedState, accounts: LoanLedgerAccounts, cash_in: int) -> list[Posting]:
-    """The postings that move the loan's accounts from `posted` to `target`, given `cash_in` received with the
-    change (a repayment). Charges differ → receivable against income; payments → receivable against settlement;
-    waivers → receivable against income (principal: against the loss account); overpayment → the borrower's
-    wallet. Balanced whenever the engine conserves money (what was paid plus overpaid grows by the cash)."""
-    currency = accounts.currency
-    postings: list[Posting] = []
-
-    def add(account: int, amount: int) -> None:
-        if amount:
-            postings.append(Posting(account, amount, currency))
-
-    for component in CHARGES:
-        grown = target.accrued[component] - posted.accrued.get(component, 0)
-        add(accounts.receivable[component], -grown)
-        add(accounts.income[component], grown)
-    for component in Component:
-        add(accounts.receivable[component], target.paid[component] - posted.paid.get(component, 0))
-        waived = target.waived[component] - posted.waived.get(component, 0)
-        add(accounts.receivable[component], waived)
-        add(accounts.loss if component is Component.PRINCIPAL else accounts.income[component], -waived)
-    overpaid = target.overpayment - posted.overpayment
-    if overpaid:
-        if accounts.wallet is None:
-            raise ValueError("an overpayment needs the borrower's wallet")
-        add(accounts.wallet, overpaid)
-    add(accounts.settlement, -cash_in)
-    return postings
-
-
-def posted_after(target: LoanState) -> PostedState:
-    return PostedState(
-        accrued={c: target.accrued[c] for c in CHARGES},
-        paid=dict(target.paid),
-        waived=dict(target.waived),
-        overpayment=target.overpayment,
-    )
-
-
-def write_off_postings(owed: Mapping[Component, int], accounts: LoanLedgerAccounts) -> list[Posting]:
-    """Everything still owed moves to the loss account: the receivables are cleared, the loss is an expense."""
-    postings = [Posting(accounts.receivable[c], amount, accounts.currency) for c, amount in owed.items() if amount]
-    total = sum(owed.values())
-    if total:
-        postings.append(Posting(accounts.loss, -total, accounts.currency))
-    return postings
-
-
 __all__ = [
     "ACCRUING",
     "REMINDER_DAYS_BEFORE_DUE",
     "CobDateRefused",
-    "LoanLedgerAccounts",
     "NightRow",
-    "PostedState",
-    "bring_to_state",
     "dates_to_close",
     "night_rows",
     "notice_for",
-    "posted_after",
-    "write_off_postings",
 ]

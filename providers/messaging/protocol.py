@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 DeliveryStatus = Literal["queued", "sent", "delivered", "failed", "undelivered"]
-FINAL_STATUSES: frozenset[str] = frozenset({"delivered", "failed", "undelivered"})
 
 
 @dataclass(frozen=True)

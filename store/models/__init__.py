@@ -3,13 +3,14 @@
 from store.models.audit import AuditRecord
 from store.models.base import Base
 from store.models.idempotency import IdempotentRequest
-from store.models.identity import OtpChallenge, StaffMember, User
+from store.models.identity import ConsoleSession, OtpChallenge, StaffMember, User
 from store.models.messaging import OutboundMessage
 from store.models.webhooks import WebhookEvent
 
 __all__ = [
     "AuditRecord",
     "Base",
+    "ConsoleSession",
     "IdempotentRequest",
     "OtpChallenge",
     "OutboundMessage",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,9 @@ class StaffMember(CreatedAt, Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(32)))
     projects: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class OtpChallenge(CreatedAt, Base):
@@ -50,3 +53,25 @@ class OtpChallenge(CreatedAt, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("outbound_messages.id"))
+
+
+class ConsoleSession(Base):
+    """A staff member's browser session on the console (web/console/). The cookie holds a random token; only its
+    digest is kept. `roles` and `projects` are what the member had at sign-in: a change ends the session."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    token_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    staff_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("staff.id"))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    projects: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    csrf_token: Mapped[str] = mapped_column(Text)
+    second_factor_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending_totp_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_reason: Mapped[str | None] = mapped_column(Text)

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.affiliate.terms import PartnerTerms
@@ -262,6 +262,18 @@ class Integration:
     secret_encrypted: bytes
 
 
+def _integration(row: Row[Any]) -> Integration:
+    fields = row._mapping
+    return Integration(
+        fields["id"],
+        fields["project_id"],
+        fields["name"],
+        fields["format"],
+        fields["mapping"],
+        bytes(fields["secret_encrypted"]),
+    )
+
+
 async def add_integration(
     session: AsyncSession,
     *,
@@ -288,7 +300,7 @@ async def add_integration(
             },
         )
     ).one_or_none()
-    return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
+    return None if row is None else _integration(row)
 
 
 async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -> Integration | None:
@@ -301,7 +313,7 @@ async def integration(session: AsyncSession, project_id: uuid.UUID, name: str) -
             {"p": project_id, "name": name},
         )
     ).one_or_none()
-    return None if row is None else Integration(row[0], row[1], row[2], row[3], row[4], bytes(row[5]))
+    return None if row is None else _integration(row)
 
 
 async def partners_by_codes(session: AsyncSession, project_id: uuid.UUID, codes: list[str]) -> dict[str, uuid.UUID]:
@@ -397,3 +409,12 @@ async def take_events(
         },
     )
     return {event_id for (event_id,) in rows}
+
+
+async def partners_of_project(session: AsyncSession, project_id: uuid.UUID, limit: int = 5_000) -> list[Partner]:
+    """The project's network, roots first and each level in order of joining: enough to draw the tree."""
+    rows = await session.execute(
+        text(f"SELECT {_PARTNER} FROM partners WHERE project_id = :p ORDER BY depth, created_at LIMIT :limit"),
+        {"p": project_id, "limit": limit},
+    )
+    return [_partner(r) for r in rows]

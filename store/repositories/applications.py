@@ -68,6 +68,22 @@ def _application(row: Any) -> Application:
     return Application(**{**m, "currency": m["currency"].strip()})
 
 
+def name_lookup(cipher: PiiCipher, full_name: str) -> bytes:
+    """The keyed digest a name is found by: case and runs of spaces do not matter."""
+    return cipher.lookup("name:" + " ".join(full_name.split()))
+
+
+async def users_named(session: AsyncSession, cipher: PiiCipher, full_name: str, limit: int = 50) -> list[uuid.UUID]:
+    rows = await session.execute(
+        text(
+            "SELECT user_id FROM loan_applications WHERE name_lookup = :name"
+            " GROUP BY user_id ORDER BY max(created_at) DESC LIMIT :limit"
+        ),
+        {"name": name_lookup(cipher, full_name), "limit": limit},
+    )
+    return [row.user_id for row in rows]
+
+
 async def create_application(
     session: AsyncSession,
     cipher: PiiCipher,
@@ -101,9 +117,9 @@ async def create_application(
         text(
             "INSERT INTO loan_applications (id, user_id, product_id, product_version_id, principal, term_days,"
             " currency, monthly_income, applicant_encrypted, national_id_lookup, phone_lookup, device_lookup,"
-            " client_address, cpa_network, cpa_click_id, first_repayment_date, status) VALUES (:id, :user, :product,"
-            " :version, :principal, :term, :currency, :income, :personal, :nid, :phone, :device, :address, :network,"
-            " :click, :first_due, 'received')"
+            " client_address, cpa_network, cpa_click_id, first_repayment_date, name_lookup, status) VALUES (:id, :user,"
+            " :product, :version, :principal, :term, :currency, :income, :personal, :nid, :phone, :device, :address,"
+            " :network, :click, :first_due, :name, 'received')"
             " ON CONFLICT (id) DO NOTHING"
         ),
         {
@@ -123,6 +139,7 @@ async def create_application(
             "network": cpa_network,
             "click": cpa_click_id,
             "first_due": first_repayment_date,
+            "name": name_lookup(cipher, applicant.full_name),
         },
     )
     found = await application(session, application_id)
@@ -269,19 +286,20 @@ async def velocity(session: AsyncSession, application_id: uuid.UUID, since: date
             text(
                 "SELECT"
                 " (SELECT count(*) FROM loan_applications o WHERE o.phone_lookup = a.phone_lookup"
-                "   AND o.created_at >= :since),"
+                "   AND o.created_at >= :since) AS by_phone,"
                 " (SELECT count(*) FROM loan_applications o WHERE o.national_id_lookup = a.national_id_lookup"
-                "   AND o.created_at >= :since),"
+                "   AND o.created_at >= :since) AS by_national_id,"
                 " (SELECT count(*) FROM loan_applications o WHERE o.device_lookup = a.device_lookup"
-                "   AND o.created_at >= :since),"
+                "   AND o.created_at >= :since) AS by_device,"
                 " (SELECT count(DISTINCT o.national_id_lookup) FROM loan_applications o"
                 "   WHERE o.device_lookup = a.device_lookup AND o.national_id_lookup <> a.national_id_lookup)"
+                " AS people_on_device"
                 " FROM loan_applications a WHERE a.id = :id"
             ),
             {"id": application_id, "since": since},
         )
     ).one()
-    return Velocity(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    return Velocity(int(row.by_phone), int(row.by_national_id), int(row.by_device), int(row.people_on_device))
 
 
 async def blacklisted_kinds(session: AsyncSession, application_id: uuid.UUID) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -53,12 +54,31 @@ async def record_audit(session: AsyncSession, actor: Actor, entry: AuditEntry, c
 
 
 async def audit_page(
-    session: AsyncSession, *, limit: int, starting_after: int | None, action: str | None = None
+    session: AsyncSession,
+    *,
+    limit: int,
+    starting_after: int | None,
+    action: str | None = None,
+    actor_id: uuid.UUID | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[AuditRecord]:
-    """Newest first; `starting_after` is the id of the last record of the previous page."""
+    """Newest first; `starting_after` is the id of the last record of the previous page. Filters combine."""
     query = select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)
     if starting_after is not None:
         query = query.where(AuditRecord.id < starting_after)
     if action is not None:
         query = query.where(AuditRecord.action == action)
+    if actor_id is not None:
+        query = query.where(AuditRecord.actor_id == actor_id)
+    if target_type is not None:
+        query = query.where(AuditRecord.target_type == target_type)
+    if target_id is not None:
+        query = query.where(AuditRecord.target_id == target_id)
+    if since is not None:
+        query = query.where(AuditRecord.at >= since)
+    if until is not None:
+        query = query.where(AuditRecord.at < until)
     return list((await session.scalars(query)).all())

@@ -74,12 +74,19 @@ async def case(session: AsyncSession, loan_id: uuid.UUID, *, lock: bool = False)
     ).one_or_none()
     if row is None:
         return None
-    loan_id, status, done, failed, decline, escalated, agency, opened, closed = row
-    return Case(loan_id, status, list(done), failed, decline, escalated, agency, opened, closed)
+    fields = dict(row._mapping)
+    return Case(**{**fields, "steps_done": list(fields["steps_done"])})
+
+
+# What a ladder step may change on its case besides marking itself done.
+STEP_CHANGES = frozenset({"failed_debits", "last_decline", "escalated", "handed_over_to"})
 
 
 async def step_done(session: AsyncSession, loan_id: uuid.UUID, step: str, **changes: Any) -> None:
-    sets = "".join(f", {column} = :{column}" for column in changes)
+    unknown = set(changes) - STEP_CHANGES
+    if unknown:
+        raise ValueError(f"a ladder step cannot change {sorted(unknown)}")
+    sets = "".join(f", {column} = :{column}" for column in sorted(changes))
     await session.execute(
         text(
             "UPDATE collection_cases SET steps_done = array_append(steps_done, CAST(:step AS text)),"
@@ -247,3 +254,15 @@ async def queue(
         {"today": today, "collector": collector_id, "limit": limit, "offset": offset},
     )
     return [dict(r._mapping) for r in rows]
+
+
+async def promises(session: AsyncSession, loan_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    """Every promise made on these loans, newest first (kept, broken, replaced and open)."""
+    rows = await session.execute(
+        text(
+            "SELECT id, loan_id, promised_date, amount, status, staff_id, created_at, resolved_on"
+            " FROM payment_promises WHERE loan_id = ANY(:loans) ORDER BY created_at DESC"
+        ),
+        {"loans": loan_ids},
+    )
+    return [dict(row._mapping) for row in rows]

@@ -588,3 +588,12 @@ async def has_distributed_since(session: Db, project_id: uuid.UUID, since: datet
         {"p": project_id, "since": since},
     )
     return bool(found)
+
+
+async def recalculations_of(session: Db, project_id: uuid.UUID, limit: int = 100) -> list[Recalculation]:
+    """The project's recalculations, newest first (previews waiting for approval among them)."""
+    rows = await session.execute(
+        text(f"SELECT {_RECALC} FROM commission_recalculations WHERE project_id = :p ORDER BY id DESC LIMIT :limit"),
+        {"p": project_id, "limit": limit},
+    )
+    return [Recalculation(*row) for row in rows]

@@ -31,6 +31,10 @@ async def user_by_phone(session: AsyncSession, cipher: PiiCipher, phone: str) ->
     return await session.scalar(select(User).where(User.phone_lookup == cipher.lookup(phone)))
 
 
+async def user(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.scalar(select(User).where(User.id == user_id))
+
+
 async def staff_member(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember | None:
     return await session.scalar(select(StaffMember).where(StaffMember.id == staff_id))
 

@@ -210,13 +210,14 @@ async def history(session: AsyncSession, user_id: uuid.UUID) -> History:
     row = (
         await session.execute(
             text(
-                "SELECT count(*) FILTER (WHERE status = 'repaid'), count(*) FILTER (WHERE status IN ('active',"
-                " 'overdue')), count(*) FILTER (WHERE status = 'overdue') FROM loans WHERE user_id = :user"
+                "SELECT count(*) FILTER (WHERE status = 'repaid') AS repaid,"
+                " count(*) FILTER (WHERE status IN ('active', 'overdue')) AS open,"
+                " count(*) FILTER (WHERE status = 'overdue') AS overdue FROM loans WHERE user_id = :user"
             ),
             {"user": user_id},
         )
     ).one()
-    return History(int(row[0]), int(row[1]), int(row[2]))
+    return History(int(row.repaid), int(row.open), int(row.overdue))
 
 
 async def record_postback(session: AsyncSession, application_id: uuid.UUID, network: str, url: str) -> None:

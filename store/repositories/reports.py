@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.accounts import HouseAccount, OwnerAccount
+from domain.lending.engine import Component
 
 # The class of an account, from its code: 'loan:<component>', 'house:<purpose>' or 'wallets'.
 _ACCOUNT_CLASS = (
@@ -19,6 +23,13 @@ _ACCOUNT_CLASS = (
     " WHEN a.code LIKE 'house:%' THEN 'house:' || split_part(a.code, ':', 2)"
     " WHEN a.code LIKE 'wallet:%' THEN 'wallets' ELSE a.code END"
 )
+# What each income purpose adds to in the daily report.
+_INCOME_FIGURES = {
+    HouseAccount.INTEREST_INCOME.code_prefix: "accrued_interest",
+    HouseAccount.PENALTY_INCOME.code_prefix: "accrued_penalty",
+    HouseAccount.FINE_INCOME.code_prefix: "accrued_fines",
+    HouseAccount.FEE_INCOME.code_prefix: "fees_charged",
+}
 LOAN_PAYMENT_KINDS = ("loan_repayment", "loan_extension", "loan_auto_debit", "loan_recovery", "loan_payment")
 
 
@@ -37,7 +48,9 @@ async def daily(session: AsyncSession, day: date) -> dict[str, Any]:
         {"d": day},
     )
     figures: dict[str, dict[str, int]] = {}
-    for currency, account_class, kind, debits, credits, entries in rows:
+    for row in rows:
+        currency, account_class, kind = row.currency, row._mapping["class"], row.kind
+        debits, credits, entries = row.debits, row.credits, row.entries
         f = figures.setdefault(
             currency.strip(),
             dict.fromkeys(
@@ -59,28 +72,20 @@ async def daily(session: AsyncSession, day: date) -> dict[str, Any]:
             ),
         )
         debits, credits = int(debits or 0), int(credits or 0)
-        if account_class == "loan:principal" and kind == "loan_disbursement":
+        if (
+            account_class == f"{OwnerAccount.LOAN_RECEIVABLE.value}:{Component.PRINCIPAL.value}"
+            and kind == "loan_disbursement"
+        ):
             f["issued_count"] += int(entries)
             f["issued_principal"] += -debits
-        if account_class == "house:settlement":
+        if account_class == HouseAccount.SETTLEMENT.code_prefix:
             f["cash_in"] += -debits
             f["cash_out"] += credits
             if kind in LOAN_PAYMENT_KINDS:
                 f["repaid"] += -debits
-        if kind.startswith("loan_") and account_class in (
-            "house:interest_income",
-            "house:penalty_income",
-            "house:fine_income",
-            "house:fee_income",
-        ):
-            name = {
-                "house:interest_income": "accrued_interest",
-                "house:penalty_income": "accrued_penalty",
-                "house:fine_income": "accrued_fines",
-                "house:fee_income": "fees_charged",
-            }[account_class]
-            f[name] += credits + debits
-        if account_class == "house:loan_loss" and kind == "loan_write_off":
+        if kind.startswith("loan_") and account_class in _INCOME_FIGURES:
+            f[_INCOME_FIGURES[account_class]] += credits + debits
+        if account_class == HouseAccount.LOAN_LOSS.code_prefix and kind == "loan_write_off":
             f["written_off"] += -debits
     overdue = await session.execute(
         text(
@@ -129,7 +134,15 @@ async def portfolio(session: AsyncSession, today: date) -> list[dict[str, Any]]:
     )
     by_product: dict[tuple[str, str], dict[str, Any]] = {}
     seen: dict[tuple[str, str], set[Any]] = {}
-    for product, currency, loan_id, dpd, component, owed in rows:
+    for row in rows:
+        product, currency, loan_id, dpd, component, owed = (
+            row.product,
+            row.currency,
+            row.id,
+            row.dpd,
+            row.component,
+            row.owed,
+        )
         key = (product, currency.strip())
         p = by_product.setdefault(
             key,
@@ -153,7 +166,8 @@ async def portfolio(session: AsyncSession, today: date) -> list[dict[str, Any]]:
         p["buckets"][bucket]["outstanding"] += int(owed)
     for p in by_product.values():
         at_risk = sum(p["buckets"][name]["outstanding"] for name in ("31-60", "61-90", "90+"))
-        p["par30"] = f"{at_risk / p['outstanding']:.4f}" if p["outstanding"] else "0.0000"
+        share = Decimal(at_risk) / p["outstanding"] if p["outstanding"] else Decimal(0)
+        p["par30"] = str(share.quantize(Decimal("0.0001")))
     return sorted(by_product.values(), key=lambda p: (p["product"], p["currency"]))
 
 
@@ -171,8 +185,8 @@ async def trial_balance(session: AsyncSession, as_of: date) -> list[dict[str, An
         {"d": as_of},
     )
     return [
-        {"currency": currency.strip(), "account": account_class, "kind": kind, "balance": int(balance)}
-        for currency, account_class, kind, balance in rows
+        {"currency": r.currency.strip(), "account": r._mapping["class"], "kind": r.kind, "balance": int(r.balance)}
+        for r in rows
     ]
 
 
@@ -220,3 +234,57 @@ async def cpa(session: AsyncSession) -> list[dict[str, Any]]:
         )
     )
     return [dict(r._mapping) for r in rows]
+
+
+async def activity_by_day(session: AsyncSession, since: date, until: date) -> dict[str, dict[str, dict[str, int]]]:
+    """Principal issued and cash repaid per business date, per currency, from the ledger: currency -> day ->
+    {"issued", "repaid"}. Days with neither are absent."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT p.currency, p.value_date AS day,
+                   -sum(p.amount) FILTER (WHERE e.kind = 'loan_disbursement' AND a.code LIKE :principal_codes)
+                       AS issued,
+                   -sum(p.amount) FILTER (WHERE e.kind = ANY(:paid) AND a.code LIKE :settlement_codes) AS repaid
+            FROM postings p JOIN journal_entries e ON e.id = p.entry_id JOIN accounts a ON a.id = p.account_id
+            WHERE p.value_date BETWEEN :since AND :until
+              AND (e.kind = 'loan_disbursement' OR e.kind = ANY(:paid))
+            GROUP BY 1, 2
+            """
+        ),
+        {
+            "since": since,
+            "until": until,
+            "paid": list(LOAN_PAYMENT_KINDS),
+            "principal_codes": f"{OwnerAccount.LOAN_RECEIVABLE.value}:%:{Component.PRINCIPAL.value}",
+            "settlement_codes": f"{HouseAccount.SETTLEMENT.code_prefix}:%",
+        },
+    )
+    found: dict[str, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        found.setdefault(row.currency.strip(), {})[row.day.isoformat()] = {
+            "issued": int(row.issued or 0),
+            "repaid": int(row.repaid or 0),
+        }
+    return found
+
+
+async def application_funnel(session: AsyncSession, since: date) -> dict[str, int]:
+    """Applications received since a date, and how many of them were approved (an offer was made), signed and
+    disbursed: each stage counts those that reached it, whatever happened after."""
+    row = (
+        await session.execute(
+            text(
+                """
+                SELECT count(*) AS received,
+                       count(*) FILTER (WHERE a.offer IS NOT NULL) AS approved,
+                       count(*) FILTER (WHERE g.signed_at IS NOT NULL) AS signed,
+                       count(*) FILTER (WHERE a.loan_id IS NOT NULL) AS disbursed
+                FROM loan_applications a LEFT JOIN loan_agreements g ON g.application_id = a.id
+                WHERE a.created_at >= :since
+                """
+            ),
+            {"since": since},
+        )
+    ).one()
+    return {stage: int(row._mapping[stage]) for stage in ("received", "approved", "signed", "disbursed")}

@@ -30,9 +30,10 @@ from domain.lending.engine import (
     Waiver,
     WriteOff,
 )
+from domain.lending.postings import PostedState
 from domain.lending.products import terms_from_stored
 from domain.lending.schedule import build_schedule
-from domain.lending.servicing import NightRow, PostedState
+from domain.lending.servicing import NightRow
 
 COB_LOCK = 7_320_001  # advisory lock key: business calendar
 
@@ -60,12 +61,12 @@ async def calendar(session: AsyncSession) -> Calendar:
     row = (
         await session.execute(
             text(
-                "SELECT max(business_date) FILTER (WHERE status = 'closed'),"
-                " max(business_date) FILTER (WHERE status = 'running') FROM cob_runs"
+                "SELECT max(business_date) FILTER (WHERE status = 'closed') AS last_closed,"
+                " max(business_date) FILTER (WHERE status = 'running') AS running FROM cob_runs"
             )
         )
     ).one()
-    return Calendar(row[0], row[1])
+    return Calendar(row.last_closed, row.running)
 
 
 async def first_loan_start(session: AsyncSession) -> date | None:
@@ -418,6 +419,23 @@ async def accrue_batch(driver: Any, business_date: date, after: uuid.UUID | None
     )
     last, loans, entries = await cursor.fetchone()
     return AccrualBatch(last, int(loans), int(entries))
+
+
+async def accrual_progress(driver: Any, business_date: date, loans_accrued: int) -> None:
+    """How many loans the running close of business has accrued so far for its date."""
+    await driver.execute(
+        "UPDATE cob_runs SET loans_accrued = %(n)s WHERE business_date = %(d)s AND status = 'running'",
+        {"d": business_date, "n": loans_accrued},
+    )
+
+
+async def loans_to_accrue(session: AsyncSession, business_date: date) -> int:
+    """The loans whose projected night on this date posts or tells something: what a close of the date visits."""
+    found = await session.scalar(
+        text("SELECT count(DISTINCT loan_id) FROM loan_night_projections WHERE accrual_date = :d"),
+        {"d": business_date},
+    )
+    return int(found or 0)
 
 
 async def notices_for(session: AsyncSession, business_date: date) -> list[tuple[uuid.UUID, str]]:

@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.accounts import wallet_account_code
 from domain.fx import FxRate
 from domain.ledger import AccountKind
 from domain.wallet_rules import TransferRules
@@ -112,7 +113,7 @@ async def open_wallet(session: AsyncSession, *, owner_id: uuid.UUID, wallet_type
     wallet_id = uuid.uuid4()
     account_id = await ledger.open_account(
         session,
-        code=f"wallet:{wallet_id}",
+        code=wallet_account_code(wallet_id),
         owner_type="user",
         owner_id=owner_id,
         currency=currency,

@@ -79,6 +79,7 @@ class DevStack:
         self.temporal: TemporalDevServer | None = None
         self.children: list[subprocess.Popen[bytes]] = []
         self.demo: list[str] = []
+        self.demo_process: subprocess.Popen[bytes] | None = None
 
     def run(self) -> int:
         stop_requested = False
@@ -140,7 +141,25 @@ class DevStack:
         for command in ("worker", "api"):
             self.children.append(self._spawn(command, env))
         wait_for_port(self.settings.api_port, 60, self.settings.api_host)
+        self._start_demo_activity(env)
         return env
+
+    def _start_demo_activity(self, env: dict[str, str]) -> None:
+        """A fresh data folder gets demo borrowers and partners once, made through the API in the background (a
+        one-off process beside the supervised ones; `demo-activity.done` marks it)."""
+        done = self.data_dir / "demo-activity.done"
+        if not self.settings.demo_activity or done.exists():
+            return
+        command = [
+            sys.executable,
+            "-m",
+            "workers.cli",
+            "demo-activity",
+            "--base-url",
+            f"http://127.0.0.1:{self.settings.api_port}",
+        ]
+        self.demo_process = subprocess.Popen([*command, "--done-file", str(done)], env=env, start_new_session=True)
+        self.demo.append("demo borrowers and partners are being made in the background (a few minutes)")
 
     def _dev_secrets(self) -> dict[str, str]:
         """Webhook secrets of this data folder's own (made once, kept in it), unless configured: a second stack
@@ -182,6 +201,9 @@ class DevStack:
         print("\n".join(lines), flush=True)
 
     def stop(self) -> None:
+        if self.demo_process is not None and self.demo_process.poll() is None:
+            self.demo_process.kill()
+            self.demo_process.wait()
         for child in reversed(self.children):
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-FINAL_STATUSES = frozenset({"rejected", "disbursed", "cancelled", "expired", "failed"})
+APPLICATION_FINAL_STATUSES = frozenset({"rejected", "disbursed", "cancelled", "expired", "failed"})
 
 
 class OriginationTimings(BaseModel):
@@ -224,3 +224,12 @@ class ApplicationState(BaseModel):
     status: str
     escalated: bool = False
     loan_id: str | None = None
+
+
+# Workflow ids: one per business object, so that a second start finds the running process.
+def application_workflow_id(application_id: str) -> str:
+    return f"loan-application-{application_id}"
+
+
+def postback_workflow_id(application_id: str) -> str:
+    return f"cpa-postback-{application_id}"

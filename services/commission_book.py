@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.accounts import HouseAccount
 from domain.affiliate.commissions import (
     RecordedEvent,
     ReversedEvent,
@@ -30,9 +31,10 @@ from domain.affiliate.commissions import (
 from domain.affiliate.distribution import CommissionLine
 from domain.affiliate.periods import Period, period_of
 from domain.affiliate.plans import CommissionPlan
+from domain.affiliate.postings import commission_postings
 from domain.affiliate.recalculation import Difference, differences
 from domain.affiliate.revenue import reverses
-from domain.ledger import EntryDraft, Posting
+from domain.ledger import EntryDraft
 from store import cycle_collection, ledger
 from store.repositories import affiliate, commissions
 from store.repositories.commissions import EventLines
@@ -187,14 +189,10 @@ class CommissionBook:
         if missing:
             opened = await commissions.commission_accounts(session, missing, project.currency)
             self._accounts.update({(str(p), project.currency): account for p, account in opened.items()})
-        expense = await ledger.house_account(session, "commission_expense", project.currency)
+        expense = await ledger.house_account(session, HouseAccount.COMMISSION_EXPENSE, project.currency)
         total = sum(moving.values())
-        postings = [
-            Posting(self._accounts[(partner, project.currency)], amount, project.currency)
-            for partner, amount in moving.items()
-        ]
-        if total:
-            postings.append(Posting(expense, -total, project.currency))
+        wallets = {partner: self._accounts[(partner, project.currency)] for partner in moving}
+        postings = commission_postings(moving, wallets, expense, project.currency)
         draft = EntryDraft(key, kind, datetime.now(UTC).date(), tuple(postings), metadata=metadata)
         entry = await ledger.post(session, draft)
         return entry.id, total

@@ -1,20 +1,24 @@
-"""What servicing workflows and activities pass each other (dates travel as ISO strings)."""
+"""What servicing workflows and activities pass each other. Dates are `date`s: on the wire they are ISO strings,
+the same JSON as when they were typed `str`, so recorded histories replay unchanged."""
 
 from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
 
 from pydantic import BaseModel
 
 
 class CobUntil(BaseModel):
-    until: str | None = None  # None: the day that just ended in the market's time zone
+    until: date | None = None  # None: the day that just ended in the market's time zone
 
 
 class CobDates(BaseModel):
-    dates: list[str]
+    dates: list[date]
 
 
 class CobDay(BaseModel):
-    business_date: str
+    business_date: date
     workflow_id: str = ""
 
 
@@ -28,19 +32,24 @@ class CobProgress(BaseModel):
 
 
 class CobFinish(BaseModel):
-    business_date: str
+    business_date: date
     loans_accrued: int
     projections_refreshed: int
     notices: int
 
 
 class CobResult(BaseModel):
-    business_date: str
+    business_date: date
     status: str
     loans_accrued: int = 0
     entries: int = 0
     projections_refreshed: int = 0
     notices: int = 0
+
+
+class CobRunProgress(BaseModel):
+    dates: list[date]
+    closed: int
 
 
 class CobRunResult(BaseModel):
@@ -51,11 +60,46 @@ class LoanRef(BaseModel):
     loan_id: str
 
 
-class LoanNotice(BaseModel):
-    """Close of business tells a loan's workflow what the new business date means for it."""
+class LoanWorkflowState(BaseModel):
+    """What a loan's workflow holds right now (its `state` query): a status change not yet handled, and how many
+    notices wait their turn."""
 
-    business_date: str
+    status: str | None
+    pending_notices: int
+
+
+class NoticeKind(StrEnum):
+    DUE_SOON = "due_soon"
+    DUE_TODAY = "due_today"
+    OVERDUE = "overdue"
+    PROMISE_DUE = "promise_due"
+
+
+class LoanNotice(BaseModel):
+    """Close of business tells a loan's workflow what the new business date means for it.
+
+    On the wire (and in the projections table) the notice is one text, `<kind>[:<detail>]`, which recorded workflow
+    histories hold; code reads it through the typed properties below, never by splitting it."""
+
+    business_date: date
     notice: str  # due_soon | due_today | overdue:<days past due> | promise_due:<promise id>
+
+    @classmethod
+    def of(cls, on: date, kind: NoticeKind, detail: int | None = None) -> LoanNotice:
+        return cls(business_date=on, notice=kind.value if detail is None else f"{kind.value}:{detail}")
+
+    @property
+    def kind(self) -> NoticeKind:
+        return NoticeKind(self.notice.partition(":")[0])
+
+    @property
+    def days_past_due(self) -> int:
+        """For an overdue notice: how many days past due the loan is on the business date."""
+        return int(self.notice.partition(":")[2]) if self.kind is NoticeKind.OVERDUE else 0
+
+    @property
+    def promise_id(self) -> int | None:
+        return int(self.notice.partition(":")[2]) if self.kind is NoticeKind.PROMISE_DUE else None
 
 
 class LoanSettled(BaseModel):
@@ -65,7 +109,7 @@ class LoanSettled(BaseModel):
 class Reminder(BaseModel):
     loan_id: str
     notice: str
-    business_date: str
+    business_date: date
 
 
 class PaymentRef(BaseModel):
@@ -115,13 +159,13 @@ class CollectionsState(BaseModel):
     loan_open: bool
     days_past_due: int
     steps: list[str]  # keys of the steps due and not done, in ladder order
-    paused_until: str | None = None
+    paused_until: date | None = None
 
 
 class StepInput(BaseModel):
     loan_id: str
     step: str  # "<day>:<action>"
-    business_date: str
+    business_date: date
 
 
 class StepResult(BaseModel):
@@ -142,7 +186,7 @@ class DebitResult(BaseModel):
 class PromiseCheck(BaseModel):
     loan_id: str
     promise_id: int
-    business_date: str
+    business_date: date
 
 
 class PromiseOutcome(BaseModel):
@@ -162,7 +206,7 @@ class LoanChangeInput(BaseModel):
     loan_id: str
     reference: str
     kind: str  # write_off | payment | waiver | rate_change | fee
-    value_date: str | None = None
+    value_date: date | None = None
     amount: int | None = None
     component: str | None = None
     daily_rate: str | None = None
@@ -176,3 +220,19 @@ class LoanChangeResult(BaseModel):
     status: str
     entry_id: int | None = None
     replayed: bool = False
+
+
+# Workflow ids: one per business object, so that a second start finds the running process.
+COB_RUNNER_ID = "cob-run"
+
+
+def cob_workflow_id(business_date: date) -> str:
+    return f"cob-{business_date.isoformat()}"
+
+
+def loan_workflow_id(loan_id: str) -> str:
+    return f"loan-{loan_id}"
+
+
+def loan_payment_workflow_id(payment_id: str) -> str:
+    return f"loan-payment-{payment_id}"

@@ -89,3 +89,20 @@ class RecalculationOutcome(BaseModel):
     status: str  # posted | unchanged | changed (the preview was recomputed: approve again) | expired
     total: int = 0
     entry_id: int | None = None
+
+
+# Workflow ids: one per business object, so that a second start finds the running process.
+def distributor_workflow_id(project: str) -> str:
+    return f"commission-distributor-{project}"
+
+
+def period_workflow_id(project: str, period: str) -> str:
+    return f"commission-period-{project}-{period}"
+
+
+def recalculation_workflow_id(recalculation_id: int) -> str:
+    return f"commission-recalculation-{recalculation_id}"
+
+
+def close_schedule_id(project: str) -> str:
+    return f"commission-close-{project}"

@@ -46,3 +46,12 @@ class ProviderSignal(BaseModel):
     reference: str
     failure_code: str | None = None
     event_id: str
+
+
+# Workflow ids: one per business object, so that a second start finds the running process.
+def topup_workflow_id(operation_id: str) -> str:
+    return f"topup-{operation_id}"
+
+
+def payout_workflow_id(operation_id: str) -> str:
+    return f"payout-{operation_id}"

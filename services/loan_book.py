@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.accounts import HouseAccount
 from domain.ledger import EntryDraft, Posting
 from domain.lending.collections import DEFAULT_LADDER, ladder_from_stored, thresholds
 from domain.lending.engine import (
@@ -25,13 +26,8 @@ from domain.lending.engine import (
     project_nights,
     state_as_of,
 )
-from domain.lending.servicing import (
-    LoanLedgerAccounts,
-    bring_to_state,
-    night_rows,
-    posted_after,
-    write_off_postings,
-)
+from domain.lending.postings import LoanLedgerAccounts, bring_to_state, posted_after, write_off_postings
+from domain.lending.servicing import night_rows
 from store import ledger
 from store.repositories import collections, servicing
 from store.repositories import wallets as wallet_store
@@ -228,8 +224,8 @@ class LoanBook:
             currency=loan.currency,
             receivable=receivable,
             income=income,
-            settlement=await ledger.house_account(session, "settlement", loan.currency, shard),
-            loss=await ledger.house_account(session, "loan_loss", loan.currency, shard),
+            settlement=await ledger.house_account(session, HouseAccount.SETTLEMENT, loan.currency, shard),
+            loss=await ledger.house_account(session, HouseAccount.LOAN_LOSS, loan.currency, shard),
             wallet=wallet,
         )
 

@@ -1,0 +1,1 @@
+"""What the processes pass each other: inputs, results, signals, updates, queries and workflow ids."""

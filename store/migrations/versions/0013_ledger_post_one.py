@@ -29,6 +29,7 @@ def upgrade() -> None:
         DECLARE
             v_entry bigint;
             v_currencies text[];
+            v_found bigint;
         BEGIN
             INSERT INTO journal_entries (idempotency_key, content_hash, kind, value_date, corrects_entry_id, metadata)
             VALUES (p_key, NULL, p_kind, p_value_date, p_corrects, p_metadata)
@@ -41,14 +42,17 @@ def upgrade() -> None:
             ELSE
                 v_currencies := string_to_array(p_currencies, ',');
             END IF;
-            PERFORM 1 FROM accounts WHERE id = ANY(p_accounts) ORDER BY id FOR NO KEY UPDATE;
-            -- Every posting names an account that exists and holds the posting's currency: checked before any row
-            -- is written, so a wrong account is its own error (LF001), not an unbalanced entry.
-            IF EXISTS (
-                SELECT 1 FROM unnest(p_accounts, v_currencies) AS p(account_id, currency)
-                LEFT JOIN accounts a ON a.id = p.account_id
-                WHERE a.id IS NULL OR a.currency <> p.currency
-            ) THEN
+            -- The accounts are locked in id order (concurrent entries over the same accounts queue instead of
+            -- deadlocking) by the same statement that checks each posting names an account that exists and holds
+            -- its currency: a wrong account is its own error (LF001), raised before any row is written.
+            SELECT count(*) INTO v_found FROM (
+                SELECT 1 FROM accounts a
+                JOIN (SELECT DISTINCT x.id, x.currency FROM unnest(p_accounts, v_currencies) AS x(id, currency)) p
+                  ON a.id = p.id AND a.currency = p.currency
+                ORDER BY a.id FOR NO KEY UPDATE OF a
+            ) locked;
+            IF v_found <> (SELECT count(*) FROM (SELECT DISTINCT x.id, x.currency
+                                                 FROM unnest(p_accounts, v_currencies) AS x(id, currency)) wanted) THEN
                 RAISE EXCEPTION 'a posting names an unknown account or one held in another currency'
                     USING ERRCODE = 'LF001';
             END IF;

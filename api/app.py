@@ -48,7 +48,7 @@ from api.webhooks import twilio as twilio_webhooks
 from config import Settings
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
-from workflows.client import connect_temporal
+from workflows.client import connect_configured
 
 
 def create_app(settings: Settings, resources: AppResources | None = None) -> FastAPI:
@@ -132,5 +132,5 @@ def build_resources(settings: Settings) -> AppResources:
         engine=engine,
         session_factory=make_session_factory(engine),
         cipher=PiiCipher(settings.pii_key),
-        temporal_connector=lambda: connect_temporal(settings.temporal_target, settings.temporal_namespace),
+        temporal_connector=lambda: connect_configured(settings),
     )

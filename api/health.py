@@ -19,7 +19,15 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        503: {
+            "description": "the database or Temporal did not answer in time",
+            "content": {"application/problem+json": {}},
+        }
+    },
+)
 async def readyz(resources: Resources) -> JSONResponse:
     checks: dict[str, str] = {}
     try:

@@ -44,6 +44,22 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
     )
     temporal_namespace: str = "default"
+    # A real cluster or Temporal Cloud (docs/configuration.md): TLS with the system's CAs or a server CA of your own,
+    # mTLS with a client certificate and key, or an API key (which travels only over TLS).
+    temporal_tls: bool = False
+    temporal_tls_server_ca: Path | None = None
+    temporal_tls_client_cert: Path | None = None
+    temporal_tls_client_key: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: str | None = None
+    # Worker tuning (docs/deployment.md): concurrent work, pollers, the sticky cache, and how long running
+    # activities may finish on SIGTERM before they are cancelled and retried elsewhere.
+    worker_max_concurrent_activities: int = Field(default=100, ge=1, le=10_000)
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2, le=10_000)
+    worker_activity_pollers: int = Field(default=5, ge=1, le=100)
+    worker_workflow_pollers: int = Field(default=5, ge=2, le=100)
+    worker_max_cached_workflows: int = Field(default=1_000, ge=0, le=1_000_000)
+    worker_graceful_shutdown_seconds: int = Field(default=30, ge=0, le=3_600)
     task_queues: list[str] = ["lendflow"]
     embedded_postgres_port: int = 54329
     temporal_port: int = 7233
@@ -159,6 +175,29 @@ class Settings(BaseSettings):
     @property
     def future_cob_allowed(self) -> bool:
         return self.cob_allow_future if self.cob_allow_future is not None else self.env != "prod"
+
+    @model_validator(mode="after")
+    def _temporal_tls_is_whole(self) -> Settings:
+        """A half-made TLS setup is refused at start, with what is missing, rather than failing to connect later."""
+        problems = []
+        if (self.temporal_tls_client_cert is None) != (self.temporal_tls_client_key is None):
+            problems.append("LENDFLOW_TEMPORAL_TLS_CLIENT_CERT and LENDFLOW_TEMPORAL_TLS_CLIENT_KEY go together")
+        for name in ("temporal_tls_server_ca", "temporal_tls_client_cert", "temporal_tls_client_key"):
+            path = getattr(self, name)
+            if path is not None and not Path(path).is_file():
+                problems.append(f"LENDFLOW_{name.upper()}: no file at {path}")
+        if self.temporal_api_key and not self.temporal_uses_tls:
+            problems.append("an API key travels only over TLS: set LENDFLOW_TEMPORAL_TLS=true")
+        if problems:
+            raise ValueError("Temporal TLS: " + "; ".join(problems))
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return self.temporal_tls or any(
+            p is not None
+            for p in (self.temporal_tls_server_ca, self.temporal_tls_client_cert, self.temporal_tls_client_key)
+        )
 
     @model_validator(mode="after")
     def _production_needs_real_secrets(self) -> Settings:

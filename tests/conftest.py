@@ -93,6 +93,7 @@ def settings(database_url: str) -> Settings:
         payout_poll_max_seconds=5,
         provider_attempts=2,
         postback_retry_seconds=1,
+        worker_graceful_shutdown_seconds=2,  # the session's teardown does not wait long on a stray activity
         data_dir=Path("/nonexistent"),
     )
 

@@ -92,8 +92,18 @@ def _demo_activity(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lendflow")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lendflow", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"lendflow {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser(

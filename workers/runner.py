@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -148,10 +149,29 @@ def activity_methods(instance: object) -> list[Any]:
     ]
 
 
+def worker_tuning(settings: Settings) -> dict[str, Any]:
+    """How much a worker process takes on at once, and its grace on SIGTERM: running activities get this long to
+    finish (their results are recorded) before they are cancelled and retried by another worker."""
+    return {
+        "max_concurrent_activities": settings.worker_max_concurrent_activities,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        "max_concurrent_activity_task_polls": settings.worker_activity_pollers,
+        "max_concurrent_workflow_task_polls": settings.worker_workflow_pollers,
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        "graceful_shutdown_timeout": timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+    }
+
+
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:
     activities = activity_functions(settings, collaborators, client)
     return [
-        Worker(client, task_queue=queue, workflows=list(WORKFLOWS), activities=activities)
+        Worker(
+            client,
+            task_queue=queue,
+            workflows=list(WORKFLOWS),
+            activities=activities,
+            **worker_tuning(settings),
+        )
         for queue in settings.task_queues
     ]
 

@@ -15,7 +15,7 @@ from store.repositories import affiliate
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
 from workers.schedules import ensure_cob_schedule, ensure_hold_expiry_schedule
-from workflows.client import connect_temporal
+from workflows.client import connect_configured
 from workflows.commission_processes import ensure_project_processes
 
 log = logging.getLogger("lendflow.worker")
@@ -25,7 +25,7 @@ async def connect_with_patience(settings: Settings, timeout_s: float = 60.0):  #
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         try:
-            return await connect_temporal(settings.temporal_target, settings.temporal_namespace)
+            return await connect_configured(settings)
         except Exception:
             if asyncio.get_running_loop().time() > deadline:
                 raise

@@ -188,6 +188,7 @@ class DevStack:
             "",
             "lendflow is running",
             f"  API            {base}   (docs {base}/docs, health {base}/readyz)",
+            f"  Staff console  {base}/console",
             f"  Temporal       {env['TEMPORAL_ADDRESS']}"
             + (f"   (web UI http://127.0.0.1:{self.settings.temporal_ui_port})" if self.temporal else ""),
             f"  PostgreSQL     {env['DATABASE_URL']}",

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import health
+from api import health, metrics
 from api.applications import borrower as borrower_applications
 from api.applications import payouts as staff_payouts
 from api.applications import staff as staff_applications
@@ -19,6 +19,7 @@ from api.ingest import routes as ingest_routes
 from api.ingest import uploads as ingest_uploads
 from api.loans import payments as loan_payments
 from api.loans import routes as borrower_loans
+from api.metrics import RequestMetrics
 from api.openapi_doc import describe_problems
 from api.partners import routes as partner_routes
 from api.problems import install_problem_handlers
@@ -66,6 +67,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
         try:
             yield
         finally:
+            await built.close_listeners()
             await built.engine.dispose()
 
     app = FastAPI(
@@ -86,8 +88,10 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)  # inside: its refusals carry request ids
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestMetrics)  # outermost: every answer counts, refusals included
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(auth_routes.router)
     app.include_router(staff_auth.router)
     app.include_router(staff_members.router)

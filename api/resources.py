@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from config import Settings
+from store.notifications import ApplicationStatusListener
 from store.pii import PiiCipher
 
 
@@ -26,6 +27,17 @@ class AppResources:
     temporal_connector: Callable[[], Awaitable[Client]]
     _temporal: Client | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _status_listener: ApplicationStatusListener | None = field(default=None, init=False)
+
+    def status_listener(self) -> ApplicationStatusListener:
+        """One LISTEN connection per API process, opened when the first borrower follows an application."""
+        if self._status_listener is None:
+            self._status_listener = ApplicationStatusListener(self.settings.database_url or "")
+        return self._status_listener
+
+    async def close_listeners(self) -> None:
+        if self._status_listener is not None:
+            await self._status_listener.close()
 
     async def temporal(self) -> Client:
         if self._temporal is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -75,15 +76,24 @@ class Browser:
 
     async def click(self, css: str, navigates: bool = True) -> None:
         """Clicks; when the click loads another page (a link, a form), waits until the old page is gone, so what
-        is read next is the new page."""
-        element = await self.find(css)
+        is read next is the new page. An element replaced under the pointer (a page still settling) is found again
+        and clicked once more, as a person would."""
 
         def clicked() -> None:
-            old = self.driver.find_element(By.TAG_NAME, "html")
-            element.click()
+            for attempt in range(5):
+                try:
+                    element = self.driver.find_element(By.CSS_SELECTOR, css)
+                    old = self.driver.find_element(By.TAG_NAME, "html")
+                    element.click()
+                    break
+                except (StaleElementReferenceException, WebDriverException) as err:
+                    if attempt == 4 or not _replaced(err):
+                        raise
+                    time.sleep(0.2)
             if navigates:
                 WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
 
+        await self.find(css)
         await self.run(clicked)
 
     async def text(self, css: str = "body") -> str:
@@ -117,3 +127,8 @@ class Browser:
 
     async def quit(self) -> None:
         await self.run(self.driver.quit)
+
+
+def _replaced(err: Exception) -> bool:
+    text = str(err)
+    return isinstance(err, StaleElementReferenceException) or "does not belong to the document" in text

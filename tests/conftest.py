@@ -183,6 +183,7 @@ async def stack(settings: Settings, temporal_env: WorkflowEnvironment) -> AsyncI
         await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
         await asyncio.gather(*running, return_exceptions=True)
         await postings.close()
+        await resources.close_listeners()
         await engine.dispose()
 
 

@@ -16,6 +16,7 @@ PUBLIC = {
     ("POST", "/v1/staff/token"),
     ("GET", "/healthz"),  # health
     ("GET", "/readyz"),
+    ("GET", "/metrics"),  # Prometheus: counts by route template, no data of anyone's
     ("GET", "/v1/dev/outbox"),  # development only
     ("POST", "/v1/webhooks/twilio/status"),  # authenticated by X-Twilio-Signature
     ("POST", "/v1/webhooks/twilio/inbound"),

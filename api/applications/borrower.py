@@ -3,10 +3,12 @@ card. Each step is an update of the application's workflow, which refuses steps 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.applications.schemas import (
     ApplicationList,
@@ -23,6 +25,7 @@ from api.idempotency import Idempotency
 from api.problems import Problem
 from api.workflow_calls import update_workflow
 from contracts.origination import (
+    APPLICATION_FINAL_STATUSES,
     CancelRequest,
     CardLink,
     CardResult,
@@ -116,6 +119,54 @@ async def _fresh(db: Db, application_id: uuid.UUID) -> ApplicationView:
     app = await applications.application(db, application_id)
     assert app is not None
     return application_view(app)
+
+
+FOLLOW_FOR_S = 300  # a stream ends after five minutes; an EventSource reconnects by itself
+KEEP_ALIVE_S = 15
+
+
+@router.get(
+    "/{application_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "server-sent events: `status` with the application as `GET` answers it, first as it stands, "
+            "then at each change, until it ends (rejected, disbursed, cancelled, expired, failed) or five minutes pass",
+            "content": {"text/event-stream": {}},
+        }
+    },
+)
+async def follow(application_id: uuid.UUID, user: CurrentUser, db: Db, resources: Resources) -> StreamingResponse:
+    """The application's progress pushed as it happens (checking → decision → offer → signed → card → paid), so an
+    app need not poll: each status change is announced by the database (store/notifications.py) and read once."""
+    await _own(db, application_id, user.id)
+    await db.rollback()  # the stream holds no connection while it waits
+    return StreamingResponse(
+        _status_events(resources, application_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _status_events(resources: Resources, application_id: uuid.UUID) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FOLLOW_FOR_S
+    last: str | None = None
+    async with resources.status_listener().watch(str(application_id)) as changes:
+        while True:
+            async with resources.session_factory() as session:
+                app = await applications.application(session, application_id)
+            if app is None:
+                return
+            if app.status != last:
+                last = app.status
+                yield f"event: status\ndata: {application_view(app).model_dump_json()}\n\n"
+            if app.status in APPLICATION_FINAL_STATUSES or loop.time() > deadline:
+                return
+            try:
+                await asyncio.wait_for(changes.get(), timeout=KEEP_ALIVE_S)
+            except TimeoutError:
+                yield ": still here\n\n"  # keeps proxies from closing an idle stream; the state is read again
 
 
 @router.post("/{application_id}/accept", response_model=ApplicationView)

@@ -1,0 +1,31 @@
+"""`/metrics` counts what the API answers, by route template (never by id) and status, and times it."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.conftest import Stack
+from tests.helpers import admin_token, bearer
+
+
+def count(text: str, route: str, status: str) -> float:
+    pattern = rf'lendflow_http_requests_total\{{method="GET",route="{re.escape(route)}",status="{status}"\}} (\S+)'
+    found = re.search(pattern, text)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_requests_are_counted_by_route_template_and_status(http: httpx.AsyncClient, clean: Stack) -> None:
+    before = (await http.get("/metrics")).text
+    admin = await admin_token(http, clean.settings)
+    for _ in range(3):
+        assert (
+            await http.get("/v1/staff/loans/00000000-0000-0000-0000-000000000001", headers=bearer(admin))
+        ).status_code == 404
+    after = await http.get("/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    route = "/v1/staff/loans/{loan_id}"
+    assert count(after.text, route, "404") == count(before, route, "404") + 3
+    assert "00000000-0000-0000-0000-000000000001" not in after.text
+    assert 'lendflow_http_request_seconds_bucket{le="0.5",method="GET",route="/v1/staff/loans/{loan_id}"}' in after.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -39,6 +41,12 @@ from workers.devstack.temporal import temporal_cli_path
 from workers.providers_factory import Providers
 from workers.runner import ActivityCollaborators, build_workers
 from workers.seed import ensure_first_admin
+
+# Property tests run the same examples on every run (`make test`, CI): a red build is then the code's, never the
+# draw's. `LENDFLOW_HYPOTHESIS_PROFILE=explore` draws new examples (and many more) to look for what those miss.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=5_000, database=None)
+hypothesis_settings.load_profile(os.environ.get("LENDFLOW_HYPOTHESIS_PROFILE", "ci"))
 
 BASE_URL = "http://testserver"
 TASK_QUEUE = "lendflow-tests"

@@ -81,7 +81,21 @@ class InterestRate:
             return self.value * (end - start).days
         if self.period is RatePeriod.WEEK:
             return self.value * (end - start).days / 7
-        return self.value * PERIODS_PER_YEAR[self.period] * year_fraction(start, end, self.day_count)
+        # Multiplied before divided: a rate with few decimals over a 360- or 365-day year stays exact wherever the
+        # result has a finite decimal expansion, so nights sum to their span (issue 13's exactness, to the digit).
+        yearly = self.value * PERIODS_PER_YEAR[self.period]
+        if self.day_count is DayCount.ACTUAL_365_FIXED:
+            return yearly * (end - start).days / 365
+        if self.day_count is DayCount.ACTUAL_360:
+            return yearly * (end - start).days / 360
+        if self.day_count is DayCount.THIRTY_E_360_ISDA:
+            return yearly * (_thirty_360_serial(end) - _thirty_360_serial(start)) / 360
+        total, cursor = Decimal(0), start
+        while cursor < end:
+            year_end = min(end, date(cursor.year + 1, 1, 1))
+            total += yearly * (year_end - cursor).days / (366 if calendar.isleap(cursor.year) else 365)
+            cursor = year_end
+        return total
 
     def night(self, day: date) -> Decimal:
         return self.factor(day, day + timedelta(days=1))

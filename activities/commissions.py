@@ -26,9 +26,10 @@ from contracts.commissions import (
     RecalculationRef,
 )
 from contracts.messaging import DeliverMessageInput
-from domain.affiliate.notices import statement_notice
 from domain.affiliate.periods import parse_period
+from domain.money import format_money
 from services import commission_book as book
+from services.wording import say_to
 from store.pii import PiiCipher
 from store.repositories import affiliate, commissions, messages
 from store.repositories import wallet_operations as operations
@@ -117,7 +118,13 @@ class CommissionActivities:
                 phone = phones.get(user_id)
                 if phone is None:
                     continue
-                body = statement_notice(phone, project.name, data.period, total, currency)
+                body = say_to(
+                    "statement_ready",
+                    phone,
+                    project=project.name,
+                    period=data.period,
+                    amount=format_money(total, currency),
+                )
                 message_id = uuid.uuid5(NOTICES_NAMESPACE, f"{project.code}:{data.period}:{user_id}")
                 created.append(
                     await messages.create_message(

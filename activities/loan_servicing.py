@@ -44,10 +44,10 @@ from domain.lending.collections import (
 )
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from domain.lending.products import terms_from_stored
-from domain.lending.reminders import render
 from domain.money import format_money
 from providers.payments.protocol import ChargeRequest, PaymentDeclined, PaymentProvider, PaymentProviderUnavailable
 from services.loan_book import Change, LoanBook, LoanClosed, NewEvent
+from services.wording import say_to
 from store import ledger
 from store.pii import PiiCipher
 from store.repositories import applications, collections, loan_payments, loans, messages, servicing
@@ -106,7 +106,7 @@ class LoanServicingActivities:
         row = await loans.loan(session, loan.id)
         assert row is not None
         person = await applications.applicant(session, self._cipher, row.application_id)
-        body = render(template, person.phone, **values)
+        body = say_to(template, person.phone, **values)
         ids = [
             await messages.create_message(
                 session,

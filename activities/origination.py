@@ -71,7 +71,9 @@ from providers.payments.protocol import (
     PaymentProviderUnavailable,
     PayoutRequest,
 )
+from services.agreement_pdf import agreement_pdf, pdf_hash
 from services.loan_book import LoanBook
+from services.wording import say_to
 from store import ledger
 from store.pii import PiiCipher
 from store.repositories import agreements, applications, credit_checks, loans, messages, products, servicing
@@ -79,16 +81,6 @@ from store.repositories.audit import Actor, AuditContext, AuditEntry, record_aud
 from store.repositories.servicing import open_business_date
 
 LOAN_NAMESPACE = uuid.UUID("0b7c3f2e-8d6a-4f55-9a1e-6c2d8e4b7a10")
-TEMPLATES = {
-    "approved": "Good news: your loan of {amount} is approved. Open the app to accept the offer.",
-    "lower_amount": "Your application is approved for {amount}. Open the app to accept the offer.",
-    "rejected": "We are sorry: we cannot offer you a loan now.",
-    "signing_code": "Your lendflow signing code is {code}. It expires in {minutes} minutes. Never share it.",
-    "funded": "Your loan of {amount} has been paid to your card. Due date: {due_date}.",
-    "cancelled": "Your loan application has been cancelled.",
-    "expired": "Your loan application has expired. You are welcome to apply again.",
-    "failed": "We could not pay the loan to your card. Nothing is owed; please contact us.",
-}
 
 
 def loan_id_for(application_id: str) -> uuid.UUID:
@@ -399,7 +391,10 @@ class OriginationActivities:
                     _first_due(app, start),
                 )
             )
-            await agreements.create_agreement(session, self._cipher, app.id, document, document_hash(document))
+            pdf = agreement_pdf(document)
+            await agreements.create_agreement(
+                session, self._cipher, app.id, document, document_hash(document), pdf, pdf_hash(pdf)
+            )
 
     def _code_hash(self, application_id: str, code: str) -> bytes:
         return signing_code_digest(self._code_secret, application_id, code)
@@ -421,7 +416,7 @@ class OriginationActivities:
                 session, app.id, self._code_hash(data.application_id, code), timedelta(seconds=data.ttl_seconds)
             )
             person = await applications.applicant(session, self._cipher, app.id)
-            body = TEMPLATES["signing_code"].format(code=code, minutes=max(1, data.ttl_seconds // 60))
+            body = say_to("signing_code", person.phone, code=code, minutes=max(1, data.ttl_seconds // 60))
             message_id = await messages.create_message(
                 session, self._cipher, channel="sms", to=person.phone, body=body, purpose="signing_code"
             )
@@ -694,7 +689,7 @@ class OriginationActivities:
             # Once funded, the loan's own due date (its schedule starts on the business date it was booked on).
             loan = await loans.loan_for_application(session, app.id) if data.template == "funded" else None
             due_date = loan.due_date.isoformat() if loan is not None else offer.get("due_date", "")
-            body = TEMPLATES[data.template].format(amount=amount, due_date=due_date)
+            body = say_to(data.template, person.phone, amount=amount, due_date=due_date)
             key = f"{data.application_id}:{data.template}"
             ids = [
                 await messages.create_message(

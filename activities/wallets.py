@@ -21,11 +21,11 @@ from contracts.wallets import (
     WalletTransferResult,
 )
 from domain.accounts import HouseAccount
-from domain.fx import convert
 from domain.ledger import EntryDraft, Posting, transfer
 from domain.money import Money
-from domain.wallet_rules import TransferRefused, check_limits, transfer_fee
+from domain.wallet_rules import TransferRefused
 from domain.wallet_transfer import TransferAccounts, plan_transfer
+from services.wallet_transfers import transfer_terms
 from store import ledger
 from store.posting_pool import PostingPool
 from store.repositories import wallets as wallet_store
@@ -89,48 +89,32 @@ class WalletActivities:
         return WalletTransferResult.model_validate({**existing[1]["result"], "entry_id": existing[0]})
 
     async def _plan(self, session: AsyncSession, data: WalletTransferInput, key: str) -> _TransferPlan:
-        found = await wallet_store.wallets_by_ids(session, [uuid.UUID(data.from_wallet), uuid.UUID(data.to_wallet)])
-        source, destination = found.get(uuid.UUID(data.from_wallet)), found.get(uuid.UUID(data.to_wallet))
-        if source is None or destination is None:
-            raise TransferRefused("not_found", "no such wallet")
-        if source.id == destination.id:
-            raise TransferRefused("validation_error", "a transfer needs two different wallets")
-        initiator = uuid.UUID(data.initiated_by)
-        if data.mode != "staff" and source.owner_id != initiator:
-            raise TransferRefused("not_found", "no such wallet")
-        if data.mode == "own" and destination.owner_id != initiator:
-            raise TransferRefused("forbidden", "the destination wallet is not yours")
-        amount = Money(data.amount.amount, data.amount.currency)
-        if amount.currency != source.currency:
-            raise TransferRefused("validation_error", f"the amount must be in the wallet's currency {source.currency}")
         now = datetime.now(UTC)
-        rate = None
-        if destination.currency != source.currency:
-            rate = await wallet_store.rate_in_force(session, source.currency, destination.currency, now)
-            if rate is None:
-                raise TransferRefused(
-                    "validation_error", f"no rate is set for {source.currency}/{destination.currency}"
-                )
-        fee = Money.zero(amount.currency)
-        if data.mode != "staff":
-            wallet_type = await wallet_store.wallet_type(session, source.type_code)
-            assert wallet_type is not None
-            fee = await self._apply_rules(session, amount, wallet_type, now)
+        terms = await transfer_terms(
+            session,
+            uuid.UUID(data.from_wallet),
+            uuid.UUID(data.to_wallet),
+            Money(data.amount.amount, data.amount.currency),
+            data.mode,
+            uuid.UUID(data.initiated_by),
+            now,
+        )
+        amount, fee, rate = terms.amount, terms.fee, terms.rate
         shard = ledger.house_shard(key)
         accounts = TransferAccounts(
-            source=source.account_id,
-            destination=destination.account_id,
+            source=terms.source.account_id,
+            destination=terms.destination.account_id,
             fee_income=await ledger.house_account(session, HouseAccount.FEE_INCOME, amount.currency, shard)
             if fee.amount
             else None,
             fx_position={
                 currency: await ledger.house_account(session, HouseAccount.FX_POSITION, currency, shard)
-                for currency in {source.currency, destination.currency}
+                for currency in {terms.source.currency, terms.destination.currency}
             }
             if rate is not None
             else None,
         )
-        plan = plan_transfer(amount, destination.currency, fee, accounts, rate)
+        plan = plan_transfer(amount, terms.destination.currency, fee, accounts, rate)
         result = WalletTransferResult(
             id=data.transfer_id,
             entry_id=0,
@@ -148,23 +132,6 @@ class WalletActivities:
             "result": result.model_dump(exclude={"entry_id"}),
         }
         return _TransferPlan(now.date(), plan.postings, metadata, result)
-
-    async def _apply_rules(
-        self, session: AsyncSession, amount: Money, wallet_type: wallet_store.WalletType, now: datetime
-    ) -> Money:
-        rules = wallet_type.rules
-        in_rules_currency = amount.amount
-        fixed_fee = rules.fee_fixed
-        if wallet_type.rules_currency != amount.currency:
-            rate = await wallet_store.rate_in_force(session, amount.currency, wallet_type.rules_currency, now)
-            if rate is None:
-                raise TransferRefused(
-                    "validation_error", f"no rate is set for {amount.currency}/{wallet_type.rules_currency}"
-                )
-            in_rules_currency = convert(amount, rate).amount
-            fixed_fee = convert(Money(rules.fee_fixed, wallet_type.rules_currency), rate).amount
-        check_limits(amount, rules, in_rules_currency)
-        return transfer_fee(amount, rules, fixed_fee)
 
     @activity.defn(name="credit_bonuses")
     async def credit_bonuses(self, data: BonusCreditInput) -> BonusCreditResult:

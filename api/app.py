@@ -9,15 +9,17 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import health, metrics
+from api import me as me_routes
 from api.applications import borrower as borrower_applications
 from api.applications import payouts as staff_payouts
 from api.applications import staff as staff_applications
 from api.auth import routes as auth_routes
 from api.body_guard import BodyGuard
-from api.dev import outbox
+from api.dev import card_page, outbox
 from api.ingest import routes as ingest_routes
 from api.ingest import uploads as ingest_uploads
 from api.loans import payments as loan_payments
+from api.loans import promises as loan_promises
 from api.loans import routes as borrower_loans
 from api.metrics import RequestMetrics
 from api.openapi_doc import describe_problems
@@ -111,6 +113,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_underwriting.router)
     app.include_router(staff_customers.router)
     app.include_router(borrower_loans.router)
+    app.include_router(loan_promises.router)
+    app.include_router(me_routes.router)
     app.include_router(loan_payments.router)
     app.include_router(staff_servicing.router)
     app.include_router(staff_collections.router)
@@ -124,6 +128,8 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     app.include_router(staff_commissions.router)
     if settings.is_dev:
         app.include_router(outbox.router)
+    if settings.payment_provider == "fake":
+        app.include_router(card_page.router)
     return app
 
 

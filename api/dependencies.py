@@ -155,5 +155,10 @@ async def anonymous_audit(request: Request, session: Db) -> AuditLog:
     return AuditLog(session, None, client_address(request))
 
 
+async def user_audit(request: Request, session: Db, principal: CurrentUser) -> AuditLog:
+    return AuditLog(session, principal, client_address(request))
+
+
 StaffAudit = Annotated[AuditLog, Depends(staff_audit)]
 AnonymousAudit = Annotated[AuditLog, Depends(anonymous_audit)]
+UserAudit = Annotated[AuditLog, Depends(user_audit)]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from config import Settings
+from providers.payments.card_pages import CardSetupPage, FakeCardSetupPage, StripeCardSetupPage
 from store.notifications import ApplicationStatusListener
 from store.pii import PiiCipher
 
@@ -28,6 +29,18 @@ class AppResources:
     _temporal: Client | None = field(default=None, init=False)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _status_listener: ApplicationStatusListener | None = field(default=None, init=False)
+    _card_page: CardSetupPage | None = field(default=None, init=False)
+
+    def card_page(self) -> CardSetupPage:
+        """The payment provider's page where a borrower types their card (never lendflow's)."""
+        if self._card_page is None:
+            settings = self.settings
+            self._card_page = (
+                StripeCardSetupPage(settings.stripe_api_key, api_base=settings.stripe_api_base)
+                if settings.payment_provider == "stripe"
+                else FakeCardSetupPage()
+            )
+        return self._card_page
 
     def status_listener(self) -> ApplicationStatusListener:
         """One LISTEN connection per API process, opened when the first borrower follows an application."""

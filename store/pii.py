@@ -28,6 +28,13 @@ class PiiCipher:
     def decrypt(self, token: bytes) -> str:
         return self._fernet.decrypt(token).decode()
 
+    def encrypt_bytes(self, value: bytes) -> bytes:
+        """A document (the agreement's PDF) sealed like a phone number."""
+        return self._fernet.encrypt(value)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        return self._fernet.decrypt(bytes(token))
+
     def address_digest(self, address: str) -> str:
         """A network address as it is kept at rest: a keyed digest (equal addresses, equal digests)."""
         return "a:" + self.lookup(address).hex()[:32]

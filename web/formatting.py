@@ -45,3 +45,9 @@ def moment(value: datetime | str | None, zone: str = "UTC", locale: str = "en") 
         return "—"
     found = datetime.fromisoformat(value) if isinstance(value, str) else value
     return format_datetime(found, format="medium", tzinfo=ZoneInfo(zone), locale=locale)
+
+
+def plain_amount(amount: int, currency: str) -> str:
+    """Minor units as a plain decimal a spreadsheet reads (no grouping, no symbol): 123456 GBP → 1234.56."""
+    exponent = minor_units(currency.strip())
+    return format(Decimal(int(amount)).scaleb(-exponent), "f")

@@ -8,13 +8,16 @@ import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from api.applications.schemas import (
+    AgreementView,
     ApplicationList,
     ApplicationView,
     CancelBody,
     CardBody,
+    CardPageRequest,
+    CardPageView,
     NewApplication,
     SignBody,
     SignView,
@@ -23,6 +26,7 @@ from api.applications.views import application_view
 from api.dependencies import CurrentUser, Db, Resources, Temporal, client_address
 from api.idempotency import Idempotency
 from api.problems import Problem
+from api.resources import AppResources
 from api.workflow_calls import update_workflow
 from contracts.origination import (
     APPLICATION_FINAL_STATUSES,
@@ -34,8 +38,9 @@ from contracts.origination import (
     application_workflow_id,
 )
 from domain.lending.signing import signing_code_digest
+from providers.payments.protocol import PaymentDeclined, PaymentProviderUnavailable
 from services.intake import ApplicationRefused, ApplicationRequest, origination_input, record_application
-from store.repositories import applications
+from store.repositories import agreements, applications
 from workflows.loan_application import LoanApplicationWorkflow
 
 router = APIRouter(prefix="/v1/applications", tags=["loan applications"])
@@ -142,13 +147,14 @@ async def follow(application_id: uuid.UUID, user: CurrentUser, db: Db, resources
     await _own(db, application_id, user.id)
     await db.rollback()  # the stream holds no connection while it waits
     return StreamingResponse(
-        _status_events(resources, application_id),
+        status_events(resources, application_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _status_events(resources: Resources, application_id: uuid.UUID) -> AsyncIterator[str]:
+async def status_events(resources: AppResources, application_id: uuid.UUID) -> AsyncIterator[str]:
+    """The stream `GET .../events` answers (the borrower's page follows the same one, web/account/application.py)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + FOLLOW_FOR_S
     last: str | None = None
@@ -220,19 +226,80 @@ async def resend_code(application_id: uuid.UUID, user: CurrentUser, db: Db, temp
 
 @router.post("/{application_id}/card", response_model=ApplicationView)
 async def link_card(
-    application_id: uuid.UUID, body: CardBody, user: CurrentUser, db: Db, temporal: Temporal
+    application_id: uuid.UUID, body: CardBody, user: CurrentUser, db: Db, temporal: Temporal, resources: Resources
 ) -> ApplicationView:
     """The card is saved with the payment provider (for the payout now and repayments later)."""
     await _own_then_release(db, application_id, user.id)
+    method = body.payment_method
+    if body.setup_session is not None:
+        try:
+            method = await resources.card_page().finish({"session_id": body.setup_session})
+        except PaymentDeclined as declined:
+            raise Problem(422, "card_declined", f"the card could not be linked: {declined.code}") from None
+        except PaymentProviderUnavailable:
+            raise Problem(503, "provider_unavailable", "the payment provider did not answer; try again") from None
+    assert method is not None
     result: CardResult = await update_workflow(
         temporal,
         application_workflow_id(str(application_id)),
         LoanApplicationWorkflow.link_card,
-        CardLink(payment_method=body.payment_method),
+        CardLink(payment_method=method),
     )
     if result.status != "linked":
         raise Problem(422, "card_declined", f"the card could not be linked: {result.failure_code}")
     return await _fresh(db, application_id)
+
+
+@router.post("/{application_id}/card-page", response_model=CardPageView)
+async def card_page(
+    application_id: uuid.UUID, body: CardPageRequest, user: CurrentUser, db: Db, resources: Resources
+) -> CardPageView:
+    """The payment provider's page where the borrower types their card; it sends the browser back to
+    `return_url` with the session (or, from the dev fake, the payment method) to pass to `POST .../card`."""
+    app = await _own(db, application_id, user.id)
+    if app.status != "awaiting_card":
+        raise Problem(409, "conflict", f"the application is {app.status}: no card is asked for now")
+    try:
+        url = await resources.card_page().start(str(application_id), body.return_url, body.cancel_url)
+    except PaymentProviderUnavailable:
+        raise Problem(503, "provider_unavailable", "the payment provider did not answer; try again") from None
+    return CardPageView(url=url)
+
+
+@router.get("/{application_id}/agreement", response_model=AgreementView)
+async def read_agreement(application_id: uuid.UUID, user: CurrentUser, db: Db, resources: Resources) -> AgreementView:
+    """The agreement the borrower is asked to sign (after accepting the offer), or signed."""
+    await _own(db, application_id, user.id)
+    found = await agreements.agreement(db, application_id)
+    if found is None or found.voided_at is not None:
+        raise Problem(404, "not_found", "no agreement for this application")
+    return AgreementView(
+        application_id=application_id,
+        text=agreements.document_text(found, resources.cipher),
+        document_hash=found.document_hash,
+        pdf_hash=found.pdf_hash,
+        signed_at=found.signed_at,
+    )
+
+
+@router.get(
+    "/{application_id}/agreement.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "the PDF whose SHA-256 is `pdf_hash`"}},
+)
+async def agreement_document(application_id: uuid.UUID, user: CurrentUser, db: Db, resources: Resources) -> Response:
+    await _own(db, application_id, user.id)
+    content = await agreements.agreement_pdf(db, resources.cipher, application_id)
+    if content is None:
+        raise Problem(404, "not_found", "no PDF for this application's agreement")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="agreement-{application_id}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @router.post("/{application_id}/cancel", response_model=ApplicationView)

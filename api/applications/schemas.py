@@ -109,7 +109,40 @@ class SignView(BaseModel):
 
 
 class CardBody(RequestBody):
-    payment_method: str = Field(min_length=3, max_length=255, description="a provider payment-method id (pm_...)")
+    payment_method: str | None = Field(
+        default=None, min_length=3, max_length=255, description="a provider payment-method id (pm_...)"
+    )
+    setup_session: str | None = Field(
+        default=None,
+        min_length=3,
+        max_length=255,
+        description="or: the provider page's session the borrower came back from (`POST .../card-page`)",
+    )
+
+    @model_validator(mode="after")
+    def _one_card(self) -> CardBody:
+        if (self.payment_method is None) == (self.setup_session is None):
+            raise ValueError("give exactly one of payment_method and setup_session")
+        return self
+
+
+class CardPageRequest(RequestBody):
+    return_url: str = Field(
+        pattern=r"^https?://", max_length=2000, description="where the provider sends the browser back"
+    )
+    cancel_url: str = Field(pattern=r"^https?://", max_length=2000)
+
+
+class CardPageView(BaseModel):
+    url: str = Field(description="the payment provider's page to send the borrower's browser to")
+
+
+class AgreementView(BaseModel):
+    application_id: uuid.UUID
+    text: str = Field(description="the agreement as the borrower reads and signs it")
+    document_hash: str = Field(description="SHA-256 of the text")
+    pdf_hash: str | None = Field(default=None, description="SHA-256 of the PDF (`GET .../agreement.pdf`)")
+    signed_at: datetime | None = None
 
 
 class CancelBody(RequestBody):

@@ -12,6 +12,7 @@ from api.problems import Problem
 from api.security.otp_codes import code_hash, code_matches, new_code
 from api.security.tokens import Principal, issue_token
 from contracts.messaging import MessageDeliveryInput, message_workflow_id
+from services.wording import say_to
 from store.repositories import identity, messages
 from store.repositories.audit import Actor
 from workflows.message_delivery import MessageDeliveryWorkflow
@@ -48,7 +49,7 @@ async def request_code(
         channel="sms",
         to=body.phone,
         purpose="sign_in",
-        body=f"Your lendflow code is {code}. It expires in {minutes} minutes. Never share it.",
+        body=say_to("sign_in_code", body.phone, code=code, minutes=minutes),
     )
     await identity.open_challenge(
         db,

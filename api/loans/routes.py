@@ -7,12 +7,12 @@ import uuid
 from datetime import date, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.dependencies import CurrentUser, Db
 from api.problems import Problem
 from store import ledger
-from store.repositories import loans
+from store.repositories import loans, servicing
 
 router = APIRouter(prefix="/v1/loans", tags=["loans"])
 
@@ -50,6 +50,17 @@ class LoanView(BaseModel):
     balances: Balances
     extensions: int
     history: list[HistoryLine]
+    schedule: list[Instalment] = Field(
+        default_factory=list, description="the agreed instalments (`GET /v1/loans/{id}` only), as signed"
+    )
+
+
+class Instalment(BaseModel):
+    due_date: date
+    principal: int
+    interest: int
+    fees: int
+    total: int
 
 
 class LoanList(BaseModel):
@@ -98,4 +109,11 @@ async def my_loan(loan_id: uuid.UUID, user: CurrentUser, db: Db) -> LoanView:
     loan = await loans.loan(db, loan_id)
     if loan is None or loan.user_id != user.id:
         raise Problem(404, "not_found", "no such loan")
-    return await _view(db, loan, with_history=True)
+    view = await _view(db, loan, with_history=True)
+    serviced = await servicing.serviced_loan(db, loan_id)
+    if serviced is not None:
+        view.schedule = [
+            Instalment(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
+            for i in servicing.signed_loan(serviced).schedule
+        ]
+    return view

@@ -17,10 +17,13 @@ from api.products.schemas import (
     OfferView,
     QuoteRequest,
     QuoteView,
+    QuoteWarning,
     TermsBody,
 )
 from domain.lending.products import ProductInvalid, SegmentRule
+from domain.lending.profiles import warnings_for
 from domain.lending.schedule import quote, term_days_for
+from services.wording import warning
 from store.repositories import products as product_store
 from store.repositories.servicing import open_business_date
 
@@ -104,4 +107,5 @@ async def make_quote(body: QuoteRequest, user: CurrentUser, db: Db, resources: R
             InstalmentView(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
             for i in offer.schedule
         ],
+        warnings=[QuoteWarning(code=code, text=warning(code, "en")) for code in warnings_for(version.profile)],
     )

@@ -196,6 +196,11 @@ class InstalmentView(BaseModel):
     total: int
 
 
+class QuoteWarning(BaseModel):
+    code: str
+    text: str
+
+
 class QuoteView(BaseModel):
     product_id: uuid.UUID
     product_version: int
@@ -210,3 +215,6 @@ class QuoteView(BaseModel):
     interest_rate: InterestRateBody
     daily_rate: str = Field(description="the most one day's interest comes to, per unit of principal")
     schedule: list[InstalmentView]
+    warnings: list[QuoteWarning] = Field(
+        default_factory=list, description="what the product's regulatory profile requires the borrower be told"
+    )

@@ -65,6 +65,9 @@ class ProjectRequest(RequestBody):
     registration_amount: MinorUnitsOrZero = 0
     accrual: AccrualMode = AccrualMode.PERIOD
     period: PeriodLength = PeriodLength.MONTH
+    site_url: str | None = Field(
+        default=None, pattern=r"^https://", max_length=500, description="where partners' referral links point"
+    )
     payouts_at_close: bool = Field(default=False, description="pay partners out when a period closes")
 
 
@@ -80,6 +83,7 @@ class ProjectView(BaseModel):
     accrual: str
     period: str
     payouts_at_close: bool
+    site_url: str | None = None
 
 
 def _project_view(p: affiliate.Project) -> ProjectView:
@@ -95,6 +99,7 @@ def _project_view(p: affiliate.Project) -> ProjectView:
         accrual=p.accrual,
         period=p.period,
         payouts_at_close=p.payouts_at_close,
+        site_url=p.site_url,
     )
 
 
@@ -122,6 +127,7 @@ async def add_project(
         accrual=body.accrual,
         period=body.period,
         payouts_at_close=body.payouts_at_close,
+        site_url=body.site_url,
     )
     if project is None:
         raise Problem(409, "conflict", f"a project with code {body.code!r} exists")

@@ -17,6 +17,7 @@ from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
 from domain.lending.collections import DEFAULT_LADDER, Action, LadderInvalid, ladder_from_stored, ladder_to_stored
+from services.promises import PromiseRefused, make_promise
 from store.repositories import collections, servicing
 from store.repositories import products as product_store
 from store.repositories.identity import staff_member
@@ -89,16 +90,12 @@ async def promise(
     resumes the ladder where it stood."""
     if (replayed := await idem.replay()) is not None:
         return replayed
-    loan = await servicing.serviced_loan(db, loan_id)
-    if loan is None:
-        raise Problem(404, "not_found", "no such loan")
-    if loan.status != "overdue":
-        raise Problem(409, "conflict", f"the loan is {loan.status}, not overdue")
-    today = await servicing.open_business_date(db, resources.settings.market_timezone)
-    if body.date < today:
-        raise Problem(422, "validation_error", "the promised date is in the past")
-    paid = await collections.total_paid(db, loan_id)
-    promise_id = await collections.add_promise(db, loan_id, body.date, body.amount, paid, staff.id)
+    try:
+        made = await make_promise(
+            db, resources.settings.market_timezone, loan_id, body.date, body.amount, staff_id=staff.id
+        )
+    except PromiseRefused as refused:
+        raise Problem(refused.status, refused.code, refused.detail) from None
     await audit.record(
         "collections.promise",
         target_type="loan",
@@ -106,7 +103,7 @@ async def promise(
         details={"date": body.date.isoformat(), "amount": body.amount},
     )
     return await idem.answer(
-        201, PromiseView(id=promise_id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
+        201, PromiseView(id=made.id, loan_id=loan_id, date=body.date, amount=body.amount, status="open")
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -18,6 +18,7 @@ from api.wallets.schemas import (
     FxRateList,
     FxRateView,
     OpenWallet,
+    TransferPreview,
     TransferRequest,
     TransferView,
     WalletList,
@@ -28,6 +29,9 @@ from api.wallets.schemas import (
 from api.wallets.views import transfer_view, wallet_view
 from api.workflow_calls import run_workflow
 from contracts.wallets import MoneyModel, WalletTransferInput
+from domain.money import Money
+from domain.wallet_rules import TransferRefused
+from services.wallet_transfers import previewed, transfer_terms
 from store.repositories import identity, journal
 from store.repositories import wallets as wallet_store
 from workflows.wallet_transfer import WalletTransferWorkflow
@@ -55,22 +59,10 @@ async def open_wallet(body: OpenWallet, user: CurrentUser, db: Db, idem: Idempot
     return await idem.answer(201, wallet_view(wallet))
 
 
-@router.post("/transfers", status_code=201, response_model=TransferView)
-async def transfer(
-    body: TransferRequest,
-    user: CurrentUser,
-    db: Db,
-    resources: Resources,
-    temporal: Temporal,
-    idem: Idempotency,
-) -> JSONResponse:
-    """Between your own wallets (converted at the rate in force when currencies differ), or to another user's
-    wallet of the same type (`to_user`, or `to_phone`: the phone they sign in with). The wallet type's minimum,
-    maximum and fee apply."""
-    if (replayed := await idem.replay()) is not None:
-        return replayed
+async def _ends(db: Db, resources: Resources, body: TransferRequest, user_id: uuid.UUID) -> tuple[Any, uuid.UUID, str]:
+    """The source wallet, the destination wallet and the mode ("own" or "p2p") a transfer request names."""
     source = await wallet_store.wallet_by_id(db, body.from_wallet)
-    if source is None or source.owner_id != user.id:
+    if source is None or source.owner_id != user_id:
         raise Problem(404, "not_found", "no such wallet")
     recipient = body.to_user
     if body.to_phone is not None:
@@ -88,7 +80,49 @@ async def transfer(
         target = await wallet_store.wallet_by_id(db, body.to_wallet)
         if target is None:
             raise Problem(404, "not_found", "no such wallet")
-        to_wallet, mode = target.id, ("own" if target.owner_id == user.id else "p2p")
+        to_wallet, mode = target.id, ("own" if target.owner_id == user_id else "p2p")
+    return source, to_wallet, mode
+
+
+@router.post("/transfers/preview", response_model=TransferPreview)
+async def preview_transfer(body: TransferRequest, user: CurrentUser, db: Db, resources: Resources) -> TransferPreview:
+    """What `POST /v1/transfers` with the same body would debit, credit and charge now (the rate in force, the
+    wallet type's fee and limits). Moves nothing; the rate may change before the transfer is made."""
+    source, to_wallet, mode = await _ends(db, resources, body, user.id)
+    amount = Money(body.amount.amount, body.amount.currency)
+    try:
+        terms = await transfer_terms(db, source.id, to_wallet, amount, mode, user.id, datetime.now(UTC))
+        plan = previewed(terms)
+    except TransferRefused as refused:
+        status = {"not_found": 404, "forbidden": 403}.get(refused.code, 422)
+        raise Problem(status, refused.code, refused.detail) from None
+    except ValueError as refused:
+        raise Problem(422, "validation_error", str(refused)) from None
+    return TransferPreview(
+        from_wallet=str(source.id),
+        to_wallet=str(to_wallet),
+        debited=Amount(amount=plan.debited.amount, currency=plan.debited.currency),
+        credited=Amount(amount=plan.credited.amount, currency=plan.credited.currency),
+        fee=Amount(amount=plan.fee.amount, currency=plan.fee.currency),
+        rate=None if plan.rate is None else format(plan.rate.normalize(), "f"),
+    )
+
+
+@router.post("/transfers", status_code=201, response_model=TransferView)
+async def transfer(
+    body: TransferRequest,
+    user: CurrentUser,
+    db: Db,
+    resources: Resources,
+    temporal: Temporal,
+    idem: Idempotency,
+) -> JSONResponse:
+    """Between your own wallets (converted at the rate in force when currencies differ), or to another user's
+    wallet of the same type (`to_user`, or `to_phone`: the phone they sign in with). The wallet type's minimum,
+    maximum and fee apply."""
+    if (replayed := await idem.replay()) is not None:
+        return replayed
+    source, to_wallet, mode = await _ends(db, resources, body, user.id)
     transfer_id = idem.operation_id()
     result = await run_workflow(
         temporal,

@@ -66,6 +66,15 @@ class TransferView(BaseModel):
     rate: str | None = None
 
 
+class TransferPreview(BaseModel):
+    from_wallet: str
+    to_wallet: str
+    debited: Amount = Field(description="what leaves the source wallet: the amount and the fee")
+    credited: Amount = Field(description="what reaches the destination, converted when the currencies differ")
+    fee: Amount
+    rate: str | None = Field(default=None, description="units of the destination currency per unit of the source's")
+
+
 class WalletStatementLine(BaseModel):
     posting_id: int
     entry_id: int

@@ -66,6 +66,23 @@ class ProfileName(StrEnum):
 PROFILES = {ProfileName.UK_FCA_HCSTC: lambda on: UK_FCA_HCSTC, ProfileName.UA_2023: ua_2023}
 
 
+# What a borrower must be told before taking a product held to a profile (codes; the words, in each language, are
+# in services/wording.py):
+# - UK HCSTC: the prescribed risk warning for high-cost short-term credit (CONC 3.4.1R);
+# - Ukraine: the 14-day right to withdraw and the penalty caps the agreement must respect (REGULATION.md).
+PROFILE_WARNINGS: dict[ProfileName, tuple[str, ...]] = {
+    ProfileName.UK_FCA_HCSTC: ("late_repayment_money_problems",),
+    ProfileName.UA_2023: ("withdrawal_14_days", "penalty_caps"),
+}
+
+
+def warnings_for(profile: str | None) -> tuple[str, ...]:
+    try:
+        return PROFILE_WARNINGS[ProfileName(profile)] if profile else ()
+    except ValueError:
+        return ()
+
+
 def hold_to_profile(terms: ProductTerms, profile: str, on: date) -> ProductTerms:
     """The terms with the profile's caps, checked (`ProductInvalid` if the product breaks the rules)."""
     try:
@@ -75,4 +92,13 @@ def hold_to_profile(terms: ProductTerms, profile: str, on: date) -> ProductTerms
     return check_terms(replace(terms, caps=caps))
 
 
-__all__ = ["PROFILES", "UA_2023_IN_FORCE", "UK_FCA_HCSTC", "ProfileName", "hold_to_profile", "ua_2023"]
+__all__ = [
+    "PROFILES",
+    "PROFILE_WARNINGS",
+    "UA_2023_IN_FORCE",
+    "UK_FCA_HCSTC",
+    "ProfileName",
+    "hold_to_profile",
+    "ua_2023",
+    "warnings_for",
+]

@@ -3,7 +3,7 @@
 from store.models.audit import AuditRecord
 from store.models.base import Base
 from store.models.idempotency import IdempotentRequest
-from store.models.identity import ConsoleSession, OtpChallenge, StaffMember, User
+from store.models.identity import ConsoleSession, OtpChallenge, StaffMember, User, UserSession
 from store.models.messaging import OutboundMessage
 from store.models.webhooks import WebhookEvent
 
@@ -16,5 +16,6 @@ __all__ = [
     "OutboundMessage",
     "StaffMember",
     "User",
+    "UserSession",
     "WebhookEvent",
 ]

@@ -32,11 +32,12 @@ class Project:
     period: str
     network_version: int = 0  # moves so far: a distributor's cached lines are stale when it changed
     payouts_at_close: bool = False
+    site_url: str | None = None  # where a partner's referral link points (`?ref=<code>` is added)
 
 
 _PROJECT = (
     "id, code, name, currency, revenue, registration_amount, level_shares, points_per_unit, point_value,"
-    " accrual, period, network_version, payouts_at_close"
+    " accrual, period, network_version, payouts_at_close, site_url"
 )
 
 
@@ -52,10 +53,10 @@ async def add_project(session: AsyncSession, **values: Any) -> Project | None:
             text(
                 f"INSERT INTO projects ({_PROJECT}) VALUES (:id, :code, :name, :currency, :revenue,"
                 " :registration_amount, :level_shares, :points_per_unit, :point_value, :accrual, :period, 0,"
-                " :payouts_at_close)"
+                " :payouts_at_close, :site_url)"
                 f" ON CONFLICT (code) DO NOTHING RETURNING {_PROJECT}"
             ),
-            {"id": uuid.uuid4(), "payouts_at_close": False, **values},
+            {"id": uuid.uuid4(), "payouts_at_close": False, "site_url": None, **values},
         )
     ).one_or_none()
     return None if row is None else _project(row)
@@ -131,6 +132,14 @@ async def set_payout_destination(session: AsyncSession, user_id: uuid.UUID, dest
         text("UPDATE partners SET payout_destination = :d WHERE user_id = :u"), {"d": destination, "u": user_id}
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def payout_destination_of(session: AsyncSession, user_id: uuid.UUID) -> str | None:
+    found = await session.scalar(
+        text("SELECT payout_destination FROM partners WHERE user_id = :u AND payout_destination IS NOT NULL LIMIT 1"),
+        {"u": user_id},
+    )
+    return None if found is None else str(found)
 
 
 class MoveRefused(ValueError):

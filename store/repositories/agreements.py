@@ -27,26 +27,39 @@ class Agreement:
     signed_at: datetime | None
     signer_address: str | None
     voided_at: datetime | None
+    pdf_hash: str | None = None  # agreements made before the PDF existed have none
 
 
 _COLUMNS = (
     "application_id, document, document_hash, code_hash, code_expires_at, attempts, codes_sent, signed_at,"
-    " signer_address, voided_at"
+    " signer_address, voided_at, pdf_hash"
 )
 
 
 async def create_agreement(
-    session: AsyncSession, cipher: PiiCipher, application_id: uuid.UUID, document: str, digest: str
+    session: AsyncSession,
+    cipher: PiiCipher,
+    application_id: uuid.UUID,
+    document: str,
+    digest: str,
+    pdf: bytes | None = None,
+    pdf_digest: str | None = None,
 ) -> None:
     """Kept as first produced: a retried activity does not replace the document the borrower may have read. The
     document names the borrower, so it is encrypted at rest; its hash (of the plain text) is what the signature
     covers."""
     await session.execute(
         text(
-            "INSERT INTO loan_agreements (application_id, document, document_hash) VALUES (:app, :doc, :hash)"
-            " ON CONFLICT (application_id) DO NOTHING"
+            "INSERT INTO loan_agreements (application_id, document, document_hash, pdf, pdf_hash)"
+            " VALUES (:app, :doc, :hash, :pdf, :pdf_hash) ON CONFLICT (application_id) DO NOTHING"
         ),
-        {"app": application_id, "doc": SEALED + cipher.encrypt(document).decode(), "hash": digest},
+        {
+            "app": application_id,
+            "doc": SEALED + cipher.encrypt(document).decode(),
+            "hash": digest,
+            "pdf": None if pdf is None else cipher.encrypt_bytes(pdf),
+            "pdf_hash": pdf_digest,
+        },
     )
 
 
@@ -66,7 +79,15 @@ async def agreement(session: AsyncSession, application_id: uuid.UUID, *, lock: b
             {"app": application_id},
         )
     ).one_or_none()
-    return None if row is None else Agreement(*row)
+    return None if row is None else Agreement(**row._mapping)
+
+
+async def agreement_pdf(session: AsyncSession, cipher: PiiCipher, application_id: uuid.UUID) -> bytes | None:
+    """The PDF as produced with the agreement (its SHA-256 is the row's `pdf_hash`)."""
+    sealed = await session.scalar(
+        text("SELECT pdf FROM loan_agreements WHERE application_id = :app"), {"app": application_id}
+    )
+    return None if sealed is None else cipher.decrypt_bytes(sealed)
 
 
 async def set_code(session: AsyncSession, application_id: uuid.UUID, code_hash: bytes, ttl: timedelta) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -597,3 +597,71 @@ async def recalculations_of(session: Db, project_id: uuid.UUID, limit: int = 100
         {"p": project_id, "limit": limit},
     )
     return [Recalculation(*row) for row in rows]
+
+
+async def earned_since(session: Db, partner_ids: Sequence[uuid.UUID], since: datetime) -> list[dict[str, Any]]:
+    """What each partner's lines added since a moment (a partner's "today"), per project: commission lines are
+    append-only and written in time order, so a BRIN index on `created_at` keeps this a short range read."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT pr.code AS project, pr.currency AS currency, l.partner_id AS partner_id,
+                   count(*) FILTER (WHERE l.kind = 'commission') AS lines, sum(l.amount) AS amount
+            FROM commission_lines l JOIN partners p ON p.id = l.partner_id JOIN projects pr ON pr.id = p.project_id
+            WHERE l.created_at >= :since AND l.partner_id = ANY(:ids)
+            GROUP BY pr.code, pr.currency, l.partner_id ORDER BY pr.code
+            """
+        ),
+        {"ids": list(partner_ids), "since": since},
+    )
+    return [
+        {**r._mapping, "currency": r.currency.strip(), "lines": int(r.lines), "amount": int(r.amount)} for r in rows
+    ]
+
+
+async def earned_by(session: Db, partner_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Everything each partner's lines came to, all periods (a member's contribution in a genealogy tree)."""
+    if not partner_ids:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT partner_id, sum(amount) AS amount FROM commission_totals WHERE partner_id = ANY(:ids)"
+            " GROUP BY partner_id"
+        ),
+        {"ids": list(partner_ids)},
+    )
+    return {r.partner_id: int(r.amount) for r in rows}
+
+
+async def statement_lines(session: Db, partner_id: uuid.UUID, period: str) -> list[dict[str, Any]]:
+    """What makes up one partner's statement for a period: one line per posting (a distribution batch, a
+    clawback, an adjustment), in the order they were posted."""
+    rows = await session.execute(
+        text(
+            "SELECT kind, events, points, amount, entry_id FROM commission_totals"
+            " WHERE partner_id = :partner AND posted_period = :period ORDER BY entry_id NULLS FIRST, kind"
+        ),
+        {"partner": partner_id, "period": period},
+    )
+    return [{**r._mapping, "events": int(r.events), "points": int(r.points), "amount": int(r.amount)} for r in rows]
+
+
+async def pending_differences_for(session: Db, partner_ids: Sequence[uuid.UUID]) -> list[dict[str, Any]]:
+    """Recalculations awaiting approval that would change what these partners were paid, per period."""
+    rows = await session.execute(
+        text(
+            """
+            SELECT r.id AS recalculation_id, pr.code AS project, pr.currency AS currency, d.period AS period,
+                   d.paid AS paid, d.should_be AS should_be, r.created_at AS requested_at
+            FROM recalculation_differences d
+            JOIN commission_recalculations r ON r.id = d.recalculation_id AND r.status = 'previewed'
+            JOIN projects pr ON pr.id = r.project_id
+            WHERE d.partner_id = ANY(:ids) AND d.paid <> d.should_be
+            ORDER BY r.created_at DESC, d.period
+            """
+        ),
+        {"ids": list(partner_ids)},
+    )
+    return [
+        {**r._mapping, "currency": r.currency.strip(), "paid": int(r.paid), "should_be": int(r.should_be)} for r in rows
+    ]

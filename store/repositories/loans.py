@@ -57,6 +57,18 @@ async def save_card(
     return Card(*row)
 
 
+async def cards_of_user(session: AsyncSession, user_id: uuid.UUID) -> list[Card]:
+    """The cards a user linked (newest first): what a top-up or a repayment may be taken from."""
+    rows = await session.execute(
+        text(
+            "SELECT id, user_id, provider, payment_method, customer_reference, brand, last4 FROM payment_cards"
+            " WHERE user_id = :user ORDER BY created_at DESC"
+        ),
+        {"user": user_id},
+    )
+    return [Card(**r._mapping) for r in rows]
+
+
 async def customer_reference(session: AsyncSession, user_id: uuid.UUID, provider: str) -> str | None:
     """The provider customer the borrower's cards hang off, once one exists."""
     found = await session.scalar(

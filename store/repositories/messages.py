@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -152,3 +153,28 @@ async def messages_to(session: AsyncSession, recipient_lookup: bytes, limit: int
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]
+
+
+async def sent_to(
+    session: AsyncSession, cipher: PiiCipher, recipient_lookup: bytes, limit: int
+) -> list[dict[str, Any]]:
+    """What was sent to one recipient, newest first, with the texts (the caller decides which to show)."""
+    rows = (
+        await session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.recipient_lookup == recipient_lookup)
+            .order_by(OutboundMessage.created_at.desc(), OutboundMessage.id)
+            .limit(limit)
+        )
+    ).all()
+    return [
+        {
+            "id": r.id,
+            "channel": r.channel,
+            "purpose": r.purpose,
+            "status": r.status,
+            "body": cipher.decrypt(r.body_encrypted),
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]

@@ -1,36 +1,18 @@
-"""The console's way to the platform: the API's own routes, called in-process (no network hop) with a short-lived
-token minted for the signed-in staff member. Whatever the console shows or does went through the same
-authorisation, validation, idempotency and audit as an integrator's request; the API reads the member from the
-database on every call, so a disabled account or a changed role stops here too."""
+"""The console's way to the platform (web/platform_api.py) as the signed-in staff member: the API reads the member
+from the database on every call, so a disabled account or a changed role stops here too."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from api.security.tokens import Principal, issue_token
+from api.security.tokens import Principal
 from config import Settings
-from web.console.in_process import Answer, call
+from web.platform_api import ApiProblem, PlatformApi
 
-TOKEN_TTL = timedelta(minutes=2)
-
-
-@dataclass
-class ApiProblem(Exception):
-    """An answer of the API that is not a success: shown to the staff member as it came (problem+json)."""
-
-    status: int
-    detail: str
-    code: str = ""
-    problems: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return self.detail
+__all__ = ["ApiProblem", "ConsoleApi", "Staff"]
 
 
 @dataclass(frozen=True)
@@ -45,73 +27,7 @@ class Staff:
         return "admin" in self.roles or not roles or any(role in self.roles for role in roles)
 
 
-class ConsoleApi:
+class ConsoleApi(PlatformApi):
     def __init__(self, app: FastAPI, settings: Settings, staff: Staff, client_host: str | None = None) -> None:
         principal = Principal(kind="staff", id=staff.id, roles=staff.roles, projects=staff.projects, label=staff.email)
-        self._app = app
-        self._headers = {"Authorization": f"Bearer {issue_token(principal, settings.jwt_secret, TOKEN_TTL)}"}
-        # The API keeps the member's own address (as a digest) in its audit rows, not the console's.
-        self._client = (client_host or "127.0.0.1", 0)
-
-    async def __aenter__(self) -> ConsoleApi:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        body: bytes = b"",
-    ) -> Answer:
-        return await call(
-            self._app,
-            method,
-            path,
-            params=params,
-            headers={**self._headers, **(headers or {})},
-            body=body,
-            client=self._client,
-        )
-
-    async def get(self, path: str, **params: Any) -> Any:
-        query = {k: v for k, v in params.items() if v is not None and v != ""}
-        return self._answer(await self._call("GET", path, params=query))
-
-    async def get_text(self, path: str, accept: str, **params: Any) -> Answer:
-        query = {k: v for k, v in params.items() if v is not None and v != ""}
-        answer = await self._call("GET", path, params=query, headers={"Accept": accept})
-        if answer.status >= 400:
-            self._answer(answer)
-        return answer
-
-    async def send(
-        self, method: str, path: str, body: Any = None, *, idempotency_key: str | None = None, **params: Any
-    ) -> Any:
-        headers = {"Content-Type": "application/json"}
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        content = json.dumps(body).encode() if body is not None else b""
-        return self._answer(await self._call(method, path, params=params or None, headers=headers, body=content))
-
-    async def upload(self, path: str, content: bytes, content_type: str) -> Any:
-        return self._answer(await self._call("POST", path, headers={"Content-Type": content_type}, body=content))
-
-    @staticmethod
-    def _answer(answer: Answer) -> Any:
-        if answer.status < 400:
-            return answer.json()
-        try:
-            problem = answer.json() or {}
-        except ValueError:
-            problem = {}
-        raise ApiProblem(
-            status=answer.status,
-            detail=str(problem.get("detail") or problem.get("title") or f"the API answered {answer.status}"),
-            code=str(problem.get("code", "")),
-            problems=[str(p) for p in problem.get("problems", []) if isinstance(p, str)],
-        )
+        super().__init__(app, settings, principal, client_host)

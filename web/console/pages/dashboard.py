@@ -9,8 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from web import formatting
-from web.console import charts
+from web import charts, formatting
 from web.console.pages.common import Signed, api, page
 
 router = APIRouter()

@@ -12,8 +12,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from domain.currency import minor_units
-from web import formatting
-from web.console import charts
+from web import charts, formatting
 from web.console.api_client import ApiProblem
 from web.console.pages.common import Signed, api, back_to, minor_units_of, page, problem_status
 

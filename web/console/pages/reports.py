@@ -8,8 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from web import formatting
-from web.console import charts
+from web import charts, formatting
 from web.console.pages.common import Signed, api, page
 
 router = APIRouter()

@@ -1,0 +1,151 @@
+"""The borrower's personal account over HTTP, as a browser drives it (the browser itself:
+tests/test_people_browser.py): sign-in by SMS code with the API's own limits, a calculator that is the engine's
+quote, an application made once however often its form is sent, another borrower's loan answered 404, a
+double-submitted repayment charged once, and pages in the person's language."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import uuid
+
+import httpx
+
+from tests.conftest import Stack
+from tests.console_steps import form_value
+from tests.helpers import admin_token, bearer
+from tests.origination_steps import lending_product
+from tests.people_steps import csrf, person_sign_in
+from tests.servicing_steps import funded_loan, settled_payment
+
+
+async def test_sign_in_by_sms_code_and_the_pages_in_the_phones_language(http: httpx.AsyncClient, clean: Stack) -> None:
+    away = await http.get("/account/loans/" + str(uuid.uuid4()), follow_redirects=False)
+    assert away.status_code == 303 and away.headers["location"].startswith("/account/sign-in?next=")
+    refused = await http.post("/account/sign-in", data={"form_token": "forged", "phone": "+447700900001"})
+    assert refused.status_code == 403
+    page = await http.get("/account/sign-in")
+    landline = await http.post(
+        "/account/sign-in",
+        data={"form_token": form_value(page.text, "form_token"), "country": "GB", "phone": "020 7123 4567"},
+    )
+    assert landline.status_code == 422 and "landline" in landline.text
+    home = await person_sign_in(http, "0912 345 678", country="VN")  # typed in the national form
+    assert home.status_code == 200
+    assert '<html lang="vi">' in home.text and "Tài khoản của bạn" in home.text
+    assert home.headers["content-security-policy"].startswith("default-src 'self'")
+    cookie = next(c for c in http.cookies.jar if c.name == "lendflow_person")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+    switched = await http.get("/account/language?to=uk&back=/account", follow_redirects=False)
+    assert switched.status_code == 303 and switched.headers["location"] == "/account"
+    assert '<html lang="uk">' in (await http.get("/account")).text
+    nowhere = await http.get("/account/language?to=en&back=https://evil.example", follow_redirects=False)
+    assert nowhere.headers["location"] == "/account"
+
+
+async def test_the_calculator_quotes_and_the_application_form_makes_one_application(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    product_id = await lending_product(http, admin)
+    home = await person_sign_in(http, "+447700961001")
+    quoted = await http.get("/account/calculator", params={"product": product_id, "amount": "300", "term": "30"})
+    assert quoted.status_code == 200, quoted.text
+    assert "£300.00" in quoted.text and "APR" in quoted.text
+    bad = await http.get("/account/calculator", params={"product": product_id, "amount": "3.001", "term": "30"})
+    assert bad.status_code == 422
+    form = {
+        "csrf_token": csrf(quoted),
+        "key": form_value(quoted.text, "key"),
+        "product": product_id,
+        "amount": "300",
+        "term": "30",
+        "full_name": "Alice Example",
+        "national_id": "AB123456",
+        "birth_date": "1990-05-01",
+        "monthly_income": "3000",
+    }
+    first = await http.post("/account/apply", data=form)
+    again = await http.post("/account/apply", data=form)  # the same form sent twice
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    listed = (await http.get("/account")).text
+    assert listed.count('data-test="application-in-progress"') == 1
+    forged = await http.post("/account/apply", data={**form, "csrf_token": "x" * 43, "key": str(uuid.uuid4())})
+    assert forged.status_code == 403
+    assert home.status_code == 200
+
+
+async def test_another_borrowers_loan_is_not_there_and_a_double_repayment_charges_once(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    token_a, loan_a = await funded_loan(http, admin, "+447700961002")
+    await person_sign_in(http, "+447700961003")  # borrower B
+    assert (await http.get(f"/account/loans/{loan_a}")).status_code == 404
+    assert (await http.get(f"/account/loans/{loan_a}/payments")).status_code in (404, 405)
+    http.cookies.clear()
+    page = await person_sign_in(http, "+447700961002")  # borrower A
+    loan_page = await http.get(f"/account/loans/{loan_a}")
+    assert loan_page.status_code == 200, loan_page.text
+    key = re.findall(r'name="key" value="([^"]+)"', loan_page.text)[0]
+    form = {"csrf_token": csrf(loan_page), "key": key, "amount": "50"}
+    first = await http.post(f"/account/loans/{loan_a}/repay", data=form)
+    second = await http.post(f"/account/loans/{loan_a}/repay", data=form)  # a double click
+    assert first.status_code == second.status_code == 303
+    payments = (await http.get(f"/v1/loans/{loan_a}/payments", headers=bearer(token_a))).json()["data"]
+    assert len(payments) == 1 and payments[0]["amount"] == 5_000
+    await settled_payment(http, token_a, loan_a, payments[0]["id"])
+    assert page.status_code == 200
+
+
+async def test_an_application_page_follows_its_steps_and_shows_the_agreement_with_its_pdf(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    product_id = await lending_product(http, admin)
+    await person_sign_in(http, "+447700961004")
+    quoted = await http.get("/account/calculator", params={"product": product_id, "amount": "500", "term": "30"})
+    form = {
+        "csrf_token": csrf(quoted),
+        "key": form_value(quoted.text, "key"),
+        "product": product_id,
+        "amount": "500",
+        "term": "30",
+        "full_name": "Nguyễn Văn An",
+        "national_id": "AB123457",
+        "birth_date": "1990-05-01",
+        "monthly_income": "3000",
+    }
+    made = await http.post("/account/apply", data=form)
+    app_path = made.headers["location"].split("?")[0]
+    page = await http.get(app_path)
+    assert 'data-follow="' in page.text and "data-status" in page.text
+    offered = await _until_status(http, app_path, "offered")
+    accepted = await http.post(app_path + "/accept", data={"csrf_token": csrf(offered)})
+    assert accepted.status_code == 303
+    signing = await _until_status(http, app_path, "awaiting_signature")
+    assert "Nguyễn Văn An" in signing.text  # the agreement on the page
+    pdf = await http.get(app_path + "/agreement.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    shown_hash = re.search(r'data-test="pdf-hash">([0-9a-f]{64})<', signing.text)
+    assert shown_hash and hashlib.sha256(pdf.content).hexdigest() == shown_hash.group(1)
+    wrong = await http.post(app_path + "/sign", data={"csrf_token": csrf(signing), "code": "000000"})
+    assert wrong.status_code == 422 and "not right" in wrong.text
+    http.cookies.clear()
+    await person_sign_in(http, "+447700961005")  # another borrower: neither the page nor its stream
+    assert (await http.get(app_path)).status_code == 404
+    assert (await http.get(app_path + "/events")).status_code == 404
+    assert (await http.get(app_path + "/agreement.pdf")).status_code == 404
+
+
+async def _until_status(http: httpx.AsyncClient, path: str, status: str, timeout_s: float = 30.0) -> httpx.Response:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        page = await http.get(path)
+        if f'data-status="{status}"' in page.text:
+            return page
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{path} never reached {status}:\n{page.text[:2000]}")
+        await asyncio.sleep(0.2)

@@ -28,7 +28,8 @@ async def metrics() -> Response:
 
 
 class RequestMetrics:
-    """ASGI middleware: counts every answer by method, route template and status, and times it."""
+    """ASGI middleware: counts every answer by method, route template and status, and times it (also in each
+    answer's `Server-Timing` header)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -44,6 +45,13 @@ class RequestMetrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # How long the answer took to make, for a browser's devtools and bench/web_pages.py (W3C
+                # Server-Timing). A page is rendered before its headers go, so this is its whole server time.
+                took_ms = (time.perf_counter() - started) * 1000
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), (b"server-timing", f"app;dur={took_ms:.1f}".encode())],
+                }
             await send(message)
 
         try:

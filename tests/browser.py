@@ -15,6 +15,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -33,16 +34,27 @@ def browser_or_fail() -> None:
 
 
 class Browser:
-    def __init__(self, base_url: str, downloads: Path) -> None:
+    def __init__(self, base_url: str, downloads: Path, size: tuple[int, int] = (1440, 900)) -> None:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1440,900"):
+        for argument in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-dev-shm-usage",
+            f"--window-size={size[0]},{size[1]}",
+        ):
             options.add_argument(argument)
         options.add_experimental_option(
             "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
         )
         self.driver = webdriver.Chrome(service=Service(DRIVER), options=options)
         self.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+        if size[0] < 600:
+            # A phone: headless Chromium's window is never narrower than 500 px, so the viewport is set as a
+            # phone's (width, height, touch, the mobile meta viewport honoured).
+            metrics = {"width": size[0], "height": size[1], "deviceScaleFactor": 2, "mobile": True}
+            self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+            self.driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True})
         self.base = base_url
         self.downloads = downloads
 
@@ -124,6 +136,22 @@ class Browser:
         await self.fill("input[name=password]", password)
         await self.click("button[type=submit]")
         await self.find("header.top")
+
+    async def double_click(self, css: str) -> None:
+        """Two clicks as fast as a person's double click, then waits for the page the form loads."""
+
+        def clicked() -> None:
+            element = self.driver.find_element(By.CSS_SELECTOR, css)
+            old = self.driver.find_element(By.TAG_NAME, "html")
+            ActionChains(self.driver).double_click(element).perform()
+            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+
+        await self.find(css)
+        await self.run(clicked)
+
+    async def wait_for(self, css: str, timeout_s: float = 60) -> WebElement:
+        """An element that appears on the page as it stands (the page swapping its own parts, no navigation)."""
+        return await self.find(css, timeout_s)
 
     async def quit(self) -> None:
         await self.run(self.driver.quit)

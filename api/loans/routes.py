@@ -53,6 +53,10 @@ class LoanView(BaseModel):
     schedule: list[Instalment] = Field(
         default_factory=list, description="the agreed instalments (`GET /v1/loans/{id}` only), as signed"
     )
+    extension_days: list[int] = Field(
+        default_factory=list,
+        description="the extensions the agreement offers, in days (`GET .../extension-quote?days=`)",
+    )
 
 
 class Instalment(BaseModel):
@@ -112,8 +116,10 @@ async def my_loan(loan_id: uuid.UUID, user: CurrentUser, db: Db) -> LoanView:
     view = await _view(db, loan, with_history=True)
     serviced = await servicing.serviced_loan(db, loan_id)
     if serviced is not None:
+        signed = servicing.signed_loan(serviced)
         view.schedule = [
             Instalment(due_date=i.due_date, principal=i.principal, interest=i.interest, fees=i.fees, total=i.total)
-            for i in servicing.signed_loan(serviced).schedule
+            for i in signed.schedule
         ]
+        view.extension_days = list(signed.terms.extension_days)
     return view

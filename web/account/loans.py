@@ -23,12 +23,13 @@ async def _page(person: Signed, loan_id: uuid.UUID, status: int = 200, **extra: 
     async with api(person) as client:
         loan = await client.get(f"/v1/loans/{loan_id}")
         payments = (await client.get(f"/v1/loans/{loan_id}/payments"))["data"]
-        extension = None
+        extensions, refused = [], None
         if loan["status"] in ("active", "overdue"):
-            try:
-                extension = await client.get(f"/v1/loans/{loan_id}/extension-quote")
-            except ApiProblem as refused:
-                extension = {"refused": said(person, refused)["text"]}
+            for days in loan["extension_days"]:
+                try:
+                    extensions.append(await client.get(f"/v1/loans/{loan_id}/extension-quote", days=days))
+                except ApiProblem as problem:
+                    refused = said(person, problem)["text"]
     upcoming = [i for i in loan["schedule"] if i["due_date"] >= date.today().isoformat()]
     return page(
         person,
@@ -37,9 +38,11 @@ async def _page(person: Signed, loan_id: uuid.UUID, status: int = 200, **extra: 
         active="home",
         loan=loan,
         payments=payments,
-        extension=extension,
+        extensions=extensions,
+        extension_refused=refused,
         next_payment=upcoming[0] if upcoming else None,
-        keys={"repay": new_key(), "full": new_key(), "extend": new_key(), "promise": new_key()},
+        keys={"repay": new_key(), "full": new_key(), "promise": new_key()},
+        extend_keys=[new_key() for _ in extensions],
         today=date.today().isoformat(),
         **extra,
     )

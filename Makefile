@@ -27,12 +27,12 @@ types: $(BIN)/.installed
 tests: $(BIN)/.installed
 	$(BIN)/pytest
 
-# Translations (docs/web.md): extract every text people read into locales/messages.pot, then merge it into each
-# language's catalog (new texts arrive empty, for a translator; the tests fail until every one is translated).
+# Translations (docs/web.md): extract every text people read into services/locales/messages.pot, then merge it
+# into each language's catalog (new texts arrive empty, for a translator; the tests fail until every one is translated).
 messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k NN_:1,2 --no-wrap --sort-by-file --project=lendflow \
-		--copyright-holder=lendflow -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales --no-wrap --no-fuzzy-matching --ignore-obsolete
+		--copyright-holder=lendflow -o services/locales/messages.pot .
+	$(BIN)/pybabel update -i services/locales/messages.pot -d services/locales --no-wrap --no-fuzzy-matching --ignore-obsolete
 
 bench: $(BIN)/.installed
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -134,6 +134,10 @@ class CloseOfBusinessActivities:
                 return CobProgress(loans=loans, entries=entries)
             after, loans, entries = batch.last_loan_id, loans + batch.loans, entries + batch.entries
             activity.heartbeat(str(after), loans, entries)
+            # Loans per second on the workers' metrics (`lendflow_cob_loans_accrued` on the SDK's exporter).
+            meter = activity.metric_meter()
+            meter.create_counter("lendflow_cob_loans_accrued", "loans accrued by close of business").add(batch.loans)
+            meter.create_counter("lendflow_ledger_postings", "journal entries posted").add(batch.entries)
 
     @activity.defn(name="cob_notify")
     async def cob_notify(self, data: CobDay) -> int:

@@ -27,7 +27,7 @@ from contracts.commissions import (
 )
 from contracts.messaging import DeliverMessageInput
 from domain.affiliate.periods import parse_period
-from domain.money import format_money
+from domain.money import Money
 from services import commission_book as book
 from services.wording import say_to
 from store.pii import PiiCipher
@@ -123,7 +123,7 @@ class CommissionActivities:
                     phone,
                     project=project.name,
                     period=data.period,
-                    amount=format_money(total, currency),
+                    amount=Money(total, currency),
                 )
                 message_id = uuid.uuid5(NOTICES_NAMESPACE, f"{project.code}:{data.period}:{user_id}")
                 created.append(

@@ -44,7 +44,7 @@ from domain.lending.collections import (
 )
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from domain.lending.products import terms_from_stored
-from domain.money import format_money
+from domain.money import Money
 from providers.payments.protocol import ChargeRequest, PaymentDeclined, PaymentProvider, PaymentProviderUnavailable
 from services.loan_book import Change, LoanBook, LoanClosed, NewEvent
 from services.wording import say_to
@@ -150,8 +150,8 @@ class LoanServicingActivities:
                 loan,
                 notice.kind.value,
                 f"{loan.id}:{data.notice}:{data.business_date}",
-                amount=format_money(owed, loan.currency),
-                due_date=loan.due_date.isoformat(),
+                amount=Money(owed, loan.currency),
+                due_date=loan.due_date,
                 days=notice.days_past_due,
             )
         await self._deliver(ids)
@@ -230,9 +230,9 @@ class LoanServicingActivities:
                 template,
                 f"{payment.id}:applied",
                 email=template == "repaid",
-                amount=format_money(payment.amount, loan.currency),
-                owed=format_money(owed, loan.currency),
-                due_date=loan.due_date.isoformat(),
+                amount=Money(payment.amount, loan.currency),
+                owed=Money(owed, loan.currency),
+                due_date=loan.due_date,
             )
         await self._deliver(ids)
         return PaymentResult(
@@ -395,7 +395,7 @@ class LoanServicingActivities:
                     "overdue" if step.day <= 3 else "collections",
                     f"{loan.id}:{case.opened_on}:{step.key}",
                     email=step.action is Action.EMAIL,
-                    amount=format_money(owed, loan.currency),
+                    amount=Money(owed, loan.currency),
                     days=dpd,
                 )
             elif step.action in (Action.ASSIGN, Action.ESCALATE):

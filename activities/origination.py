@@ -62,7 +62,7 @@ from domain.lending.underwriting import (
     decide,
     rules_from_stored,
 )
-from domain.money import format_money
+from domain.money import Money
 from providers.cpa.postback import PostbackRefused, PostbackSender
 from providers.credit.protocol import CreditBureau, CreditProviderUnavailable, ScoringProvider, Subject
 from providers.payments.protocol import (
@@ -318,6 +318,10 @@ class OriginationActivities:
             "start_date": start.isoformat(),
             "due_date": offer.due_date.isoformat(),
             "apr": format(offer.apr, "f"),
+            "schedule": [
+                {"due_date": i.due_date.isoformat(), "principal": i.principal, "interest": i.interest, "total": i.total}
+                for i in offer.schedule
+            ],
         }
 
     @staticmethod
@@ -685,10 +689,16 @@ class OriginationActivities:
             app = await self._application(session, data.application_id)
             person = await applications.applicant(session, self._cipher, app.id)
             offer = app.offer or {}
-            amount = format_money(int(offer.get("principal", app.principal)), app.currency)
+            amount = Money(int(offer.get("principal", app.principal)), app.currency)
             # Once funded, the loan's own due date (its schedule starts on the business date it was booked on).
             loan = await loans.loan_for_application(session, app.id) if data.template == "funded" else None
-            due_date = loan.due_date.isoformat() if loan is not None else offer.get("due_date", "")
+            due_date = (
+                loan.due_date
+                if loan is not None
+                else date.fromisoformat(offer["due_date"])
+                if offer.get("due_date")
+                else ""
+            )
             body = say_to(data.template, person.phone, amount=amount, due_date=due_date)
             key = f"{data.application_id}:{data.template}"
             ids = [

@@ -13,6 +13,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from contracts.wallets import (
+    BonusCredit,
     BonusCreditInput,
     BonusCreditResult,
     HoldSweep,
@@ -28,7 +29,10 @@ from domain.wallet_transfer import TransferAccounts, plan_transfer
 from services.wallet_transfers import transfer_terms
 from store import ledger
 from store.posting_pool import PostingPool
+from store.repositories import bonus_batches
 from store.repositories import wallets as wallet_store
+
+BONUS_SLICE = 20_000  # credits per bulk posting of a stored batch
 
 
 def refused(code: str, detail: str) -> ApplicationError:
@@ -135,17 +139,41 @@ class WalletActivities:
 
     @activity.defn(name="credit_bonuses")
     async def credit_bonuses(self, data: BonusCreditInput) -> BonusCreditResult:
-        """One bulk posting for the whole batch; each credit has its own key, so a retried batch skips what landed."""
+        """Each credit has its own key, so a retried batch skips what landed. A stored batch is posted in slices of
+        `BONUS_SLICE` credits, one bulk posting (one transaction) each, with a heartbeat between them: memory and
+        transaction size stay bounded at 100,000 credits, and a retry resumes by skipping what its keys find."""
+        if not data.stored:
+            return await self._credit_slice(data, data.credits)
+        posted = replayed = total = 0
+        async with self._sessions() as session:
+            found = await bonus_batches.batch(session, uuid.UUID(data.batch_id))
+        if found is None:
+            raise refused("not_found", f"no stored bonus batch {data.batch_id}")
+        for first in range(0, found.credits, BONUS_SLICE):
+            async with self._sessions() as session:
+                lines = await bonus_batches.batch_lines(session, found.id, first, BONUS_SLICE)
+            credits = [BonusCredit(wallet_id=str(x.wallet_id), amount=x.amount, points=x.points) for x in lines]
+            done = await self._credit_slice(data, credits)
+            posted, replayed, total = posted + done.credited, replayed + done.replayed, total + done.total.amount
+            activity.heartbeat(first + len(lines))
+        return BonusCreditResult(
+            batch_id=data.batch_id,
+            credited=posted,
+            replayed=replayed,
+            total=MoneyModel(amount=total, currency=data.currency),
+        )
+
+    async def _credit_slice(self, data: BonusCreditInput, credits: list[BonusCredit]) -> BonusCreditResult:
         rate = Decimal(data.points_rate) if data.points_rate else None
         today = datetime.now(UTC).date()
         try:
             async with self._sessions.begin() as session:
-                wallet_ids = [uuid.UUID(c.wallet_id) for c in data.credits]
+                wallet_ids = [uuid.UUID(c.wallet_id) for c in credits]
                 found = await wallet_store.wallets_by_ids(session, wallet_ids)
                 drafts = []
                 total = 0
                 expense_accounts: dict[int, int] = {}
-                for credit in data.credits:
+                for credit in credits:
                     target = found.get(uuid.UUID(credit.wallet_id))
                     if target is None or target.currency != data.currency:
                         raise refused(
@@ -180,6 +208,9 @@ class WalletActivities:
                     )
                     total += amount
                 outcome = await ledger.post_many(session, drafts)
+            activity.metric_meter().create_counter("lendflow_ledger_postings", "journal entries posted").add(
+                outcome.posted
+            )
         except ledger.IdempotencyConflict as err:
             raise refused("conflict", str(err)) from err
         return BonusCreditResult(

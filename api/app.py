@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from api import health, metrics
+from api import codec_server, health, metrics
 from api import me as me_routes
 from api.applications import borrower as borrower_applications
 from api.applications import payouts as staff_payouts
@@ -94,6 +94,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(codec_server.router)
     app.include_router(auth_routes.router)
     app.include_router(staff_auth.router)
     app.include_router(staff_members.router)

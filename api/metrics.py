@@ -1,30 +1,57 @@
 """`/metrics` for Prometheus: requests, their latency and their errors by route (the route's template, never the
-ids in a path, so the series stay few). The workers' own metrics come from the Temporal SDK's runtime (issue 18)."""
+ids in a path, so the series stay few), webhook signature failures, and the platform's own figures read from the
+database at scrape time (cached for `FIGURES_TTL_S`): close of business lag, applications by status, the commission
+queue, and each currency's ledger net (never anything but zero). The workers' metrics come from the Temporal SDK's
+runtime on their own port (`LENDFLOW_WORKER_METRICS_ADDRESS`); deploy/grafana and deploy/prometheus use both."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REGISTRY = CollectorRegistry(auto_describe=True)
-REQUESTS = Counter("lendflow_http_requests", "HTTP requests answered", ["method", "route", "status"], registry=REGISTRY)
-LATENCY = Histogram(
-    "lendflow_http_request_seconds",
-    "Time to answer an HTTP request",
-    ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-    registry=REGISTRY,
-)
+from api.dependencies import Resources
+from api.metric_registry import APPLICATIONS, COB_LAG, COMMISSION_QUEUE, LATENCY, LEDGER_NET, REGISTRY, REQUESTS
+from store.repositories import operational
+
+FIGURES_TTL_S = 15.0
 router = APIRouter(tags=["health"])
+_read_at = -FIGURES_TTL_S
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics() -> Response:
+async def metrics(resources: Resources) -> Response:
+    global _read_at
+    if time.monotonic() - _read_at >= FIGURES_TTL_S:
+        _read_at = time.monotonic()
+        try:
+            async with resources.session_factory() as session:
+                found = await operational.figures(session)
+        except Exception:
+            found = None
+        if found is not None:
+            _publish(found, resources.settings.market_timezone)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+def _publish(found: operational.Figures, timezone: str) -> None:
+    today = datetime.now(ZoneInfo(timezone)).date()
+    open_date = found.posted_through + timedelta(days=1) if found.posted_through else today
+    COB_LAG.set((today - open_date).days)
+    APPLICATIONS.clear()
+    for status, count in found.applications.items():
+        APPLICATIONS.labels(status).set(count)
+    COMMISSION_QUEUE.clear()
+    for project, count in found.commission_queue.items():
+        COMMISSION_QUEUE.labels(project).set(count)
+    LEDGER_NET.clear()
+    for currency, net in found.ledger_net.items():
+        LEDGER_NET.labels(currency).set(net)
 
 
 class RequestMetrics:

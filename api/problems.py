@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.metric_registry import SIGNATURE_FAILURES
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://lendflow.dev/problems/"
 
@@ -69,7 +71,10 @@ def problem_response(
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        if exc.code == "invalid_signature":
+            route = getattr(request.scope.get("route"), "path", None) or "unmatched"
+            SIGNATURE_FAILURES.labels(route).inc()
         return problem_response(exc.status, exc.code, exc.detail, title=exc.title, extra=exc.extra, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)

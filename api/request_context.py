@@ -4,9 +4,12 @@ the response, and stamped on every log line written while the request runs."""
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,10 +51,48 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-def configure_logging(level: str) -> None:
+class JsonLogFormatter(logging.Formatter):
+    """One JSON object per line, for a log pipeline: the time, level, logger and message, the request id, and when
+    Temporal's loggers wrote the line, the workflow (and activity) it came from; the trace id when tracing is on."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+        }
+        for source in ("temporal_activity", "temporal_workflow"):
+            found = getattr(record, source, None)
+            if isinstance(found, dict):
+                for key in ("workflow_id", "run_id", "workflow_type", "activity_type", "activity_id", "attempt"):
+                    if key in found and key not in line:
+                        line[key] = found[key]
+        trace_id = _trace_id()
+        if trace_id:
+            line["trace_id"] = trace_id
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def _trace_id() -> str | None:
+    try:
+        from opentelemetry import trace
+    except ImportError:  # pragma: no cover - opentelemetry is a dependency; a trimmed install still logs
+        return None
+    context = trace.get_current_span().get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def configure_logging(level: str, as_json: bool = False) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    if as_json:
+        handler.setFormatter(JsonLogFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)

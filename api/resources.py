@@ -16,6 +16,7 @@ from config import Settings
 from providers.payments.card_pages import CardSetupPage, FakeCardSetupPage, StripeCardSetupPage
 from store.notifications import ApplicationStatusListener
 from store.pii import PiiCipher
+from workflows.payload_codec import EncryptionCodec
 
 
 @dataclass
@@ -30,6 +31,15 @@ class AppResources:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
     _status_listener: ApplicationStatusListener | None = field(default=None, init=False)
     _card_page: CardSetupPage | None = field(default=None, init=False)
+    _payload_codec: EncryptionCodec | None = field(default=None, init=False)
+
+    def payload_codec(self) -> EncryptionCodec:
+        """The keys that encrypt workflow payloads, for the codec server (the Temporal client has its own)."""
+        if self._payload_codec is None:
+            self._payload_codec = EncryptionCodec.from_settings(
+                self.settings.payload_keys, self.settings.payload_key_id
+            )
+        return self._payload_codec
 
     def card_page(self) -> CardSetupPage:
         """The payment provider's page where a borrower types their card (never lendflow's)."""

@@ -13,11 +13,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from temporalio.worker import Worker
 
 from bench.baseline_workflows import DecisionShapeWorkflow, bench_wait
+from config import Settings
 from workflows.client import connect_temporal
 
 
 async def main(address: str, queue: str) -> None:
-    client = await connect_temporal(address, "default")
+    client = await connect_temporal(address, Settings())
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)

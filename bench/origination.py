@@ -2,10 +2,12 @@
 workers (`lendflow worker`, with the fake providers answering at realistic latencies and calling the API back over
 HTTP) in their own processes, load from this one.
 
-    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only]
+    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--poll]
 
 Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
-on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too.
+on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too;
+a borrower's app follows its application by its server-sent event stream, as the borrower's pages do (`--poll`: a
+GET every second instead, for comparison).
 Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
 the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
 path (one activity, three in parallel, one) served by as many worker processes of their own (`--workers`, default 2:
@@ -34,18 +36,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlalchemy import text
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.security.tokens import Principal, issue_token
 from bench.baseline_workflows import DecisionShapeWorkflow
 from bench.stack import bench_database
 from config import Settings
+from contracts import visibility
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
 from store.repositories.identity import user_for_phone
 from workers.devstack.ports import free_port, wait_for_port
 from workers.devstack.temporal import temporal_cli_path
+from workflows.client import data_converter
 
 BUREAU_MS, SCORING_MS, PAYMENTS_MS = 300, 500, 200
 POLL_S = 1.0  # how often a borrower's app looks at its application
@@ -68,8 +71,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self, settings: Settings, client: Client, base_url: str) -> None:
+    def __init__(self, settings: Settings, client: Client, base_url: str, poll: bool = False) -> None:
         self.settings, self.client, self.base_url = settings, client, base_url
+        self.poll = poll  # the borrower's app polls its application instead of following its event stream
         self.engine = make_engine(settings.database_url or "", pool_size=5)
         self.sessions = make_session_factory(self.engine)
         self.cipher = PiiCipher(settings.pii_key)
@@ -138,8 +142,17 @@ class Bench:
         ).raise_for_status()
         await self.until(http, app_id, headers, {"disbursed", "failed"})
 
-    @staticmethod
-    async def until(http: httpx.AsyncClient, app_id: str, headers: dict[str, str], statuses: set[str]) -> None:
+    async def until(self, http: httpx.AsyncClient, app_id: str, headers: dict[str, str], statuses: set[str]) -> None:
+        """As a real app follows its application: the server-sent event stream (one request, pushed changes), or
+        with `--poll` a GET every `POLL_S` for comparison."""
+        if not self.poll:
+            while True:  # a stream ends after five minutes (or when the application ends): open it again
+                async with http.stream(
+                    "GET", f"/v1/applications/{app_id}/events", headers=headers, timeout=None
+                ) as events:
+                    async for line in events.aiter_lines():
+                        if line.startswith("data: ") and json.loads(line[6:])["status"] in statuses:
+                            return
         while True:
             status = (await http.get(f"/v1/applications/{app_id}", headers=headers)).json()["status"]
             if status in statuses:
@@ -244,12 +257,13 @@ def dump_logs(directory: Path) -> None:
         print(f"== {log.name}", log.read_text()[-3000:], sep="\n", file=sys.stderr)
 
 
-async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers: int) -> None:
+async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers: int, poll: bool = False) -> None:
     lendflow = str(Path(sys.executable).parent / "lendflow")
     with bench_database() as url, tempfile.TemporaryDirectory(prefix="lendflow-bench-") as tmp:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli_path(),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(Settings()),  # encrypted, as the platform's own payloads are
+            search_attributes=visibility.ALL,
             dev_server_log_level="error",
         )
         port = free_port()
@@ -287,7 +301,7 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
         try:
             wait_for_port(port, 60)
             settings = Settings(env="dev", database_url=url, temporal_address=target, data_dir=Path(tmp))
-            bench = Bench(settings, env.client, base_url)
+            bench = Bench(settings, env.client, base_url, poll)
             async with bench.http() as http:
                 admin = (
                     await http.post(
@@ -364,5 +378,10 @@ if __name__ == "__main__":
         action="store_true",
         help="borrowers do not walk on after the decision (isolates the decision path's load)",
     )
+    parser.add_argument(
+        "--poll",
+        action="store_true",
+        help="borrowers poll their application every second instead of following its event stream (comparison)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers))
+    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, args.poll))

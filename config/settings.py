@@ -7,11 +7,14 @@ Development defaults make the whole platform run on one machine with fakes and e
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.task_queues import Family, family_queue
 
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789abcdef"
 # A Fernet key (32 url-safe base64 bytes) used only when none is configured outside production.
@@ -19,6 +22,8 @@ DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS1jaGFuZ2UtbWUtMDEyMzQ="
 DEV_TWILIO_AUTH_TOKEN = "dev-twilio-auth-token"
 DEV_ADMIN_PASSWORD = "lendflow-admin"
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_dev_only"
+# The AES-256 key that encrypts workflow payloads when none is configured outside production (32 bytes, base64).
+DEV_PAYLOAD_KEYS = {"dev-1": "ZGV2LW9ubHktcGF5bG9hZC1rZXktY2hhbmdlLW1lLTE="}
 
 
 class BureauSetting(BaseModel):
@@ -60,7 +65,12 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(default=5, ge=2, le=100)
     worker_max_cached_workflows: int = Field(default=1_000, ge=0, le=1_000_000)
     worker_graceful_shutdown_seconds: int = Field(default=30, ge=0, le=3_600)
-    task_queues: list[str] = ["lendflow"]
+    # host:port where a worker process serves Prometheus metrics (the Temporal SDK's and ours); unset: none.
+    worker_metrics_address: str | None = None
+    # Task queues: one per process family, `<prefix>-<family>` (config/task_queues.py). A worker polls
+    # `task_queues` (family names or queue names); by default every family's queue.
+    task_queue_prefix: str = "lendflow"
+    task_queues: list[str] | None = None
     embedded_postgres_port: int = 54329
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
@@ -69,6 +79,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] | None = None  # default: json in prod, text elsewhere
+    # Traces (OpenTelemetry) from an HTTP request through its workflows and activities to SQL, exported over
+    # OTLP/HTTP to this endpoint (e.g. http://otel-collector:4318/v1/traces); unset: no tracing.
+    otlp_endpoint: str | None = None
     max_body_bytes: int = 20 * 1024 * 1024  # the largest request body (a CSV upload of events is the largest)
 
     # Secrets
@@ -77,6 +91,15 @@ class Settings(BaseSettings):
     pii_key: str = DEV_PII_KEY
     admin_email: str = "admin@lendflow.dev"
     admin_password: str = DEV_ADMIN_PASSWORD
+
+    # Workflow and activity payloads are encrypted (AES-256-GCM) before they reach Temporal (docs/operations.md).
+    # Key id -> 32 random bytes, base64: LENDFLOW_PAYLOAD_KEYS='{"2026-12": "...", "2026-06": "..."}'. New payloads
+    # use LENDFLOW_PAYLOAD_KEY_ID; the others stay readable (rotation: add a key, make it current, keep the old).
+    payload_keys: dict[str, str] = Field(default_factory=lambda: dict(DEV_PAYLOAD_KEYS))
+    payload_key_id: str = "dev-1"
+    # The codec server (`/codec/encode`, `/codec/decode`) for the Temporal Web UI: who may call it and from where.
+    codec_server_token: str | None = None  # a bearer token for it besides an admin's staff token
+    codec_cors_origins: list[str] = ["http://127.0.0.1:8233", "http://localhost:8233"]
 
     # `lendflow dev` walks demo borrowers and partners through a fresh platform (workers/demo_activity.py)
     demo_activity: bool = True
@@ -192,6 +215,20 @@ class Settings(BaseSettings):
             raise ValueError("Temporal TLS: " + "; ".join(problems))
         return self
 
+    @model_validator(mode="after")
+    def _payload_keys_are_whole(self) -> Settings:
+        """Refused at start: a current key that is not among the keys, or a key that is not 32 bytes."""
+        if self.payload_key_id not in self.payload_keys:
+            raise ValueError(f"LENDFLOW_PAYLOAD_KEY_ID {self.payload_key_id!r} is not in LENDFLOW_PAYLOAD_KEYS")
+        for key_id, encoded in self.payload_keys.items():
+            try:
+                raw = base64.b64decode(encoded, validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"LENDFLOW_PAYLOAD_KEYS[{key_id!r}] must be 32 bytes, base64 encoded")
+        return self
+
     @property
     def temporal_uses_tls(self) -> bool:
         return self.temporal_tls or any(
@@ -211,6 +248,8 @@ class Settings(BaseSettings):
                 )
                 if getattr(self, name.removeprefix("LENDFLOW_").lower()) == dev_value
             ]
+            if any(self.payload_keys.get(k) == v for k, v in DEV_PAYLOAD_KEYS.items()):
+                missing.append("LENDFLOW_PAYLOAD_KEYS")
             if self.database_url is None:
                 missing.append("DATABASE_URL")
             if self.temporal_address is None:
@@ -234,6 +273,10 @@ class Settings(BaseSettings):
         return self.console_totp_required if self.console_totp_required is not None else self.env != "dev"
 
     @property
+    def logs_as_json(self) -> bool:
+        return self.log_format == "json" if self.log_format is not None else self.env == "prod"
+
+    @property
     def secure_cookies(self) -> bool:
         return self.console_secure_cookie if self.console_secure_cookie is not None else self.env == "prod"
 
@@ -245,9 +288,16 @@ class Settings(BaseSettings):
     def temporal_target(self) -> str:
         return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
 
+    def queue_for(self, family: Family) -> str:
+        """The task queue a workflow of this family is started on."""
+        return family_queue(self.task_queue_prefix, family)
+
     @property
-    def main_task_queue(self) -> str:
-        return self.task_queues[0]
+    def polled_queues(self) -> list[str]:
+        """What this process's workers poll: the queues named (a family name stands for its queue), else all."""
+        if not self.task_queues:
+            return [self.queue_for(family) for family in Family]
+        return [self.queue_for(Family(q)) if q in Family.__members__.values() else q for q in self.task_queues]
 
 
 def load_settings(**overrides: object) -> Settings:

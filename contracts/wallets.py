@@ -46,7 +46,10 @@ class BonusCreditInput(BaseModel):
     # Minor units of `currency` per point, a decimal string (points are converted, then rounded half-even once).
     points_rate: str | None = None
     reason: str
+    # Batches sent before they were stored carried their credits here; a stored batch (`stored`) is read by the
+    # activity from `bonus_batch_credits`, so the input stays small whatever the batch's size.
     credits: list[BonusCredit] = Field(default_factory=list)
+    stored: bool = False
 
 
 class BonusCreditResult(BaseModel):

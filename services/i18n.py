@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 
 from domain.language import DEFAULT_LANGUAGE, LANGUAGES
 
-LOCALES = Path(__file__).resolve().parent.parent / "locales"
+LOCALES = Path(__file__).resolve().parent / "locales"
 _strict = False
 
 

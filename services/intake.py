@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from config import Settings
+from config.task_queues import Family
 from contracts.origination import LoanApplicationInput, OriginationTimings
 from domain.lending.products import ProductInvalid, SegmentRule, terms_from_stored
 from domain.lending.schedule import quote, term_days_for
@@ -100,5 +101,5 @@ def origination_input(settings: Settings, application_id: str) -> LoanApplicatio
         application_id=application_id,
         bureaus=[bureau.name for bureau in settings.bureaus],
         timings=timings,
-        task_queue=settings.main_task_queue,
+        task_queue=settings.queue_for(Family.ORIGINATION),
     )

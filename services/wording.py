@@ -5,7 +5,11 @@ in the recipient's language: the language of their phone's country (domain/langu
 
 from __future__ import annotations
 
+from datetime import date
+
 from domain.language import language_for_phone
+from domain.money import Money
+from services import formatting
 from services.i18n import translator
 
 
@@ -67,15 +71,31 @@ COUNTED: dict[str, tuple[str, str]] = {
 }
 
 
+def _shown(value: object, language: str) -> object:
+    """Money and dates as the recipient reads them (babel, their language's conventions); the rest as given."""
+    if isinstance(value, Money):
+        return formatting.money(value.amount, value.currency, language)
+    if isinstance(value, date):
+        return formatting.day(value, language)
+    return value
+
+
 def say(kind: str, language: str, **values: object) -> str:
-    """The text of one kind of message in one language, its placeholders filled."""
+    """The text of one kind of message in one language, its placeholders filled: `Money` and `date` values are
+    written the recipient's way (`1.250,00 ₫`, `5 thg 1, 2027`)."""
     words = translator(language)
+    shown = {name: _shown(value, language) for name, value in values.items()}
     if kind in COUNTED:
         singular, plural = COUNTED[kind]
         count = values["days"]
         assert isinstance(count, int)
-        return words.ngettext(singular, plural, count).format(**values)
-    return words.gettext(TEXTS[kind]).format(**values)
+        return _one_stop(words.ngettext(singular, plural, count).format(**shown))
+    return _one_stop(words.gettext(TEXTS[kind]).format(**shown))
+
+
+def _one_stop(text: str) -> str:
+    """A date that ends in an abbreviation's period (the Ukrainian year, `2027 r.` with a Cyrillic r) at a sentence's end: one period."""
+    return text.replace("..", ".")
 
 
 def say_to(kind: str, phone: str, **values: object) -> str:

@@ -18,7 +18,6 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 SCREENSHOTS = Path(os.environ.get("LENDFLOW_SCREENSHOTS", ".lendflow/screenshots"))
@@ -103,7 +102,7 @@ class Browser:
                         raise
                     time.sleep(0.2)
             if navigates:
-                WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+                WebDriverWait(self.driver, 30).until(lambda _: _gone(old))
 
         await self.find(css)
         await self.run(clicked)
@@ -144,7 +143,7 @@ class Browser:
             element = self.driver.find_element(By.CSS_SELECTOR, css)
             old = self.driver.find_element(By.TAG_NAME, "html")
             ActionChains(self.driver).double_click(element).perform()
-            WebDriverWait(self.driver, 30).until(expected_conditions.staleness_of(old))
+            WebDriverWait(self.driver, 30).until(lambda _: _gone(old))
 
         await self.find(css)
         await self.run(clicked)
@@ -155,6 +154,18 @@ class Browser:
 
     async def quit(self) -> None:
         await self.run(self.driver.quit)
+
+
+def _gone(element: WebElement) -> bool:
+    """The page the element was on has been replaced. Chromium says so either as a stale element or, since 15x, as
+    "does not belong to the document"; both mean the new page is loading."""
+    try:
+        element.is_enabled()
+    except (StaleElementReferenceException, WebDriverException) as err:
+        if _replaced(err):
+            return True
+        raise
+    return False
 
 
 def _replaced(err: Exception) -> bool:

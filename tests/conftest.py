@@ -19,12 +19,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from api.resources import AppResources
 from config import Settings
+from contracts import visibility
 from providers.cpa.postback import FakeCpaNetworks
 from providers.credit.fake_credit import FakeBureau, FakeCreditBehaviour, FakeScoring
 from providers.messaging.fake_email import FakeEmail
@@ -42,6 +42,7 @@ from workers.devstack.temporal import temporal_cli_path
 from workers.providers_factory import Providers
 from workers.runner import ActivityCollaborators, build_workers
 from workers.seed import ensure_first_admin
+from workflows.client import data_converter
 
 # Property tests run the same examples on every run (`make test`, CI): a red build is then the code's, never the
 # draw's. `LENDFLOW_HYPOTHESIS_PROFILE=explore` draws new examples (and many more) to look for what those miss.
@@ -71,7 +72,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli_path(),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings()),
+        search_attributes=visibility.ALL,
         dev_server_log_level="error",
     )
     try:
@@ -86,7 +88,7 @@ def settings(database_url: str) -> Settings:
         env="dev",
         database_url=database_url,
         temporal_address="unused-the-tests-hand-in-a-client",
-        task_queues=[TASK_QUEUE],
+        task_queue_prefix=TASK_QUEUE,
         public_base_url=BASE_URL,
         message_send_attempts=3,
         message_status_wait_seconds=5,

@@ -15,9 +15,10 @@ import httpx
 from tests.conftest import Stack
 from tests.console_steps import form_value
 from tests.helpers import admin_token, bearer
-from tests.origination_steps import lending_product
+from tests.origination_steps import TERMS, lending_product
 from tests.people_steps import csrf, person_sign_in
-from tests.servicing_steps import funded_loan, settled_payment
+from tests.servicing_steps import funded_loan, product_with_terms, settled_payment
+from tests.test_wallets import balances, configure, fund, holder
 
 
 async def test_sign_in_by_sms_code_and_the_pages_in_the_phones_language(http: httpx.AsyncClient, clean: Stack) -> None:
@@ -149,3 +150,37 @@ async def _until_status(http: httpx.AsyncClient, path: str, status: str, timeout
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"{path} never reached {status}:\n{page.text[:2000]}")
         await asyncio.sleep(0.2)
+
+
+async def test_the_calculator_warns_as_the_profile_requires_and_a_transfer_is_shown_before_it_is_made(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    hcstc = await product_with_terms(
+        http, admin, "hcstc", "GBP", {**TERMS, "origination_fee_percent": "0"}, profile="uk_fca_hcstc"
+    )
+    await configure(http, admin)
+    alice = await holder(http, "+447700961006", ("USD", "EUR"))
+    await fund(http, admin, alice["wallets"]["USD"], 10_000)
+    await person_sign_in(http, "+447700961006")
+    quoted = await http.get("/account/calculator", params={"product": hcstc, "amount": "200", "term": "30"})
+    assert "Late repayment can cause you serious money problems" in quoted.text
+    wallets = await http.get("/account/wallets")
+    move = {
+        "csrf_token": csrf(wallets),
+        "from_wallet": alice["wallets"]["USD"],
+        "to_wallet": alice["wallets"]["EUR"],
+        "amount": "10.00",
+    }
+    preview = await http.post("/account/transfers/preview", data=move)
+    assert preview.status_code == 200, preview.text
+    assert '<dd data-test="debited">$10.20</dd>' in preview.text  # 1% and a fixed 0.10 fee
+    assert "<strong>€9.00</strong>" in preview.text and "1 USD = 0.9 EUR" in preview.text
+    assert await balances(http, alice["token"]) == {"USD": 10_000, "EUR": 0}  # a preview moves nothing
+    confirm = {**move, "key": form_value(preview.text, "key")}
+    first = await http.post("/account/transfers", data=confirm)
+    second = await http.post("/account/transfers", data=confirm)  # the confirm button pressed twice
+    assert first.status_code == second.status_code == 303
+    assert await balances(http, alice["token"]) == {"USD": 8_980, "EUR": 900}
+    too_much = await http.post("/account/transfers/preview", data={**move, "amount": "5000"})
+    assert too_much.status_code == 422 and "outside the limits" in too_much.text

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 
+from services import formatting
 from store.repositories import agreements
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token, outbox_messages
@@ -62,7 +63,7 @@ async def test_every_date_a_borrower_sees_agrees_after_close_of_business_moved_t
         return next((m for m in await outbox_messages(http, phone) if m["purpose"] == "application_funded"), None)
 
     message = await wait_until(funded_message, "the funded SMS")
-    assert f"Due date: {due.isoformat()}" in str(message["body"])
+    assert f"Due date: {formatting.day(due)}" in str(message["body"])
 
 
 async def test_a_loan_with_a_broken_first_period_is_the_quote_the_borrower_was_given(

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from api.ingest.routes import signature_of
+from config.task_queues import Family
 from contracts.commissions import CloseDueInput, close_schedule_id
 from domain.affiliate.periods import period_of
 from tests.conftest import Stack
@@ -188,7 +189,7 @@ async def test_commissions_from_ingestion_to_a_retroactive_change(http: httpx.As
     assert [(s["period"], s["status"], s["commissions"], s["reversals"], s["total"]) for s in statements] == [
         ("2026-10", "closed", 1_000, -400, 600)
     ]
-    assert any("for 2026-10" in m.message.body and "6.00 EUR" in m.message.body for m in clean.sms.sent)
+    assert any("for 2026-10" in m.message.body and "€6.00" in m.message.body for m in clean.sms.sent)
 
     # Bob takes all his money out.
     bob_wallet = await wallet_of(http, tokens["bob"])
@@ -337,7 +338,7 @@ async def test_each_project_has_a_schedule_that_closes_the_period_just_ended(
         CommissionCloseDueWorkflow.run,
         CloseDueInput(project="bingo"),
         id="close-due-bingo",
-        task_queue=clean.settings.main_task_queue,
+        task_queue=clean.settings.queue_for(Family.COMMISSIONS),
     )
     assert (result.period, result.status) == (ended, "closed")
     again = await http.post(f"/v1/staff/projects/bingo/periods/{ended}/close", headers=staff)

@@ -28,8 +28,8 @@ async def test_an_activity_running_at_sigterm_finishes_and_its_result_is_recorde
 ) -> None:
     settings = clean.settings
     queue = f"graceful-{uuid.uuid4()}"
-    saved = settings.task_queues
-    settings.task_queues = [queue]
+    saved = settings.task_queue_prefix
+    settings.task_queue_prefix = queue
     try:
         async with served_api(clean) as base_url:
             with worker_process(clean, queue, tmp_path / "payments", base_url) as first:
@@ -77,5 +77,5 @@ async def test_an_activity_running_at_sigterm_finishes_and_its_result_is_recorde
             with worker_process(clean, queue, tmp_path / "payments", base_url):
                 funded = await wait_status(http, token, app_id, "disbursed", timeout_s=60)
     finally:
-        settings.task_queues = saved
+        settings.task_queue_prefix = saved
     assert funded["loan_id"]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from config.task_queues import Family
 from contracts.wallets import HoldSweep
 from domain.ledger import EntryDraft, Posting, UnbalancedEntry, transfer, validate_postings
 from store import ledger
@@ -207,7 +208,7 @@ async def test_the_expiry_schedule_releases_holds_whose_time_ran_out(clean: Stac
     await clean.temporal.get_schedule_handle(HOLD_EXPIRY_SCHEDULE_ID).delete()
     # What the Schedule starts each minute:
     expired = await clean.temporal.execute_workflow(
-        HoldExpiryWorkflow.run, HoldSweep(), id="sweep-test", task_queue=clean.settings.main_task_queue
+        HoldExpiryWorkflow.run, HoldSweep(), id="sweep-test", task_queue=clean.settings.queue_for(Family.PAYMENTS)
     )
     assert expired == 1
     async with clean.sessions() as s:

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
 from temporalio.worker import Replayer
 
+from config.task_queues import Family
 from contracts.messaging import MessageDeliveryInput, MessageDeliveryResult, message_workflow_id
 from providers.messaging.twilio_signature import twilio_signature
 from store.models import OutboundMessage, WebhookEvent
 from store.repositories.messages import create_message
-from tests.conftest import BASE_URL, TASK_QUEUE, Stack
+from tests.conftest import BASE_URL, Stack
 from workflows.message_delivery import MessageDeliveryWorkflow
 
 
@@ -27,7 +28,7 @@ async def send(stack: Stack, to: str, *, attempts: int = 3, wait_s: int = 10) ->
         MessageDeliveryWorkflow.run,
         MessageDeliveryInput(message_id=str(message_id), send_attempts=attempts, status_wait_seconds=wait_s),
         id=message_workflow_id(str(message_id)),
-        task_queue=TASK_QUEUE,
+        task_queue=stack.settings.queue_for(Family.MESSAGING),
     )
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from config import Settings
 from domain.accounts import HouseAccount
 from providers.credit.signature import sign_body
 from store import ledger
@@ -29,6 +29,7 @@ from tests.origination_steps import (
 )
 from tests.test_wallets import ledger_is_whole
 from workers.runner import WORKFLOWS
+from workflows.client import data_converter
 
 
 async def loan_balances(stack: Stack, loan_id: str) -> dict[str, int]:
@@ -416,5 +417,5 @@ async def test_a_finished_application_replays_deterministically(http: httpx.Asyn
     await wait_status(http, token, app_id, "disbursed")
     handle = clean.temporal.get_workflow_handle(f"loan-application-{app_id}")
     await handle.result()
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=data_converter(Settings()))
     await replayer.replay_workflow(await handle.fetch_history())

@@ -28,15 +28,16 @@ pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager
-def worker_process(stack: Stack, queue: str, data_dir: Path, base_url: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`lendflow worker` on its own queue, with the fake providers and the given data folder."""
+def worker_process(stack: Stack, prefix: str, data_dir: Path, base_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`lendflow worker` on task queues of its own (every family's, under `prefix`), with the fake providers and
+    the given data folder."""
     settings = stack.settings
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDFLOW_")},
         "DATABASE_URL": settings.database_url or "",
         "TEMPORAL_ADDRESS": stack.temporal.service_client.config.target_host,
         "LENDFLOW_ENV": "dev",
-        "LENDFLOW_TASK_QUEUES": f'["{queue}"]',
+        "LENDFLOW_TASK_QUEUE_PREFIX": prefix,
         "LENDFLOW_DATA_DIR": str(data_dir),
         "LENDFLOW_PUBLIC_BASE_URL": base_url,
         "LENDFLOW_COB_SCHEDULE_ENABLED": "false",
@@ -63,8 +64,8 @@ async def test_a_worker_killed_after_asking_for_the_payout_funds_the_loan_exactl
 ) -> None:
     settings = clean.settings
     queue = f"killed-{uuid.uuid4()}"
-    saved = settings.task_queues
-    settings.task_queues = [queue]  # the API starts this application's workflow on the worker process's queue
+    saved = settings.task_queue_prefix
+    settings.task_queue_prefix = queue  # the API starts this application's workflows on the worker process's queues
     try:
         async with served_api(clean) as base_url:
             with worker_process(clean, queue, tmp_path / "first", base_url) as first:
@@ -88,7 +89,7 @@ async def test_a_worker_killed_after_asking_for_the_payout_funds_the_loan_exactl
             with worker_process(clean, queue, data_dir, base_url):
                 funded = await wait_status(http, token, app_id, "disbursed", timeout_s=60)
     finally:
-        settings.task_queues = saved
+        settings.task_queue_prefix = saved
     loans = await scalar(clean, "SELECT count(*) FROM loans")
     entries = await scalar(clean, "SELECT count(*) FROM journal_entries WHERE kind = 'loan_disbursement'")
     assert (loans, entries) == (1, 1) and funded["loan_id"]

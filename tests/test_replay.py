@@ -15,14 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from config import Settings
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer
 from tests.servicing_steps import close_through, funded_loan, open_date, pay
 from tests.test_wallets import configure, fund, holder
 from workers.runner import WORKFLOWS
+from workflows.client import data_converter
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORDING = os.environ.get("LENDFLOW_RECORD_HISTORIES") == "1"
@@ -82,5 +83,5 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
 @pytest.mark.parametrize(("name", "events"), recorded(), ids=[name for name, _ in recorded()])
 async def test_a_recorded_history_replays_on_the_current_code(name: str, events: dict[str, object]) -> None:
     history = WorkflowHistory.from_json(name, events)
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=data_converter(Settings()))
     await replayer.replay_workflow(history)

@@ -5,6 +5,7 @@ placeholders, in as many plural forms as the language has. A text added without 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from domain.language import LANGUAGES, language_for_phone, negotiate, zone_for_phone
+from domain.money import Money
 from domain.phones import PhoneProblem, parse_phone
 from services.i18n import Untranslated, translator
-from services.wording import say_to
+from services.wording import say, say_to
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "NN_": (1, 2)}
@@ -40,7 +42,7 @@ def _placeholders(text: str) -> set[str]:
 def test_every_text_people_read_is_translated(language: str) -> None:
     texts = extracted()
     assert len(texts) > 200  # the extraction found the pages' texts, not nothing
-    with (ROOT / "locales" / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+    with (ROOT / "services" / "locales" / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = read_po(source, locale=language)
     translated = {(m.id[0] if isinstance(m.id, (tuple, list)) else m.id): m for m in catalog if m.id}
     missing = sorted(set(texts) - set(translated))
@@ -81,6 +83,8 @@ def test_messages_speak_the_language_of_the_phones_country() -> None:
     assert say_to("due_today", "+84912345678", amount="100.000 VND").startswith("Hôm nay")
     assert say_to("overdue", "+380501234567", days=2, amount="10 UAH").startswith("Ваш кредит прострочено на 2 дні")
     assert say_to("overdue", "+447700900123", days=1, amount="£1.00").startswith("Your loan is 1 day overdue")
+    funded = say("funded", "vi", amount=Money(30_000, "GBP"), due_date=date(2027, 1, 5))
+    assert "300,00" in funded and "5 thg 1, 2027" in funded  # the recipient's way of writing money and dates
 
 
 def test_phones_are_parsed_by_country_and_must_take_sms() -> None:

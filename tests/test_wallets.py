@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from sqlalchemy import func, select, text
 
 from domain.accounts import HouseAccount
@@ -14,6 +15,7 @@ from store.models import AuditRecord
 from store.repositories import wallets as wallet_store
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
+from tests.test_payload_encryption import payloads_in
 
 MAIN_TYPE = {
     "currencies": ["USD", "EUR"],
@@ -346,3 +348,52 @@ async def test_a_transfer_retried_after_its_answer_was_lost_answers_the_same_tra
     assert again.json() == first.json()
     debited = first.json()["debited"]["amount"]
     assert await balances(http, alice["token"]) == {"USD": 10_000 - debited, "EUR": 900}  # moved once
+
+
+@pytest.mark.slow
+async def test_a_batch_of_100_000_credits_travels_by_reference(http: httpx.AsyncClient, clean: Stack) -> None:
+    """The API's largest batch: stored, its workflow given only the id (an input carrying 100,000 credits would be
+    about 8 MB, four times Temporal's payload limit), posted in slices, every wallet credited once."""
+    admin = await admin_token(http, clean.settings)
+    await configure(http, admin)
+    count = 100_000
+    async with clean.sessions.begin() as s:
+        await s.execute(
+            text(
+                "INSERT INTO users (id, phone_lookup, phone_encrypted, kind) SELECT gen_random_uuid(), "
+                "sha256(('big' || n)::bytea), 'y'::bytea, 'customer' FROM generate_series(1, :n) n"
+            ),
+            {"n": count},
+        )
+        await s.execute(
+            text(
+                "INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative) "
+                "SELECT 'wallet:' || id, 'user', id, 'USD', 'liability', false FROM users WHERE phone_encrypted = 'y'"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO wallets (id, owner_id, type_code, currency, account_id) SELECT gen_random_uuid(), "
+                "owner_id, 'main', 'USD', id FROM accounts WHERE code LIKE 'wallet:%' AND owner_type = 'user'"
+            )
+        )
+        wallet_ids = list((await s.execute(text("SELECT id FROM wallets"))).scalars())
+    assert len(wallet_ids) == count
+    body = {
+        "currency": "USD",
+        "reason": "anniversary",
+        "credits": [{"wallet_id": str(w), "amount": 100 + n % 7} for n, w in enumerate(wallet_ids)],
+    }
+    headers = {**bearer(admin), "Idempotency-Key": "anniversary"}
+    response = await http.post("/v1/staff/bonus-credits", json=body, headers=headers, timeout=600)
+    assert response.status_code == 201, response.text
+    expected = sum(100 + n % 7 for n in range(count))
+    assert response.json()["credited"] == count and response.json()["total"]["amount"] == expected
+    history = await clean.temporal.get_workflow_handle(f"bonus-credit-{response.json()['batch_id']}").fetch_history()
+    largest = max(len(p.data) for event in history.events for p in payloads_in(event))
+    assert largest < 4_096, largest  # the input and every argument stay small
+    again = await http.post("/v1/staff/bonus-credits", json=body, headers=headers, timeout=600)
+    assert again.json() == response.json()
+    async with clean.sessions() as s:
+        assert await ledger.house_balance(s, HouseAccount.BONUS_EXPENSE, "USD") == -expected
+    await ledger_is_whole(clean)

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 
 from activities.messaging import MessagingActivities
 from activities.origination import OriginationActivities
+from config.task_queues import Family
 from contracts.origination import BookLoan
 from contracts.payments import PayoutInput, payout_workflow_id
 from services.loan_book import LoanBook
@@ -104,18 +105,20 @@ async def test_a_loan_is_funded_exactly_once_when_its_worker_stops_mid_disbursem
     queue, and the next worker books the loan once."""
     settings = clean.settings
     queue = f"restart-{uuid.uuid4()}"
-    saved_queues = settings.task_queues
-    settings.task_queues = [queue]  # the API starts this application's workflows on the private queue
+    saved_prefix = settings.task_queue_prefix
+    settings.task_queue_prefix = queue  # the API starts this application's workflows on private queues
     collaborators = ActivityCollaborators(clean.sessions, clean.cipher, clean.providers())
 
-    def new_worker() -> Worker:
+    def new_worker(family: Family = Family.ORIGINATION) -> Worker:
         return Worker(
             clean.temporal,
-            task_queue=queue,
+            task_queue=settings.queue_for(family),
             workflows=list(WORKFLOWS),
             activities=activity_functions(settings, collaborators),
         )
 
+    messaging = new_worker(Family.MESSAGING)  # the sign-in and signing codes, on the private messaging queue
+    delivering = asyncio.create_task(messaging.run())
     first = new_worker()
     running = asyncio.create_task(first.run())
     try:
@@ -138,8 +141,10 @@ async def test_a_loan_is_funded_exactly_once_when_its_worker_stops_mid_disbursem
         async with second:
             funded = await wait_status(http, token, app_id, "disbursed")
     finally:
-        settings.task_queues = saved_queues
+        settings.task_queue_prefix = saved_prefix
         clean.payments.behaviour.latency_s = 0.05
+        await messaging.shutdown()
+        await delivering
     assert len([c for c in clean.payments.calls if c[0] == "payout"]) == 1
     async with clean.sessions() as s:
         loans = (await s.execute(text("SELECT id FROM loans"))).scalars().all()

@@ -1,4 +1,5 @@
-"""The `lendflow` command: `dev` (everything, on one machine), `api`, `worker`, `migrate`."""
+"""The `lendflow` command: `dev` (everything, on one machine), `api`, `worker`, `migrate`, `temporal-setup`, and
+the operator's commands (`cob`, `processes`, `staff`: workers/operator_commands.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 from config import Settings, load_settings
+from workers.operator_commands import add_parsers as add_operator_commands
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,10 +36,15 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
     from api.request_context import configure_logging
     from web.app import create_app
+    from workers.tracing import configure_tracing, instrument_app
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.logs_as_json)
+    traced = configure_tracing(settings, "api")
+    app = create_app(settings)
+    if traced is not None:
+        instrument_app(app, traced)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host or settings.api_host,
         port=args.port or settings.api_port,
         log_config=None,
@@ -48,12 +55,30 @@ def _api(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from api.request_context import configure_logging
+    from workers.tracing import configure_tracing
     from workers.worker_process import serve_workers
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.logs_as_json)
+    configure_tracing(settings, "worker")
     if args.task_queue:
         settings = settings.model_copy(update={"task_queues": args.task_queue})
     asyncio.run(serve_workers(settings))
+    return 0
+
+
+def _temporal_setup(args: argparse.Namespace, settings: Settings) -> int:
+    from contracts import visibility
+    from workers.temporal_setup import ensure_search_attributes
+    from workflows.client import connect_configured
+
+    async def run() -> list[str]:
+        client = await connect_configured(settings)
+        return await ensure_search_attributes(client, settings.temporal_namespace)
+
+    added = asyncio.run(run())
+    for key in visibility.ALL:
+        state = "added" if key.name in added else "present"
+        print(f"{key.name}\tKeyword\t{state}")
     return 0
 
 
@@ -137,7 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Polls the task queues named in LENDFLOW_TASK_QUEUES and runs "
         "workflows and activities until SIGTERM.",
     )
-    worker.add_argument("--task-queue", action="append", help="a queue to poll (repeatable; default from config)")
+    worker.add_argument(
+        "--task-queue",
+        action="append",
+        help="a family (origination, servicing, collections, commissions, messaging, payments) or a queue name to"
+        " poll; repeatable; default: every family's queue (LENDFLOW_TASK_QUEUES)",
+    )
     worker.set_defaults(handler=_worker)
 
     demo = commands.add_parser(
@@ -151,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=40, help="business dates to close after the loans are made")
     demo.add_argument("--done-file", help="write the summary here when done")
     demo.set_defaults(handler=_demo_activity)
+
+    add_operator_commands(commands)
+
+    setup = commands.add_parser(
+        "temporal-setup",
+        help="register lendflow's search attributes in the Temporal namespace (self-hosted clusters)",
+        description="Adds the search attributes operators find processes by (LendflowCustomerId, "
+        "LendflowApplicationStatus, LendflowLoanId, LendflowProduct, LendflowProject; all Keyword) to "
+        "LENDFLOW_TEMPORAL_NAMESPACE if missing. Run once per namespace before the first deploy that uses them.",
+    )
+    setup.set_defaults(handler=_temporal_setup)
 
     migrate = commands.add_parser(
         "migrate",

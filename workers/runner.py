@@ -21,7 +21,9 @@ from activities.origination import OriginationActivities
 from activities.payments import PaymentActivities
 from activities.wallets import WalletActivities
 from config import Settings
+from config.task_queues import Family
 from contracts.servicing import LoanNotice, LoanWorkflowInput, loan_workflow_id
+from contracts.visibility import attributes
 from services.loan_book import LoanBook
 from store.pii import PiiCipher
 from store.posting_pool import PostingPool
@@ -80,6 +82,7 @@ def loan_workflow_starter(task_queue: str) -> Any:
             LoanWorkflowInput(loan_id=loan_id),
             id=loan_workflow_id(loan_id),
             task_queue=task_queue,
+            search_attributes=attributes(loan_id=loan_id),
             start_signal="notice",
             start_signal_args=[notice],
         )
@@ -121,7 +124,7 @@ def activity_functions(
         timezone=settings.market_timezone,
         allow_future=settings.future_cob_allowed,
         batch_size=settings.cob_batch_size,
-        loan_workflow_starter=loan_workflow_starter(settings.task_queues[0]),
+        loan_workflow_starter=loan_workflow_starter(settings.queue_for(Family.SERVICING)),
     )
     servicing = LoanServicingActivities(
         collaborators.session_factory,
@@ -172,7 +175,7 @@ def build_workers(client: Client, settings: Settings, collaborators: ActivityCol
             activities=activities,
             **worker_tuning(settings),
         )
-        for queue in settings.task_queues
+        for queue in settings.polled_queues
     ]
 
 

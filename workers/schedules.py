@@ -20,6 +20,7 @@ from temporalio.client import (
 )
 
 from config import Settings
+from config.task_queues import Family
 from contracts.servicing import CobUntil
 from contracts.wallets import HoldSweep
 from workflows.client import ensure_schedule
@@ -36,7 +37,10 @@ def cob_schedule(settings: Settings) -> Schedule:
     hour, minute = (int(part) for part in settings.cob_time.split(":"))
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            CobRunWorkflow.run, CobUntil(until=None), id="cob-scheduled", task_queue=settings.main_task_queue
+            CobRunWorkflow.run,
+            CobUntil(until=None),
+            id="cob-scheduled",
+            task_queue=settings.queue_for(Family.SERVICING),
         ),
         spec=ScheduleSpec(
             calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(minute)])],
@@ -55,7 +59,10 @@ async def ensure_cob_schedule(client: Client, settings: Settings) -> None:
 def hold_expiry_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            HoldExpiryWorkflow.run, HoldSweep(), id="holds-expiry-sweep", task_queue=settings.main_task_queue
+            HoldExpiryWorkflow.run,
+            HoldSweep(),
+            id="holds-expiry-sweep",
+            task_queue=settings.queue_for(Family.PAYMENTS),
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(minutes=1))]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),  # a sweep still running covers the next

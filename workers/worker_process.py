@@ -15,7 +15,7 @@ from store.repositories import affiliate
 from workers.providers_factory import build_providers
 from workers.runner import ActivityCollaborators, build_workers
 from workers.schedules import ensure_cob_schedule, ensure_hold_expiry_schedule
-from workflows.client import connect_configured
+from workflows.client import connect_configured, metrics_runtime
 from workflows.commission_processes import ensure_project_processes
 
 log = logging.getLogger("lendflow.worker")
@@ -23,9 +23,10 @@ log = logging.getLogger("lendflow.worker")
 
 async def connect_with_patience(settings: Settings, timeout_s: float = 60.0):  # type: ignore[no-untyped-def]
     deadline = asyncio.get_running_loop().time() + timeout_s
+    runtime = metrics_runtime(settings)
     while True:
         try:
-            return await connect_configured(settings)
+            return await connect_configured(settings, runtime)
         except Exception:
             if asyncio.get_running_loop().time() > deadline:
                 raise
@@ -67,7 +68,7 @@ async def serve_workers(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     runs = [asyncio.create_task(worker.run()) for worker in workers]
-    log.info("workers polling task queues %s on %s", settings.task_queues, settings.temporal_target)
+    log.info("workers polling task queues %s on %s", settings.polled_queues, settings.temporal_target)
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait([stopped, *runs], return_when=asyncio.FIRST_COMPLETED)
     # Graceful: running activities finish (or time out) and are then retried by whoever polls next.

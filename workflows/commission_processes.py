@@ -17,7 +17,9 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 
 from config import Settings
+from config.task_queues import Family
 from contracts.commissions import CloseDueInput, DistributorInput, close_schedule_id, distributor_workflow_id
+from contracts.visibility import attributes
 from workflows.client import ensure_schedule
 from workflows.commissions import CommissionCloseDueWorkflow, CommissionDistributorWorkflow
 
@@ -45,7 +47,7 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str, 
 async def ensure_project_processes(
     client: Client, settings: Settings, *, project: str, accrual: str, period: str
 ) -> None:
-    task_queue = settings.main_task_queue
+    task_queue = settings.queue_for(Family.COMMISSIONS)
     schedule = close_schedule(
         project, period, settings.commission_close_time, task_queue, settings.payout_confirm_wait_seconds
     )
@@ -56,6 +58,7 @@ async def ensure_project_processes(
             _distributor_input(settings, project, accrual),
             id=distributor_workflow_id(project),
             task_queue=task_queue,
+            search_attributes=attributes(project=project),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
 
@@ -67,7 +70,8 @@ async def nudge_distributor(client: Client, settings: Settings, project: str) ->
         CommissionDistributorWorkflow.run,
         _distributor_input(settings, project, "realtime"),
         id=distributor_workflow_id(project),
-        task_queue=settings.main_task_queue,
+        task_queue=settings.queue_for(Family.COMMISSIONS),
+        search_attributes=attributes(project=project),
         start_signal="events_arrived",
     )
 

@@ -19,9 +19,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from config.task_queues import Family
 from workflows.loan_servicing import LoanWorkflow
+from workflows.queues import child_queue
 
 with workflow.unsafe.imports_passed_through():
+    from temporalio.common import TypedSearchAttributes
+
     from activities.origination import OriginationActivities
     from contracts.origination import (
         APPLICATION_FINAL_STATUSES,
@@ -57,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         postback_workflow_id,
     )
     from contracts.servicing import LoanWorkflowInput, loan_workflow_id
+    from contracts.visibility import APPLICATION_STATUS, CUSTOMER_ID, SEARCH_ATTRIBUTES_PATCH, attributes
 
 __all__ = ["CpaPostbackWorkflow", "LoanApplicationWorkflow"]
 
@@ -94,7 +99,7 @@ def _refusal(err: ActivityError) -> ApplicationError:
 @workflow.defn(name="LoanApplication")
 class LoanApplicationWorkflow:
     def __init__(self) -> None:
-        self._status = "received"
+        self._current = "received"  # the status, as `_status` reads and writes it
         # Set while an activity that moves the read model (the API's view) to a new status runs: its outcome is not
         # known here yet, so commands are let through the validators and re-checked once it is. A client that saw
         # the new status in the API is never refused for being quick.
@@ -708,6 +713,8 @@ class LoanApplicationWorkflow:
             LoanWorkflow.run,
             LoanWorkflowInput(loan_id=booked.loan_id),
             id=loan_workflow_id(booked.loan_id),
+            task_queue=child_queue(Family.SERVICING),
+            search_attributes=self._loan_attributes(booked.loan_id),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )
         await self._notify("funded")
@@ -729,6 +736,26 @@ class LoanApplicationWorkflow:
         await self._end(status, code)
         await self._notify(status)
         return await self._finish()
+
+    @staticmethod
+    def _loan_attributes(loan_id: str) -> TypedSearchAttributes | None:
+        """The loan's own workflow is found by its loan and its customer (the application's)."""
+        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            return None
+        customer = workflow.info().typed_search_attributes.get(CUSTOMER_ID)
+        return attributes(loan_id=loan_id, customer_id=customer)
+
+    @property
+    def _status(self) -> str:
+        return self._current
+
+    @_status.setter
+    def _status(self, status: str) -> None:
+        """Every status the application reaches is also its search attribute, so operators find applications by
+        where they stand (`LendflowApplicationStatus="manual_review"`)."""
+        self._current = status
+        if workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+            workflow.upsert_search_attributes([APPLICATION_STATUS.value_set(status)])
 
     async def _end(self, status: str, code: str, *, reason: str | None = None) -> ApplicationState:
         await self._moving(

@@ -17,6 +17,9 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, FailureError
 
+from config.task_queues import Family
+from workflows.queues import child_queue
+
 with workflow.unsafe.imports_passed_through():
     from activities.loan_servicing import LoanServicingActivities
     from contracts.servicing import (
@@ -125,6 +128,7 @@ class LoanWorkflow:
                         CollectionsWorkflow.run,
                         CollectionsInput(loan_id=data.loan_id, days_past_due=notice.days_past_due),
                         id=collections_id,
+                        task_queue=child_queue(Family.COLLECTIONS),
                         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                     )
                 if collections_id is not None:
@@ -205,6 +209,7 @@ class CollectionsWorkflow:
                 LoanPaymentWorkflow.run,
                 LoanPaymentInput(payment_id=result.payment_id, loan_id=loan_id),
                 id=loan_payment_workflow_id(result.payment_id),
+                task_queue=child_queue(Family.SERVICING),
             )
             await workflow.execute_activity_method(
                 LoanServicingActivities.record_debit,

@@ -28,6 +28,7 @@ from api.idempotency import Idempotency
 from api.problems import Problem
 from api.resources import AppResources
 from api.workflow_calls import update_workflow
+from config.task_queues import Family
 from contracts.origination import (
     APPLICATION_FINAL_STATUSES,
     CancelRequest,
@@ -37,6 +38,7 @@ from contracts.origination import (
     SignResult,
     application_workflow_id,
 )
+from contracts.visibility import attributes
 from domain.lending.signing import signing_code_digest
 from providers.payments.protocol import PaymentDeclined, PaymentProviderUnavailable
 from services.intake import ApplicationRefused, ApplicationRequest, origination_input, record_application
@@ -105,7 +107,10 @@ async def apply(
         LoanApplicationWorkflow.run,
         origination_input(resources.settings, str(app.id)),
         id=application_workflow_id(str(app.id)),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.ORIGINATION),
+        search_attributes=attributes(
+            customer_id=str(user.id), product=str(body.product_id), application_status="received"
+        ),
     )
     return await idem.answer(201, application_view(app))
 

@@ -68,6 +68,13 @@ class NewApplication(RequestBody):
         return self
 
 
+class OfferInstalment(BaseModel):
+    due_date: date
+    principal: int
+    interest: int
+    total: int
+
+
 class OfferView(BaseModel):
     principal: int
     currency: str
@@ -78,6 +85,9 @@ class OfferView(BaseModel):
     start_date: date | None = None  # the business date the loan starts on if paid out today (older offers lack it)
     due_date: date
     apr: str
+    schedule: list[OfferInstalment] = Field(
+        default_factory=list, description="the instalments (older offers lack them)"
+    )
 
 
 class ApplicationView(BaseModel):

@@ -11,6 +11,7 @@ from api.dependencies import AnonymousAudit, Db, Resources, Temporal, client_add
 from api.problems import Problem
 from api.security.otp_codes import code_hash, code_matches, new_code
 from api.security.tokens import Principal, issue_token
+from config.task_queues import Family
 from contracts.messaging import MessageDeliveryInput, message_workflow_id
 from services.wording import say_to
 from store.repositories import identity, messages
@@ -68,7 +69,7 @@ async def request_code(
             status_wait_seconds=settings.message_status_wait_seconds,
         ),
         id=message_workflow_id(str(message_id)),
-        task_queue=settings.main_task_queue,
+        task_queue=settings.queue_for(Family.MESSAGING),
     )
     return OtpAccepted(expires_in=settings.otp_ttl_seconds)
 

@@ -17,7 +17,9 @@ from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.pages import Page
 from api.problems import Problem
+from config.task_queues import Family
 from contracts.servicing import LoanPaymentInput, loan_payment_workflow_id
+from contracts.visibility import attributes
 from domain.lending.engine import LoanRuleViolation, extension_quote
 from store.repositories import loan_payments, loans, servicing
 from store.repositories.servicing import ServicedLoan, engine_events, open_business_date, signed_loan
@@ -146,7 +148,8 @@ async def _start_payment(
             confirm_wait_seconds=resources.settings.loan_payment_confirm_wait_seconds,
         ),
         id=loan_payment_workflow_id(str(payment.id)),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.SERVICING),
+        search_attributes=attributes(loan_id=str(loan.id), customer_id=str(loan.user_id)),
     )
     return await idem.answer(201, payment_view(payment))
 

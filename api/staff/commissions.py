@@ -15,6 +15,7 @@ from api.dependencies import Db, Resources, StaffAudit, StaffWith, Temporal, req
 from api.pages import Page
 from api.problems import Problem
 from api.workflow_calls import run_workflow, update_workflow
+from config.task_queues import Family
 from contracts.commissions import (
     ApproveRecalculation,
     PeriodCloseInput,
@@ -59,7 +60,7 @@ async def close_period(
         CommissionPeriodWorkflow.run,
         data,
         workflow_id=period_workflow_id(code, period),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.COMMISSIONS),
     )
     return result
 
@@ -228,6 +229,6 @@ async def start_recalculation(
             approval_wait_seconds=resources.settings.recalculation_approval_wait_seconds,
         ),
         id=recalculation_workflow_id(recalculation_id),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.COMMISSIONS),
     )
     return recalculation_id

@@ -8,15 +8,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import update
 
 from api.dependencies import CurrentStaff, Db, StaffAudit, StaffWith
 from api.problems import Problem
 from api.security.passwords import hash_password
 from api.staff.schemas import MemberChange, NewStaffMember, StaffMemberList, StaffMemberView
+from services.staff_accounts import change_member as change_member_account
 from store.models import StaffMember
-from store.repositories import console_sessions
-from store.repositories.identity import add_staff_member, change_staff_member, staff_member, staff_members
+from store.repositories.identity import add_staff_member, staff_member, staff_members
 
 router = APIRouter(prefix="/v1/staff", tags=["staff accounts"])
 
@@ -81,26 +80,16 @@ async def change_member(
         raise Problem(404, "not_found", "no such staff member")
     if staff_id == admin.id and (body.active is False or (body.roles is not None and "admin" not in body.roles)):
         raise Problem(409, "conflict", "an admin cannot disable or demote their own account")
-    was = {"roles": list(before.roles), "projects": list(before.projects), "active": before.active}
-    member = await change_staff_member(
+    changed = await change_member_account(
         db,
         staff_id,
-        roles=None if body.roles is None else sorted(set(body.roles)),
-        projects=None if body.projects is None else sorted(set(body.projects)),
+        roles=body.roles,
+        projects=body.projects,
         active=body.active,
+        reset_second_factor=body.reset_second_factor,
     )
-    assert member is not None
-    now = {"roles": list(member.roles), "projects": list(member.projects), "active": member.active}
-    if now != was or body.reset_second_factor:
-        # Browser sessions end with the change (the API's tokens already follow the account on every request).
-        await console_sessions.end_sessions_of(db, staff_id, "account changed by an admin")
-    if body.reset_second_factor:
-        await db.execute(
-            update(StaffMember)
-            .where(StaffMember.id == staff_id)
-            .values(totp_secret_encrypted=None, totp_enrolled_at=None, totp_last_step=None)
-        )
-        await db.refresh(member)
+    assert changed is not None
+    member, was, now = changed.member, changed.before, changed.after
     await audit.record(
         "staff.member_changed",
         target_type="staff",

@@ -24,6 +24,7 @@ from api.idempotency import Idempotency
 from api.money import DecimalString
 from api.problems import Problem
 from api.workflow_calls import REFUSAL_STATUS, run_workflow
+from config.task_queues import Family
 from contracts.servicing import COB_RUNNER_ID, CobUntil, LoanChangeInput, LoanChangeResult
 from domain.lending.engine import Component
 from store.repositories import servicing
@@ -102,7 +103,7 @@ async def run_cob(
             CobRunWorkflow.run,
             CobUntil(until=body.until),
             id=COB_RUNNER_ID,
-            task_queue=resources.settings.main_task_queue,
+            task_queue=resources.settings.queue_for(Family.SERVICING),
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
@@ -227,7 +228,7 @@ async def _change(temporal: Temporal, resources: Resources, data: LoanChangeInpu
         LoanChangeWorkflow.run,
         data,
         workflow_id=f"loan-change-{data.reference}",
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.SERVICING),
     )
     assert isinstance(result, LoanChangeResult)
     return result

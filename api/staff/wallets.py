@@ -20,8 +20,10 @@ from api.problems import Problem
 from api.wallets.schemas import TransferView
 from api.wallets.views import transfer_view
 from api.workflow_calls import run_workflow
-from contracts.wallets import BonusCredit, BonusCreditInput, BonusCreditResult, MoneyModel, WalletTransferInput
+from config.task_queues import Family
+from contracts.wallets import BonusCreditInput, BonusCreditResult, MoneyModel, WalletTransferInput
 from domain.fx import FxRate
+from store.repositories import bonus_batches
 from store.repositories import wallets as wallet_store
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
 
@@ -197,7 +199,7 @@ async def staff_transfer(
             reason=body.reason,
         ),
         workflow_id=f"wallet-transfer-{transfer_id}",
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.PAYMENTS),
     )
     view = transfer_view(result)
     await audit.record(
@@ -247,18 +249,26 @@ async def credit_bonuses(
     if (replayed := await idem.replay()) is not None:
         return replayed
     batch_id = idem.operation_id()
+    # The batch is stored and the workflow carries its id: an input that grew with the batch would pass Temporal's
+    # payload limit (2 MB) at about 25,000 credits.
+    await bonus_batches.store_batch(
+        db,
+        uuid.UUID(batch_id),
+        currency=body.currency,
+        points_rate=Decimal(body.points_rate) if body.points_rate else None,
+        reason=body.reason,
+        lines=[bonus_batches.BatchLine(c.wallet_id, c.amount, c.points) for c in body.credits],
+        created_by=staff.id,
+    )
+    await db.commit()  # the activity reads the batch
     result = await run_workflow(
         temporal,
         BonusCreditWorkflow.run,
         BonusCreditInput(
-            batch_id=batch_id,
-            currency=body.currency,
-            points_rate=body.points_rate,
-            reason=body.reason,
-            credits=[BonusCredit(wallet_id=str(c.wallet_id), amount=c.amount, points=c.points) for c in body.credits],
+            batch_id=batch_id, currency=body.currency, points_rate=body.points_rate, reason=body.reason, stored=True
         ),
         workflow_id=f"bonus-credit-{batch_id}",
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.PAYMENTS),
     )
     await audit.record(
         "wallet.bonus_credit",

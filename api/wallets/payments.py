@@ -16,6 +16,7 @@ from api.dependencies import CurrentUser, Db, Resources, Temporal
 from api.idempotency import Idempotency
 from api.money import Amount, PositiveMoney
 from api.problems import Problem
+from config.task_queues import Family
 from contracts.payments import PayoutInput, TopupInput, payout_workflow_id, topup_workflow_id
 from store.repositories import wallet_operations as operations
 from store.repositories import wallets as wallet_store
@@ -122,7 +123,7 @@ async def top_up(
         TopupWorkflow.run,
         TopupInput(operation_id=str(op.id), confirm_wait_seconds=resources.settings.topup_confirm_wait_seconds),
         id=topup_workflow_id(str(op.id)),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.PAYMENTS),
     )
     return await idem.answer(201, _view(op))
 
@@ -156,7 +157,7 @@ async def pay_out(
         PayoutWorkflow.run,
         PayoutInput(operation_id=str(op.id), confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds),
         id=payout_workflow_id(str(op.id)),
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.PAYMENTS),
     )
     held = await handle.execute_update(PayoutWorkflow.hold_result)
     if held.failure_code == "insufficient_funds":

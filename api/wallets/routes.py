@@ -28,6 +28,7 @@ from api.wallets.schemas import (
 )
 from api.wallets.views import transfer_view, wallet_view
 from api.workflow_calls import run_workflow
+from config.task_queues import Family
 from contracts.wallets import MoneyModel, WalletTransferInput
 from domain.money import Money
 from domain.wallet_rules import TransferRefused
@@ -136,7 +137,7 @@ async def transfer(
             initiated_by=str(user.id),
         ),
         workflow_id=f"wallet-transfer-{transfer_id}",
-        task_queue=resources.settings.main_task_queue,
+        task_queue=resources.settings.queue_for(Family.PAYMENTS),
     )
     return await idem.answer(201, transfer_view(result))
 

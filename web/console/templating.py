@@ -10,7 +10,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from web import formatting
+from services import formatting
 from web.console.menu import visible
 from web.console.session import Console, resources_of
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from domain.currency import minor_units
-from web import charts, formatting
+from services import formatting
+from web import charts
 from web.people.common import Signed, amount_in_minor_units, api, back_to, new_key, page, said, words
 from web.platform_api import ApiProblem
 

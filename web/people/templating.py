@@ -14,8 +14,8 @@ from jinja2 import Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 
 from domain.language import LANGUAGE_NAMES, LANGUAGES
+from services import formatting
 from services.i18n import translator
-from web import formatting
 from web.console.templating import SECURITY_HEADERS
 from web.people.session import Person, anonymous_language, face_of
 from web.people.vocabulary import vocabulary

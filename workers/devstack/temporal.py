@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from contracts import visibility
 from workers.devstack.ports import wait_for_port
 
 
@@ -50,6 +51,7 @@ class TemporalDevServer:
             self.namespace,
             "--log-level",
             "warn",
+            *(arg for key in visibility.ALL for arg in ("--search-attribute", f"{key.name}=Keyword")),
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child for its lifetime
         self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

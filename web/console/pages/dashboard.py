@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from web import charts, formatting
+from services import formatting
+from web import charts
 from web.console.pages.common import Signed, api, page
 
 router = APIRouter()

@@ -12,7 +12,8 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from domain.currency import minor_units
-from web import charts, formatting
+from services import formatting
+from web import charts
 from web.console.api_client import ApiProblem
 from web.console.pages.common import Signed, api, back_to, minor_units_of, page, problem_status
 

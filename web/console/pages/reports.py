@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
-from web import charts, formatting
+from services import formatting
+from web import charts
 from web.console.pages.common import Signed, api, page
 
 router = APIRouter()

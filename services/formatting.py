@@ -1,6 +1,6 @@
-"""How the browser faces show numbers to a person: money in the reader's locale from integer minor units (babel,
-never through float), dates and times, shares as percentages. The plain-text form that SMS and the agreement use
-stays `domain.money.format_money`."""
+"""How numbers are shown to a person, on the pages and in the messages they are sent: money in the reader's locale
+from integer minor units (babel, never through float), dates and times, shares as percentages. The agreement
+keeps the plain form of `domain.money.format_money` (its text is what the signature covers)."""
 
 from __future__ import annotations
 

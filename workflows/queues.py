@@ -1,0 +1,20 @@
+"""Which task queue a child workflow of another family starts on: its family's queue beside the parent's own
+(`lendflow-origination` starts the loan on `lendflow-servicing`). Deployments that name one queue of their own keep
+every child on it, and histories written before the families existed replay as they were (`FAMILY_QUEUES` is the
+`workflow.patched` marker that tells them apart)."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+from config.task_queues import Family, family_of_queue, family_queue
+
+FAMILY_QUEUES = "family-task-queues"
+
+
+def child_queue(family: Family) -> str | None:
+    """None: the child inherits the parent's queue."""
+    if not workflow.patched(FAMILY_QUEUES):
+        return None
+    found = family_of_queue(workflow.info().task_queue)
+    return None if found is None else family_queue(found[0], family)

@@ -184,3 +184,42 @@ async def test_the_calculator_warns_as_the_profile_requires_and_a_transfer_is_sh
     assert await balances(http, alice["token"]) == {"USD": 8_980, "EUR": 900}
     too_much = await http.post("/account/transfers/preview", data={**move, "amount": "5000"})
     assert too_much.status_code == 422 and "outside the limits" in too_much.text
+
+
+async def test_a_wallet_is_topped_up_from_the_linked_card_and_paid_out_to_it(
+    http: httpx.AsyncClient, clean: Stack
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    type_ = {
+        "currencies": ["GBP"],
+        "min": {"amount": 1, "currency": "GBP"},
+        "max": {"amount": 10**7, "currency": "GBP"},
+    }
+    assert (await http.put("/v1/staff/wallet-types/main", json=type_, headers=bearer(admin))).status_code == 200
+    token, _ = await funded_loan(http, admin, "+447700961007")  # the card linked for the loan
+    opened = await http.post("/v1/wallets", json={"type": "main", "currency": "GBP"}, headers=bearer(token))
+    assert opened.status_code == 201, opened.text
+    await person_sign_in(http, "+447700961007")
+    page = await http.get("/account/wallets")
+    card = re.search(r'name="card"><option value="([0-9a-f-]{36})">', page.text)
+    assert card, page.text
+    keys = re.findall(r'name="key" value="([^"]+)"', page.text)
+    form = {"csrf_token": csrf(page), "wallet": opened.json()["id"], "card": card.group(1)}
+    topped = await http.post("/account/wallets/topup", data={**form, "key": keys[0], "amount": "20.00"})
+    assert topped.status_code == 303 and topped.headers["location"].endswith("done=topped_up")
+    for _ in range(150):
+        wallet = (await http.get("/v1/wallets", headers=bearer(token))).json()["data"][0]
+        if wallet["balance"]["amount"] == 2_000:
+            break
+        await asyncio.sleep(0.1)
+    assert wallet["balance"]["amount"] == 2_000
+    paid = await http.post("/account/wallets/payout", data={**form, "key": keys[1], "amount": "5"})
+    assert paid.status_code == 303 and paid.headers["location"].endswith("done=paid_out")
+    for _ in range(150):
+        wallet = (await http.get("/v1/wallets", headers=bearer(token))).json()["data"][0]
+        if wallet["balance"]["amount"] == 1_500:
+            break
+        await asyncio.sleep(0.1)
+    assert wallet["balance"]["amount"] == 1_500
+    nothing = await http.post("/account/wallets/payout", data={**form, "key": str(uuid.uuid4()), "amount": "abc"})
+    assert nothing.status_code == 422

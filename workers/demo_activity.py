@@ -40,6 +40,7 @@ class DemoActivity:
     def __init__(self, base_url: str, admin_email: str, admin_password: str, *, seed: int = 7) -> None:
         self.http = httpx.AsyncClient(base_url=base_url, timeout=120)
         self.admin_email, self.admin_password = admin_email, admin_password
+        self.seed = seed
         self.random = random.Random(seed)
         self.admin = ""
 
@@ -92,20 +93,26 @@ class DemoActivity:
     async def _borrower(self, n: int, product_id: str, tally: Tally) -> None:
         phone = f"+4477009{n:05d}"
         token = await self.sign_in(phone)
-        roll = self.random.random()
+        # Each borrower draws from a generator of their own: borrowers run concurrently, and a shared one would hand
+        # out its draws in whatever order they happen to arrive. Borrowers 2 and 3 are always one rejected and one
+        # left for an underwriter, so even a small demo shows every outcome.
+        rng = random.Random(self.seed * 1_000_003 + n)
+        roll = rng.random()
+        if n in (2, 3):
+            roll = 0.0 if n == 2 else 0.15
         suffix = REJECTED if roll < 0.12 else IN_REVIEW if roll < 0.2 else f"{n % 9000 + 1000:04d}"
-        principal = self.random.choice([10_000, 20_000, 25_000, 30_000, 40_000, 50_000, 75_000, 100_000])
+        principal = rng.choice([10_000, 20_000, 25_000, 30_000, 40_000, 50_000, 75_000, 100_000])
         body = {
             "product_id": product_id,
             "principal": principal,
-            "term_days": self.random.choice([7, 14, 21, 30, 45, 60]),
+            "term_days": rng.choice([7, 14, 21, 30, 45, 60]),
             "applicant": {
                 "full_name": f"Demo Borrower {n}",
                 "national_id": f"DM{n:04d}{suffix}",
                 "birth_date": f"19{70 + n % 30}-0{1 + n % 9}-1{n % 9}",
                 "phone": phone,
                 "email": f"borrower{n}@example.com",
-                "monthly_income": self.random.choice([150_000, 250_000, 400_000]),
+                "monthly_income": rng.choice([150_000, 250_000, 400_000]),
             },
             "device_fingerprint": f"demo-device-{n:05d}",
         }
@@ -114,7 +121,7 @@ class DemoActivity:
         )
         tally.applications += 1
         found = await self._status(token, app["id"], {"offered", "rejected", "manual_review"})
-        if found["status"] != "offered" or self.random.random() < 0.08:  # some never take up their offer
+        if found["status"] != "offered" or rng.random() < 0.08:  # some never take up their offer
             return
         seen = len((await self._json("GET", "/v1/dev/outbox", params={"to": phone}))["data"])
         await self._json("POST", f"/v1/applications/{app['id']}/accept", token)

@@ -117,29 +117,17 @@ async def transfer(person: Signed) -> Response:
 
 @router.post("/wallets/topup", response_class=HTMLResponse)
 async def topup(person: Signed) -> Response:
-    form = await person.form()
-    async with api(person) as client:
-        mine = {w["id"]: w for w in (await client.get("/v1/wallets"))["data"]}
-        cards = {c["id"]: c for c in (await client.get("/v1/me/cards"))["data"]}
-    wallet, card = mine.get(form.get("wallet", "")), cards.get(form.get("card", ""))
-    amount = amount_in_minor_units(form.get("amount"), minor_units(wallet["currency"])) if wallet else None
-    if wallet is None or card is None or amount is None:
-        return await _page(person, 422, problem=_refused(person, N_("Please check what you entered.")))
-    body = {
-        "wallet": wallet["id"],
-        "amount": {"amount": amount, "currency": wallet["currency"]},
-        "payment_method": card["payment_method"],
-    }
-    try:
-        async with api(person) as client:
-            await client.send("POST", "/v1/topups", body, idempotency_key=form.get("key") or new_key())
-    except ApiProblem as refused:
-        return await _page(person, refused.status, problem=said(person, refused))
-    return back_to("/account/wallets", "topped_up")
+    """From a linked card into a wallet."""
+    return await _with_card(person, "/v1/topups", "payment_method", "topped_up")
 
 
 @router.post("/wallets/payout", response_class=HTMLResponse)
 async def payout(person: Signed) -> Response:
+    """From a wallet to a linked card."""
+    return await _with_card(person, "/v1/payouts", "destination", "paid_out")
+
+
+async def _with_card(person: Signed, path: str, card_field: str, done: str) -> Response:
     form = await person.form()
     async with api(person) as client:
         mine = {w["id"]: w for w in (await client.get("/v1/wallets"))["data"]}
@@ -151,11 +139,11 @@ async def payout(person: Signed) -> Response:
     body = {
         "wallet": wallet["id"],
         "amount": {"amount": amount, "currency": wallet["currency"]},
-        "destination": card["payment_method"],
+        card_field: card["payment_method"],
     }
     try:
         async with api(person) as client:
-            await client.send("POST", "/v1/payouts", body, idempotency_key=form.get("key") or new_key())
+            await client.send("POST", path, body, idempotency_key=form.get("key") or new_key())
     except ApiProblem as refused:
         return await _page(person, refused.status, problem=said(person, refused))
-    return back_to("/account/wallets", "paid_out")
+    return back_to("/account/wallets", done)

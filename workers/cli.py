@@ -204,10 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that talk to Temporal and then end the process: the SDK's runtime threads may still be winding down while
+# the interpreter finalizes, which can abort an otherwise finished command (seen as "PyGILState_Release ...
+# finalizing" and exit status -6). They leave through `os._exit` once their output is flushed.
+SHORT_LIVED_TEMPORAL_COMMANDS = {"cob", "processes", "temporal-setup"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = load_settings()
-    return int(args.handler(args, settings))
+    code = int(args.handler(args, settings))
+    if args.command in SHORT_LIVED_TEMPORAL_COMMANDS and argv is None:
+        import logging
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

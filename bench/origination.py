@@ -2,12 +2,12 @@
 workers (`lendflow worker`, with the fake providers answering at realistic latencies and calling the API back over
 HTTP) in their own processes, load from this one.
 
-    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--poll]
+    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--sse]
 
 Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
 on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too;
-a borrower's app follows its application by its server-sent event stream, as the borrower's pages do (`--poll`: a
-GET every second instead, for comparison).
+a borrower's app looks at its application once a second, or with `--sse` follows its server-sent event stream as
+the borrower's pages do (each phone on a connection of its own; not yet measured to the end, see docs/origination.md).
 Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
 the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
 path (one activity, three in parallel, one) served by as many worker processes of their own (`--workers`, default 2:
@@ -143,16 +143,17 @@ class Bench:
         await self.until(http, app_id, headers, {"disbursed", "failed"})
 
     async def until(self, http: httpx.AsyncClient, app_id: str, headers: dict[str, str], statuses: set[str]) -> None:
-        """As a real app follows its application: the server-sent event stream (one request, pushed changes), or
-        with `--poll` a GET every `POLL_S` for comparison."""
+        """As a real app follows its application: a GET every `POLL_S`, or with `--sse` the server-sent event stream
+        (one request, pushed changes)."""
         if not self.poll:
-            while True:  # a stream ends after five minutes (or when the application ends): open it again
-                async with http.stream(
-                    "GET", f"/v1/applications/{app_id}/events", headers=headers, timeout=None
-                ) as events:
-                    async for line in events.aiter_lines():
-                        if line.startswith("data: ") and json.loads(line[6:])["status"] in statuses:
-                            return
+            # Each borrower's phone holds its own connection while it follows (the request pool stays free for
+            # the borrowers' commands, as it would: one phone's stream does not queue another's request).
+            async with httpx.AsyncClient(base_url=self.base_url, timeout=None) as phone:
+                while True:  # a stream ends after five minutes (or when the application ends): open it again
+                    async with phone.stream("GET", f"/v1/applications/{app_id}/events", headers=headers) as events:
+                        async for line in events.aiter_lines():
+                            if line.startswith("data: ") and json.loads(line[6:])["status"] in statuses:
+                                return
         while True:
             status = (await http.get(f"/v1/applications/{app_id}", headers=headers)).json()["status"]
             if status in statuses:
@@ -379,9 +380,9 @@ if __name__ == "__main__":
         help="borrowers do not walk on after the decision (isolates the decision path's load)",
     )
     parser.add_argument(
-        "--poll",
+        "--sse",
         action="store_true",
-        help="borrowers poll their application every second instead of following its event stream (comparison)",
+        help="borrowers follow their application's event stream instead of polling it every second",
     )
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, args.poll))
+    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, not args.sse))

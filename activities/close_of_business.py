@@ -25,6 +25,7 @@ from contracts.servicing import (
     CobDay,
     CobFinish,
     CobProgress,
+    CobRange,
     CobUntil,
     LoanNotice,
     NoticeKind,
@@ -33,6 +34,7 @@ from domain.lending.servicing import dates_to_close
 from services.loan_book import LoanBook
 from store import ledger
 from store.repositories import reports, servicing
+from store.repositories.servicing import FULL_RANGE
 
 PROJECTION_BATCH = 200
 NOTIFY_CONCURRENCY = 32
@@ -103,11 +105,18 @@ class CloseOfBusinessActivities:
     @activity.defn(name="cob_project")
     async def cob_project(self, data: CobDay) -> int:
         """Loans whose projection ends before the night are projected further (in Python, a few per day)."""
-        day = data.business_date
+        return await self._project(data.business_date, FULL_RANGE)
+
+    @activity.defn(name="cob_project_range")
+    async def cob_project_range(self, data: CobRange) -> int:
+        """The same for one range of loan ids (the date's close runs its ranges on the bulk queue)."""
+        return await self._project(data.business_date, _ids(data))
+
+    async def _project(self, day: date, ids: tuple[uuid.UUID, uuid.UUID]) -> int:
         done = 0
         while True:
             async with self._sessions() as session:
-                batch = await servicing.loans_to_project(session, day, PROJECTION_BATCH)
+                batch = await servicing.loans_to_project(session, day, PROJECTION_BATCH, ids)
             if not batch:
                 return done
             for loan_id in batch:
@@ -120,16 +129,26 @@ class CloseOfBusinessActivities:
     @activity.defn(name="cob_accrue")
     async def cob_accrue(self, data: CobDay) -> CobProgress:
         """The night's accruals, a batch of loans per statement and per transaction."""
-        day = data.business_date
+        return await self._accrue(data.business_date, FULL_RANGE, side_by_side=False)
+
+    @activity.defn(name="cob_accrue_range")
+    async def cob_accrue_range(self, data: CobRange) -> CobProgress:
+        """The night's accruals of one range of loan ids; ranges run side by side, each adding to the tally."""
+        return await self._accrue(data.business_date, _ids(data), side_by_side=True)
+
+    async def _accrue(self, day: date, ids: tuple[uuid.UUID, uuid.UUID], *, side_by_side: bool) -> CobProgress:
         details = activity.info().heartbeat_details
         after, loans, entries = (uuid.UUID(details[0]), int(details[1]), int(details[2])) if details else (None, 0, 0)
         while True:
             async with self._sessions.begin() as session:
                 driver = await ledger.driver_of(session)
-                batch = await servicing.accrue_batch(driver, day, after, self._batch)
+                batch = await servicing.accrue_batch(driver, day, after, self._batch, ids[1])
                 if batch.last_loan_id is not None:
                     # The tally staff watch (the console's progress bar), in the batch's own transaction.
-                    await servicing.accrual_progress(driver, day, loans + batch.loans)
+                    if side_by_side:
+                        await servicing.add_accrual_progress(driver, day, batch.loans)
+                    else:
+                        await servicing.accrual_progress(driver, day, loans + batch.loans)
             if batch.last_loan_id is None:
                 return CobProgress(loans=loans, entries=entries)
             after, loans, entries = batch.last_loan_id, loans + batch.loans, entries + batch.entries
@@ -188,3 +207,7 @@ class CloseOfBusinessActivities:
                 projections_refreshed=data.projections_refreshed,
                 notices=data.notices,
             )
+
+
+def _ids(data: CobRange) -> tuple[uuid.UUID, uuid.UUID]:
+    return uuid.UUID(data.after), uuid.UUID(data.through)

@@ -63,7 +63,12 @@ class CommissionActivities:
             project = await self._project(session, data.project)
             before = datetime.fromisoformat(data.before) if data.before else None
             done = await self._book.distribute_batch(
-                session, project, limit=data.limit, before=before, posted_period=data.posted_period
+                session,
+                project,
+                limit=data.limit,
+                before=before,
+                posted_period=data.posted_period,
+                lanes=(data.part, data.parts),
             )
         return DistributeResult(
             events=done.events, lines=done.lines, amount=done.amount, more=done.events >= data.limit

@@ -169,7 +169,11 @@ async def setup(url: str, partners: int, events: int) -> tuple[affiliate.Project
             },
         )
         await s.execute(
-            text("INSERT INTO affiliate_event_queue SELECT project_id, id, occurred_at FROM affiliate_events")
+            text(
+                "INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at, lane)"
+                " SELECT project_id, id, occurred_at,"
+                " affiliate_event_lane(integration_id, client_event_id, reverses_client_event_id) FROM affiliate_events"
+            )
         )
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")

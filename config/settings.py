@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(default=5, ge=2, le=100)
     worker_max_cached_workflows: int = Field(default=1_000, ge=0, le=1_000_000)
     worker_graceful_shutdown_seconds: int = Field(default=30, ge=0, le=3_600)
+    # Bulk parts (a COB range, a distribution lane) one process runs at once: each keeps a core busy (the database's
+    # for COB's statements, the worker's for the commission rules), so capacity grows by adding processes.
+    worker_bulk_slots: int = Field(default=1, ge=1, le=64)
     # host:port where a worker process serves Prometheus metrics (the Temporal SDK's and ours); unset: none.
     worker_metrics_address: str | None = None
     # Task queues: one per process family, `<prefix>-<family>` (config/task_queues.py). A worker polls
@@ -185,6 +188,8 @@ class Settings(BaseSettings):
     cob_schedule_enabled: bool = True
     cob_allow_future: bool | None = None  # closing dates not over yet; default: allowed except in prod
     cob_batch_size: int = 5_000  # loans per accrual statement
+    cob_parts: int = Field(default=8, ge=1, le=256)  # loan id ranges a date's close splits into (bulk queue)
+    commission_parts: int = Field(default=4, ge=1, le=64)  # event lanes a project's distribution takes side by side
     cob_max_days_ahead: int = 400  # how far past the open business date staff may close in one request
     loan_payment_confirm_wait_seconds: int = 1800
 

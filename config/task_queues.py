@@ -14,6 +14,9 @@ class Family(StrEnum):
     COMMISSIONS = "commissions"  # distribution, periods, recalculations
     MESSAGING = "messaging"  # SMS and e-mail delivery
     PAYMENTS = "payments"  # wallets: transfers, bonuses, top-ups, payouts, holds
+    # Activities only: the ranges of close of business and the lanes of commission distribution. Each worker process
+    # takes `worker_bulk_slots` of them at once, so bulk work spreads over the processes that poll this queue.
+    BULK = "bulk"
 
 
 def family_queue(prefix: str, family: Family) -> str:

@@ -10,6 +10,7 @@ class DistributorInput(BaseModel):
     mode: str  # realtime | daily
     wait_seconds: float = 2.0  # realtime: the longest a lone event waits when no ingestion nudges the distributor
     batch_size: int = 20_000
+    parts: int = 1  # lanes taken side by side, each by its own activity (any worker may run it)
 
 
 class DistributeInput(BaseModel):
@@ -17,6 +18,8 @@ class DistributeInput(BaseModel):
     limit: int
     before: str | None = None  # only events that occurred before this time (a period's end)
     posted_period: str | None = None  # the period being closed; default: the open period
+    part: int = 0  # take the events whose lane % parts == part
+    parts: int = 1
 
 
 class DistributeResult(BaseModel):
@@ -32,6 +35,7 @@ class PeriodCloseInput(BaseModel):
     staff_id: str | None = None
     batch_size: int = 20_000
     payout_confirm_wait_seconds: int = 600  # for the payouts a project makes at close
+    parts: int = 1  # what still waits for the period is distributed in this many lanes side by side
 
 
 class PayoutsToStart(BaseModel):
@@ -57,6 +61,7 @@ class PeriodCloseResult(BaseModel):
 class CloseDueInput(BaseModel):
     project: str
     payout_confirm_wait_seconds: int = 600
+    parts: int = 1
 
 
 class RecalculationRef(BaseModel):

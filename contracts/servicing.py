@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 class CobUntil(BaseModel):
     until: date | None = None  # None: the day that just ended in the market's time zone
+    parts: int = 1  # loan id ranges each date's close splits into (histories recorded before had one)
 
 
 class CobDates(BaseModel):
@@ -20,6 +21,15 @@ class CobDates(BaseModel):
 class CobDay(BaseModel):
     business_date: date
     workflow_id: str = ""
+    parts: int = 1
+
+
+class CobRange(BaseModel):
+    """One part of a date's close: the loans with ids in (after, through]."""
+
+    business_date: date
+    after: str
+    through: str
 
 
 class CobBegun(BaseModel):

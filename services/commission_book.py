@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts import HouseAccount
@@ -106,11 +107,12 @@ class CommissionBook:
         limit: int,
         before: datetime | None = None,
         posted_period: str | None = None,
+        lanes: tuple[int, int] = (0, 1),
     ) -> BatchOutcome:
-        """Take up to `limit` waiting events (those before `before` when a period closes), pay their lines into the
-        partners' commission wallets, and mark them taken; an empty batch does nothing."""
-        await lock_project(session, project.id)
-        events = await commissions.take_pending(session, project.id, limit, before)
+        """Take up to `limit` waiting events (those before `before` when a period closes) of the part `lanes` names,
+        pay their lines into the partners' commission wallets, and mark them taken; an empty batch does nothing."""
+        await lock_project(session, project.id, shared=True)
+        events = await commissions.take_pending(session, project.id, limit, before, lanes)
         if not events:
             return BatchOutcome(0, 0, 0, None)
         now = datetime.now(UTC)
@@ -185,13 +187,21 @@ class CommissionBook:
         moving = {partner: amount for partner, amount in nets.items() if amount}
         if not moving:
             return None, 0
-        missing = [uuid.UUID(p) for p in moving if (p, project.currency) not in self._accounts]
+        known = self._accounts
+        missing = [uuid.UUID(p) for p in moving if (p, project.currency) not in known]
         if missing:
             opened = await commissions.commission_accounts(session, missing, project.currency)
-            self._accounts.update({(str(p), project.currency): account for p, account in opened.items()})
-        expense = await ledger.house_account(session, HouseAccount.COMMISSION_EXPENSE, project.currency)
+            fresh = {(str(p), project.currency): account for p, account in opened.items()}
+            known = known | fresh
+            # Kept for later batches only once this transaction commits: a lane beside it, or this batch after a
+            # rollback, must not post to a wallet that does not exist for them.
+            event.listen(session.sync_session, "after_commit", lambda _: self._accounts.update(fresh), once=True)
+        # The expense side on a shard of its own per entry: batches of parallel lanes do not queue on one row.
+        expense = await ledger.house_account(
+            session, HouseAccount.COMMISSION_EXPENSE, project.currency, ledger.house_shard(key)
+        )
         total = sum(moving.values())
-        wallets = {partner: self._accounts[(partner, project.currency)] for partner in moving}
+        wallets = {partner: known[(partner, project.currency)] for partner in moving}
         postings = commission_postings(moving, wallets, expense, project.currency)
         draft = EntryDraft(key, kind, datetime.now(UTC).date(), tuple(postings), metadata=metadata)
         entry = await ledger.post(session, draft)

@@ -107,6 +107,9 @@ def settings(database_url: str) -> Settings:
         provider_attempts=2,
         postback_retry_seconds=1,
         worker_graceful_shutdown_seconds=2,  # the session's teardown does not wait long on a stray activity
+        cob_parts=3,  # every close of business and distribution in the suite runs in parts side by side
+        commission_parts=3,
+        worker_bulk_slots=2,
         data_dir=Path("/nonexistent"),
     )
 

@@ -3,7 +3,8 @@ to a workflow that would break the processes running in production fails here fi
 to ship a change that is not replay-compatible (a `workflow.patched` marker).
 
 `LENDFLOW_RECORD_HISTORIES=1 pytest tests/test_replay.py` records the histories of one life of each long-running
-process into tests/histories/ from the code as it is (commit them with the change that makes them)."""
+process into tests/histories/ from the code as it is (commit them with the change that makes them);
+`LENDFLOW_RECORD_SUFFIX=-parts` names them `<type>-parts.json`, beside the older ones, which keep replaying."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from config import Settings
+from tests.affiliate_steps import deposit, partner_line
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer
 from tests.servicing_steps import close_through, funded_loan, open_date, pay
@@ -67,7 +69,9 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
     )
     assert (topup.status_code, payout.status_code) == (201, 201), (topup.text, payout.text)
     await clean.payments.drain()
-    await asyncio.sleep(1)  # the provider's callbacks settle both
+    partners = await partner_line(http, admin, "record-eu", ["+447700970010", "+447700970011"])
+    await deposit(http, "record-eu", "rec-1", partners[-1]["referral_code"], "20.00")
+    await asyncio.sleep(1)  # the provider's callbacks settle both; the distributor takes the deposit
     HISTORIES.mkdir(exist_ok=True)
     kept: dict[str, int] = {}
     async for execution in clean.temporal.list_workflows():
@@ -75,7 +79,8 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
         if kept.get(kind, 0) >= 1:
             continue
         history = await clean.temporal.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
-        (HISTORIES / f"{kind}.json").write_text(json.dumps(history.to_json_dict()))
+        suffix = os.environ.get("LENDFLOW_RECORD_SUFFIX", "")
+        (HISTORIES / f"{kind}{suffix}.json").write_text(json.dumps(history.to_json_dict()))
         kept[kind] = kept.get(kind, 0) + 1
     assert {"LoanApplication", "Loan", "LoanPayment", "WalletTransfer", "Topup", "Payout"} <= set(kept), kept
 

@@ -239,6 +239,8 @@ async def test_close_of_business_across_a_forty_day_gap_resumes_a_run_killed_hal
     assert body["runs"][0]["business_date"] == (start + timedelta(days=40)).isoformat()
     assert len(body["runs"]) == 30  # the last thirty, newest first
     assert await scalar(clean, "SELECT count(*) FROM cob_runs WHERE status = 'closed'") == 41
+    # Each date closed in three ranges side by side; their tallies add up to the two loans.
+    assert await scalar(clean, "SELECT min(loans_accrued) FROM cob_runs WHERE business_date > :d", d=start) == 2
     for token, loan_id in ((token_a, loan_a), (token_b, loan_b)):
         found = await loan(http, token, loan_id)
         assert found["status"] == "overdue"

@@ -138,7 +138,7 @@ def _cob(args: argparse.Namespace, settings: Settings) -> int:
         client = await connect_configured(settings)
         handle = await client.start_workflow(
             CobRunWorkflow.run,
-            CobUntil(until=args.until),
+            CobUntil(until=args.until, parts=settings.cob_parts),
             id=COB_RUNNER_ID,
             task_queue=settings.queue_for(Family.SERVICING),
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,  # a run in progress: attach to it

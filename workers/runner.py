@@ -165,10 +165,23 @@ def worker_tuning(settings: Settings) -> dict[str, Any]:
     }
 
 
+def bulk_tuning(settings: Settings) -> dict[str, Any]:
+    """The bulk queue runs activities only, `worker_bulk_slots` at a time: a process takes no more parts than it
+    can keep busy, and leaves the rest to the other processes polling the queue."""
+    return {
+        "max_concurrent_activities": settings.worker_bulk_slots,
+        "max_concurrent_activity_task_polls": 1,
+        "graceful_shutdown_timeout": timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+    }
+
+
 def build_workers(client: Client, settings: Settings, collaborators: ActivityCollaborators) -> list[Worker]:
     activities = activity_functions(settings, collaborators, client)
+    bulk = settings.queue_for(Family.BULK)
     return [
-        Worker(
+        Worker(client, task_queue=queue, activities=activities, **bulk_tuning(settings))
+        if queue == bulk
+        else Worker(
             client,
             task_queue=queue,
             workflows=list(WORKFLOWS),

@@ -38,7 +38,7 @@ def cob_schedule(settings: Settings) -> Schedule:
     return Schedule(
         action=ScheduleActionStartWorkflow(
             CobRunWorkflow.run,
-            CobUntil(until=None),
+            CobUntil(until=None, parts=settings.cob_parts),
             id="cob-scheduled",
             task_queue=settings.queue_for(Family.SERVICING),
         ),

@@ -3,6 +3,7 @@ date) closes every missing date in order, each as its own child, so a date is cl
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -13,14 +14,21 @@ with workflow.unsafe.imports_passed_through():
     from contracts.servicing import (
         CobDay,
         CobFinish,
+        CobProgress,
+        CobRange,
         CobResult,
         CobRunProgress,
         CobRunResult,
         CobUntil,
         cob_workflow_id,
     )
+    from domain.partitions import id_ranges
+
+from workflows.queues import bulk_queue
 
 __all__ = ["CobDayWorkflow", "CobRunWorkflow"]
+
+COB_PARTS = "cob-parts"  # the workflow.patched marker of a close run in ranges (histories before it ran one range)
 
 RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -40,20 +48,23 @@ class CobDayWorkflow:
         )
         if begun.status == "closed":
             return CobResult(business_date=day, status="already_closed")
-        refreshed = await workflow.execute_activity_method(
-            CloseOfBusinessActivities.cob_project,
-            ref,
-            start_to_close_timeout=timedelta(minutes=60),
-            heartbeat_timeout=timedelta(seconds=120),
-            retry_policy=RETRY,
-        )
-        accrued = await workflow.execute_activity_method(
-            CloseOfBusinessActivities.cob_accrue,
-            ref,
-            start_to_close_timeout=timedelta(minutes=120),
-            heartbeat_timeout=timedelta(seconds=120),
-            retry_policy=RETRY,
-        )
+        if data.parts > 1 and workflow.patched(COB_PARTS):
+            refreshed, accrued = await self._in_parts(day, data.parts)
+        else:
+            refreshed = await workflow.execute_activity_method(
+                CloseOfBusinessActivities.cob_project,
+                ref,
+                start_to_close_timeout=timedelta(minutes=60),
+                heartbeat_timeout=timedelta(seconds=120),
+                retry_policy=RETRY,
+            )
+            accrued = await workflow.execute_activity_method(
+                CloseOfBusinessActivities.cob_accrue,
+                ref,
+                start_to_close_timeout=timedelta(minutes=120),
+                heartbeat_timeout=timedelta(seconds=120),
+                retry_policy=RETRY,
+            )
         notices = await workflow.execute_activity_method(
             CloseOfBusinessActivities.cob_notify,
             ref,
@@ -82,6 +93,42 @@ class CobDayWorkflow:
             notices=notices,
         )
 
+    @staticmethod
+    async def _in_parts(day: date, parts: int) -> tuple[int, CobProgress]:
+        """Projections, then accruals, each in `parts` ranges of loan ids side by side on the bulk queue: any number
+        of workers take them, each range resumes from its own heartbeat, and the date goes on when all are done."""
+        ranges = [
+            CobRange(business_date=day, after=str(part.after), through=str(part.through)) for part in id_ranges(parts)
+        ]
+        queue = bulk_queue()
+        refreshed = await asyncio.gather(
+            *(
+                workflow.execute_activity_method(
+                    CloseOfBusinessActivities.cob_project_range,
+                    part,
+                    task_queue=queue,
+                    start_to_close_timeout=timedelta(minutes=60),
+                    heartbeat_timeout=timedelta(seconds=120),
+                    retry_policy=RETRY,
+                )
+                for part in ranges
+            )
+        )
+        accrued = await asyncio.gather(
+            *(
+                workflow.execute_activity_method(
+                    CloseOfBusinessActivities.cob_accrue_range,
+                    part,
+                    task_queue=queue,
+                    start_to_close_timeout=timedelta(minutes=120),
+                    heartbeat_timeout=timedelta(seconds=120),
+                    retry_policy=RETRY,
+                )
+                for part in ranges
+            )
+        )
+        return sum(refreshed), CobProgress(loans=sum(p.loans for p in accrued), entries=sum(p.entries for p in accrued))
+
 
 @workflow.defn(name="CobRun")
 class CobRunWorkflow:
@@ -104,7 +151,7 @@ class CobRunWorkflow:
         for day in dates.dates:
             result = await workflow.execute_child_workflow(
                 CobDayWorkflow.run,
-                CobDay(business_date=day),
+                CobDay(business_date=day, parts=data.parts),
                 id=cob_workflow_id(day),
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             )

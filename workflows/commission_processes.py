@@ -24,7 +24,9 @@ from workflows.client import ensure_schedule
 from workflows.commissions import CommissionCloseDueWorkflow, CommissionDistributorWorkflow
 
 
-def close_schedule(project: str, period: str, close_time: str, task_queue: str, payout_wait_s: int) -> Schedule:
+def close_schedule(
+    project: str, period: str, close_time: str, task_queue: str, payout_wait_s: int, parts: int = 1
+) -> Schedule:
     hour, minute = (int(part) for part in close_time.split(":"))
     first_day = ScheduleRange(1)
     when = (
@@ -35,7 +37,7 @@ def close_schedule(project: str, period: str, close_time: str, task_queue: str, 
     return Schedule(
         action=ScheduleActionStartWorkflow(
             CommissionCloseDueWorkflow.run,
-            CloseDueInput(project=project, payout_confirm_wait_seconds=payout_wait_s),
+            CloseDueInput(project=project, payout_confirm_wait_seconds=payout_wait_s, parts=parts),
             id=f"commission-close-due-{project}",
             task_queue=task_queue,
         ),
@@ -49,7 +51,12 @@ async def ensure_project_processes(
 ) -> None:
     task_queue = settings.queue_for(Family.COMMISSIONS)
     schedule = close_schedule(
-        project, period, settings.commission_close_time, task_queue, settings.payout_confirm_wait_seconds
+        project,
+        period,
+        settings.commission_close_time,
+        task_queue,
+        settings.payout_confirm_wait_seconds,
+        settings.commission_parts,
     )
     await ensure_schedule(client, close_schedule_id(project), schedule)
     if accrual in ("realtime", "daily"):
@@ -82,4 +89,5 @@ def _distributor_input(settings: Settings, project: str, mode: str) -> Distribut
         mode=mode,
         batch_size=settings.commission_batch_size,
         wait_seconds=settings.commission_realtime_wait_seconds,
+        parts=settings.commission_parts,
     )

@@ -5,6 +5,7 @@ period's close (`commission-period-<project>-<period>`, started by the project's
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
@@ -45,6 +46,30 @@ RETRY = RetryPolicy(
     non_retryable_error_types=["conflict", "validation_error", "not_found"],
 )
 ROUNDS_BEFORE_NEW_RUN = 500
+DISTRIBUTION_LANES = "distribution-lanes"  # workflow.patched marker: distribution in lanes side by side
+
+
+async def distribute_in_lanes(batch: DistributeInput, parts: int) -> tuple[int, int]:
+    """Every waiting event of `batch`'s kind, taken in `parts` lanes side by side until each is empty: the lanes'
+    activities go to the workflow's own queue, where any worker of the family takes them, so a project's
+    distribution spreads over the processes that poll it. Answers the events and the amount distributed."""
+
+    async def lane(part: int) -> tuple[int, int]:
+        events = amount = 0
+        while True:
+            done = await workflow.execute_activity_method(
+                CommissionActivities.distribute_commissions,
+                batch.model_copy(update={"part": part, "parts": parts}),
+                start_to_close_timeout=timedelta(minutes=10),
+                retry_policy=RETRY,
+                heartbeat_timeout=timedelta(minutes=2),
+            )
+            events, amount = events + done.events, amount + done.amount
+            if not done.more:
+                return events, amount
+
+    taken = await asyncio.gather(*(lane(part) for part in range(parts)))
+    return sum(e for e, _ in taken), sum(a for _, a in taken)
 
 
 @workflow.defn(name="CommissionDistributor")
@@ -63,15 +88,18 @@ class CommissionDistributorWorkflow:
     async def run(self, data: DistributorInput) -> None:
         for _ in range(ROUNDS_BEFORE_NEW_RUN):
             self._nudged = False
-            done = await workflow.execute_activity_method(
-                CommissionActivities.distribute_commissions,
-                DistributeInput(project=data.project, limit=data.batch_size),
-                start_to_close_timeout=timedelta(minutes=10),
-                retry_policy=RETRY,
-                heartbeat_timeout=timedelta(minutes=2),
-            )
-            if done.more:
-                continue
+            if data.parts > 1 and workflow.patched(DISTRIBUTION_LANES):
+                await distribute_in_lanes(DistributeInput(project=data.project, limit=data.batch_size), data.parts)
+            else:
+                done = await workflow.execute_activity_method(
+                    CommissionActivities.distribute_commissions,
+                    DistributeInput(project=data.project, limit=data.batch_size),
+                    start_to_close_timeout=timedelta(minutes=10),
+                    retry_policy=RETRY,
+                    heartbeat_timeout=timedelta(minutes=2),
+                )
+                if done.more:
+                    continue
             if data.mode == "daily":
                 now = workflow.now()
                 midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
@@ -97,15 +125,15 @@ class CommissionPeriodWorkflow:
         if begun.status == "closed":
             return PeriodCloseResult(project=data.project, period=data.period, status="already_closed")
         events = amount = 0
-        while True:  # what is still waiting for the period goes into it, in batches
+        waiting = DistributeInput(
+            project=data.project, limit=data.batch_size, before=begun.ends_at, posted_period=data.period
+        )
+        if data.parts > 1 and workflow.patched(DISTRIBUTION_LANES):
+            events, amount = await distribute_in_lanes(waiting, data.parts)
+        while data.parts <= 1:  # what is still waiting for the period goes into it, in batches
             done = await workflow.execute_activity_method(
                 CommissionActivities.distribute_commissions,
-                DistributeInput(
-                    project=data.project,
-                    limit=data.batch_size,
-                    before=begun.ends_at,
-                    posted_period=data.period,
-                ),
+                waiting,
                 start_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RETRY,
                 heartbeat_timeout=timedelta(minutes=2),
@@ -171,7 +199,10 @@ class CommissionCloseDueWorkflow:
         return await workflow.execute_child_workflow(
             CommissionPeriodWorkflow.run,
             PeriodCloseInput(
-                project=data.project, period=ended.key, payout_confirm_wait_seconds=data.payout_confirm_wait_seconds
+                project=data.project,
+                period=ended.key,
+                payout_confirm_wait_seconds=data.payout_confirm_wait_seconds,
+                parts=data.parts,
             ),
             id=period_workflow_id(data.project, ended.key),
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

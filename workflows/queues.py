@@ -18,3 +18,10 @@ def child_queue(family: Family) -> str | None:
         return None
     found = family_of_queue(workflow.info().task_queue)
     return None if found is None else family_queue(found[0], family)
+
+
+def bulk_queue() -> str | None:
+    """Where a workflow sends the parts of bulk work (close of business ranges, distribution lanes): the bulk
+    family's queue beside its own, or its own queue in a deployment that names one queue of its own."""
+    found = family_of_queue(workflow.info().task_queue)
+    return None if found is None else family_queue(found[0], Family.BULK)

@@ -54,6 +54,7 @@ async def close_period(
         staff_id=str(staff.id),
         batch_size=resources.settings.commission_batch_size,
         payout_confirm_wait_seconds=resources.settings.payout_confirm_wait_seconds,
+        parts=resources.settings.commission_parts,
     )
     result: PeriodCloseResult = await run_workflow(
         temporal,

@@ -101,7 +101,7 @@ async def run_cob(
     try:
         handle = await temporal.start_workflow(
             CobRunWorkflow.run,
-            CobUntil(until=body.until),
+            CobUntil(until=body.until, parts=resources.settings.cob_parts),
             id=COB_RUNNER_ID,
             task_queue=resources.settings.queue_for(Family.SERVICING),
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,

@@ -396,10 +396,13 @@ async def take_events(
                      WITH ORDINALITY AS e(id, kind, u, partner, amount, currency, at, reverses, n)
                 ORDER BY e.n
                 ON CONFLICT (integration_id, client_event_id) DO NOTHING
-                RETURNING id, project_id, occurred_at, client_event_id
+                RETURNING id, project_id, occurred_at, client_event_id, reverses_client_event_id
             ), queued AS (
-                INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at)
-                SELECT project_id, id, occurred_at FROM taken
+                -- The lane: see migration 0019 (a reversal waits in its original's lane).
+                INSERT INTO affiliate_event_queue (project_id, event_id, occurred_at, lane)
+                SELECT project_id, id, occurred_at,
+                       affiliate_event_lane(:i, client_event_id, reverses_client_event_id)
+                FROM taken
             )
             SELECT client_event_id FROM taken
             """

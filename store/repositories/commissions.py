@@ -26,12 +26,12 @@ from store.repositories import wallets as wallet_store
 COMMISSION_WALLET_TYPE = "commissions"
 
 
-async def lock_project(session: Db, project_id: uuid.UUID) -> None:
+async def lock_project(session: Db, project_id: uuid.UUID, *, shared: bool = False) -> None:
     """Held to the end of the transaction: distribution, a period's close, a move in the network and a
-    recalculation being posted never interleave on one project."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": f"commissions:{project_id}"}
-    )
+    recalculation being posted never interleave on one project. Distribution holds it shared: batches of different
+    lanes run side by side (they take disjoint events), while everything else waits for them and they for it."""
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await session.execute(text(f"SELECT {lock}(hashtextextended(:k, 0))"), {"k": f"commissions:{project_id}"})
 
 
 class PendingEvent(NamedTuple):
@@ -46,15 +46,22 @@ class PendingEvent(NamedTuple):
 
 
 async def take_pending(
-    session: Db, project_id: uuid.UUID, limit: int, before: datetime | None = None
+    session: Db,
+    project_id: uuid.UUID,
+    limit: int,
+    before: datetime | None = None,
+    lanes: tuple[int, int] = (0, 1),
 ) -> list[PendingEvent]:
-    """The oldest events not yet distributed (occurred before `before`, when given), locked so that two
-    distributors never take the same one; they leave the queue in the caller's transaction."""
+    """The oldest events not yet distributed (occurred before `before`, when given) in the part `lanes` = (k, n)
+    names (lane % n = k), locked so that two distributors never take the same one; they leave the queue in the
+    caller's transaction."""
+    part, parts = lanes
     driver = await ledger.driver_of(session)
     cursor = await driver.execute(
         "WITH taken AS (DELETE FROM affiliate_event_queue WHERE (project_id, event_id) IN (SELECT project_id, event_id"
         " FROM affiliate_event_queue WHERE project_id = %s"
         + (" AND occurred_at < %s" if before else "")
+        + (f" AND lane %% {int(parts)} = {int(part)}" if parts > 1 else "")
         + " ORDER BY event_id LIMIT %s FOR UPDATE SKIP LOCKED) RETURNING event_id)"
         " SELECT e.id, e.client_event_id, e.integration_id, e.kind, e.partner_id::text, e.amount, e.occurred_at,"
         " e.reverses_client_event_id FROM taken JOIN affiliate_events e ON e.id = taken.event_id",

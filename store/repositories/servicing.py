@@ -34,8 +34,11 @@ from domain.lending.postings import PostedState
 from domain.lending.products import terms_from_stored
 from domain.lending.schedule import build_schedule
 from domain.lending.servicing import NightRow
+from domain.partitions import id_ranges
 
 COB_LOCK = 7_320_001  # advisory lock key: business calendar
+
+FULL_RANGE = id_ranges(1)[0]  # every loan id
 
 
 async def share_calendar(session: AsyncSession) -> None:
@@ -338,14 +341,16 @@ async def append_projection(
     )
 
 
-async def loans_to_project(session: AsyncSession, night: date, limit: int) -> list[uuid.UUID]:
-    """Open loans whose projection does not reach `night` yet."""
+async def loans_to_project(
+    session: AsyncSession, night: date, limit: int, ids: tuple[uuid.UUID, uuid.UUID] = FULL_RANGE
+) -> list[uuid.UUID]:
+    """Open loans whose projection does not reach `night` yet, with ids in (after, through]."""
     rows = await session.execute(
         text(
             "SELECT id FROM loans WHERE status IN ('active', 'overdue') AND projected_until <= :night"
-            " ORDER BY projected_until, id LIMIT :limit"
+            " AND id > :after AND id <= :through ORDER BY projected_until, id LIMIT :limit"
         ),
-        {"night": night, "limit": limit},
+        {"night": night, "limit": limit, "after": ids[0], "through": ids[1]},
     )
     return [r[0] for r in rows]
 
@@ -362,7 +367,7 @@ WITH batch AS MATERIALIZED (
            CASE WHEN p.interest <> 0 OR p.penalty <> 0 OR p.fines <> 0
                 THEN nextval('journal_entries_id_seq') END AS entry_id
     FROM loan_night_projections p JOIN loans l ON l.id = p.loan_id
-    WHERE p.accrual_date = %(d)s AND p.loan_id > %(after)s AND l.accrued_through < %(d)s
+    WHERE p.accrual_date = %(d)s AND p.loan_id > %(after)s AND p.loan_id <= %(through)s AND l.accrued_through < %(d)s
       AND l.status IN ('active', 'overdue')
     ORDER BY p.loan_id LIMIT %(limit)s
     FOR NO KEY UPDATE OF l
@@ -412,10 +417,13 @@ class AccrualBatch:
     entries: int
 
 
-async def accrue_batch(driver: Any, business_date: date, after: uuid.UUID | None, limit: int) -> AccrualBatch:
-    """Post one batch of the date's projected nights (call inside a transaction on the raw psycopg connection)."""
+async def accrue_batch(
+    driver: Any, business_date: date, after: uuid.UUID | None, limit: int, through: uuid.UUID = FULL_RANGE[1]
+) -> AccrualBatch:
+    """Post one batch of the date's projected nights, loans after the cursor up to `through` (call inside a
+    transaction on the raw psycopg connection)."""
     cursor = await driver.execute(
-        _ACCRUE_BATCH, {"d": business_date, "after": after or uuid.UUID(int=0), "limit": limit}
+        _ACCRUE_BATCH, {"d": business_date, "after": after or uuid.UUID(int=0), "through": through, "limit": limit}
     )
     last, loans, entries = await cursor.fetchone()
     return AccrualBatch(last, int(loans), int(entries))
@@ -426,6 +434,14 @@ async def accrual_progress(driver: Any, business_date: date, loans_accrued: int)
     await driver.execute(
         "UPDATE cob_runs SET loans_accrued = %(n)s WHERE business_date = %(d)s AND status = 'running'",
         {"d": business_date, "n": loans_accrued},
+    )
+
+
+async def add_accrual_progress(driver: Any, business_date: date, loans: int) -> None:
+    """The same tally when ranges run side by side: each batch adds its loans in its own transaction."""
+    await driver.execute(
+        "UPDATE cob_runs SET loans_accrued = loans_accrued + %(n)s WHERE business_date = %(d)s AND status = 'running'",
+        {"d": business_date, "n": loans},
     )
 
 

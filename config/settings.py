@@ -49,6 +49,9 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
     )
     temporal_namespace: str = "default"
+    # How long a self-hosted cluster keeps closed workflows' histories (`lendflow temporal-setup` registers the
+    # namespace with it when missing; a loan's history is its evidence of what happened and when).
+    temporal_retention_days: int = Field(default=30, ge=1, le=3_650)
     # A real cluster or Temporal Cloud (docs/configuration.md): TLS with the system's CAs or a server CA of your own,
     # mTLS with a client certificate and key, or an API key (which travels only over TLS).
     temporal_tls: bool = False
@@ -68,6 +71,9 @@ class Settings(BaseSettings):
     # Bulk parts (a COB range, a distribution lane) one process runs at once: each keeps a core busy (the database's
     # for COB's statements, the worker's for the commission rules), so capacity grows by adding processes.
     worker_bulk_slots: int = Field(default=1, ge=1, le=64)
+    # A worker process touches this file while all its workers run; `lendflow healthcheck worker` reads its age
+    # (the worker has no HTTP port of its own for a container's health check).
+    worker_health_file: Path = Path("/tmp/lendflow-worker.alive")
     # host:port where a worker process serves Prometheus metrics (the Temporal SDK's and ours); unset: none.
     worker_metrics_address: str | None = None
     # Task queues: one per process family, `<prefix>-<family>` (config/task_queues.py). A worker polls
@@ -189,7 +195,7 @@ class Settings(BaseSettings):
     cob_allow_future: bool | None = None  # closing dates not over yet; default: allowed except in prod
     cob_batch_size: int = 5_000  # loans per accrual statement
     cob_parts: int = Field(default=8, ge=1, le=256)  # loan id ranges a date's close splits into (bulk queue)
-    commission_parts: int = Field(default=4, ge=1, le=64)  # event lanes a project's distribution takes side by side
+    commission_parts: int = Field(default=4, ge=1, le=64)  # event lanes of a project's distribution (bulk queue)
     cob_max_days_ahead: int = 400  # how far past the open business date staff may close in one request
     loan_payment_confirm_wait_seconds: int = 1800
 

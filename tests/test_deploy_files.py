@@ -6,9 +6,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import TypeAdapter
 
+from config import Settings
+from config.task_queues import Family
 from workers.cli import build_parser
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -30,6 +34,19 @@ def test_every_compose_service_of_ours_runs_an_existing_command() -> None:
         assert env["LENDFLOW_ENV"] == "prod"
         for secret in ("LENDFLOW_JWT_SECRET", "LENDFLOW_PII_KEY", "LENDFLOW_ADMIN_PASSWORD", "LENDFLOW_PAYLOAD_KEYS"):
             assert ":?" in env[secret], f"{secret} must be required, not defaulted"
+    # Each process is checked the way that fits it (the image's default checks the API's port).
+    assert ours["api"]["healthcheck"]["test"] == ["CMD", "lendflow", "healthcheck", "api"]
+    assert ours["worker"]["healthcheck"]["test"] == ["CMD", "lendflow", "healthcheck", "worker"]
+    assert ours["migrate"]["healthcheck"] == ours["temporal-setup"]["healthcheck"] == {"disable": True}
+    # Temporal on its production image, its schema upgraded by a job before it starts (not the auto-setup image).
+    images = {name: svc.get("image", "") for name, svc in compose["services"].items()}
+    assert not [image for image in images.values() if "auto-setup" in image]
+    assert images["temporal"].startswith("temporalio/server:")
+    schema = compose["services"]["temporal-schema"]
+    assert "update-schema" in schema["command"][0] and schema["restart"] == "no"
+    assert compose["services"]["temporal"]["depends_on"]["temporal-schema"]["condition"] == (
+        "service_completed_successfully"
+    )
 
 
 def test_the_image_runs_the_lendflow_command_and_copies_every_package() -> None:
@@ -82,3 +99,80 @@ def test_the_dashboard_parses_and_every_panel_reads_metrics_that_exist() -> None
         for target in panel["targets"]:
             used = set(METRIC.findall(target["expr"]))
             assert used and used <= known, f"{panel['title']} reads {used - known}"
+
+
+# --- Kubernetes -------------------------------------------------------------------------------------------------
+
+K8S = DEPLOY / "k8s"
+
+
+def k8s_objects() -> list[dict[str, Any]]:
+    """Every object the manifests create (the items of each List; YAML anchors resolved as kubectl resolves them)."""
+    found: list[dict[str, Any]] = []
+    for path in sorted(K8S.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for document in yaml.safe_load_all(path.read_text()):
+            found += document["items"] if document["kind"] == "List" else [document]
+    return found
+
+
+def containers_of(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = obj["spec"]["template"]["spec"] if obj["kind"] in ("Deployment", "Job") else {}
+    return list(pod.get("containers", []))
+
+
+def test_the_kubernetes_manifests_are_valid_objects_of_the_api_they_name() -> None:
+    import kubernetes_validate
+
+    version = kubernetes_validate.latest_version()
+    for obj in k8s_objects():
+        kubernetes_validate.validate(obj, version, strict=True)  # raises on an unknown field or a wrong type
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    assert sorted(listed) == sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def test_a_worker_deployment_polls_each_family_and_waits_out_the_graceful_shutdown() -> None:
+    workers = [o for o in k8s_objects() if o["kind"] == "Deployment" and o["metadata"]["name"] != "lendflow-api"]
+    polled = {}
+    grace = Settings().worker_graceful_shutdown_seconds
+    for deployment in workers:
+        spec = deployment["spec"]
+        assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+        assert spec["template"]["spec"]["terminationGracePeriodSeconds"] > grace
+        [container] = containers_of(deployment)
+        assert container["args"][:2] == ["worker", "--task-queue"]
+        polled[container["args"][2]] = deployment["metadata"]["name"]
+        probe = container["livenessProbe"]["exec"]["command"]
+        assert probe[0] == "lendflow" and probe[1] in lendflow_commands() and probe[2:] == ["worker"]
+    assert set(polled) == {family.value for family in Family}
+
+
+def test_the_api_scales_on_cpu_and_every_process_runs_a_command_that_exists() -> None:
+    objects = k8s_objects()
+    [hpa] = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "lendflow-api"}
+    jobs = {o["metadata"]["name"]: containers_of(o)[0]["args"] for o in objects if o["kind"] == "Job"}
+    assert jobs == {"lendflow-migrate": ["migrate"], "lendflow-temporal-setup": ["temporal-setup"]}
+    for obj in objects:
+        for container in containers_of(obj):
+            assert container["args"][0] in lendflow_commands()
+
+
+def test_the_manifests_name_real_settings_and_take_every_secret_by_reference() -> None:
+    objects = k8s_objects()
+    [config] = [o for o in objects if o["kind"] == "ConfigMap"]
+    fields = {f"LENDFLOW_{name.upper()}" for name in Settings.model_fields} | {"DATABASE_URL", "TEMPORAL_ADDRESS"}
+    assert set(config["data"]) <= fields, set(config["data"]) - fields
+    secretish = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|PII_KEY|PAYLOAD_KEY|DATABASE_URL|AUTH")
+    assert not [name for name in config["data"] if secretish.search(name)]
+    assert not [o for o in objects if o["kind"] == "Secret"], "secrets are referenced, never shipped"
+    for obj in objects:
+        for container in containers_of(obj):
+            assert "env" not in container  # everything comes from the ConfigMap and the Secret by reference
+            sources = [next(iter(source)) for source in container["envFrom"]]
+            assert sources == ["configMapRef", "secretRef"]
+    for name, value in config["data"].items():  # each value parses as its setting's type
+        field = name[len("LENDFLOW_") :].lower() if name.startswith("LENDFLOW_") else None
+        if field is not None:
+            TypeAdapter(Settings.model_fields[field].annotation).validate_python(value)

@@ -7,19 +7,27 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
-from datetime import timedelta
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 from sqlalchemy import text
 
+from contracts import visibility
+from tests.affiliate_steps import deposit, partner_line
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, staff_token
 from tests.origination_steps import offered
 from tests.servicing_steps import open_date
+from tests.test_commissions import until
+from tests.test_payout_worker_killed import worker_process
 from workers.operator_commands import bar, query_for
 
 pytestmark = pytest.mark.slow
@@ -127,3 +135,82 @@ async def test_close_of_business_from_the_shell_with_its_progress(http: httpx.As
     assert final and final[-1][0] == final[-1][1], said  # the bar ends with every date of the run closed
     calendar = (await http.get("/v1/staff/cob", headers=bearer(admin))).json()
     assert calendar["last_closed"] == until.isoformat()
+
+
+async def test_temporal_setup_registers_a_namespace_once_and_a_worker_reports_itself_alive(
+    clean: Stack, tmp_path: Path
+) -> None:
+    namespace = {"LENDFLOW_TEMPORAL_NAMESPACE": f"ops-{uuid.uuid4().hex[:8]}"}
+    code, out = await lendflow(clean, "temporal-setup", extra=namespace)
+    assert code == 0 and "registered" in out and out.count("\tadded") == len(visibility.ALL), out
+    code, out = await lendflow(clean, "temporal-setup", extra=namespace)
+    assert code == 0 and "registered" not in out and out.count("\tpresent") == len(visibility.ALL), out
+
+    alive = {"LENDFLOW_WORKER_HEALTH_FILE": str(tmp_path / "worker.alive")}
+    code, out = await lendflow(clean, "healthcheck", "worker", extra=alive)
+    assert code == 1 and "not written yet" in out
+    with worker_process(clean, f"health-{uuid.uuid4()}", tmp_path, "http://127.0.0.1:9") as worker:
+        for _ in range(30):
+            code, out = await lendflow(clean, "healthcheck", "worker", extra=alive)
+            if code == 0:
+                break
+            await asyncio.sleep(1)
+        assert code == 0, out
+        worker.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(worker.wait, 30) == 0
+    long_ago = time.time() - 120
+    os.utime(tmp_path / "worker.alive", (long_ago, long_ago))  # a worker that stopped touching it
+    code, out = await lendflow(clean, "healthcheck", "worker", extra=alive)
+    assert code == 1 and "last alive" in out
+    code, out = await lendflow(clean, "healthcheck", "api", extra={"LENDFLOW_API_PORT": "9"})
+    assert code == 1  # nothing answers there
+
+
+async def test_an_operator_exports_a_report_and_approves_a_recalculation_from_the_shell(
+    http: httpx.AsyncClient, clean: Stack, tmp_path: Path
+) -> None:
+    admin = await admin_token(http, clean.settings)
+    partners = await partner_line(http, admin, "cli-eu", ["+447700969101", "+447700969102", "+447700969103"])
+    await deposit(http, "cli-eu", "cli-1", partners[-1]["referral_code"], "100.00")
+    for _ in range(100):  # the real-time distributor pays the deposit's lines
+        async with clean.engine.connect() as conn:
+            if (await conn.exec_driver_sql("SELECT count(*) FROM commission_lines")).scalar():
+                break
+        await asyncio.sleep(0.1)
+    month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    terms = {"project": "cli-eu", "valid_from": month.isoformat(), "levels": ["10", "6", "1"]}
+    recorded = await http.post(f"/v1/staff/partners/{partners[1]['id']}/terms", json=terms, headers=bearer(admin))
+    assert recorded.status_code == 201, recorded.text
+    preview_url = recorded.json()["preview"]
+    await until(http, preview_url, admin, "previewed")
+    recalculation_id = preview_url.rsplit("/", 1)[1]
+
+    code, shown = await lendflow(clean, "recalculation", "show", recalculation_id)
+    assert code == 0 and "previewed" in shown, shown
+    assert f"{partners[1]['id']}\t{month:%Y-%m}\t500\t600\t100" in shown  # level 2: 5% of 100.00, now 6%
+    code, refused = await lendflow(clean, "recalculation", "approve", recalculation_id)
+    assert code != 0 and "--as" in refused
+    code, approved = await lendflow(
+        clean, "recalculation", "approve", recalculation_id, "--as", clean.settings.admin_email
+    )
+    assert code == 0 and "posted" in approved, approved
+    view = (await http.get(preview_url, headers=bearer(admin))).json()
+    assert view["status"] == "posted" and view["approved_by"]
+    code, again = await lendflow(
+        clean, "recalculation", "approve", recalculation_id, "--as", clean.settings.admin_email
+    )
+    assert code != 0 and "not waiting for approval" in again
+    async with clean.engine.connect() as conn:
+        audited = await conn.exec_driver_sql(
+            "SELECT details->>'via', details->>'approver' FROM audit_log WHERE action = 'recalculation.approve'"
+        )
+        assert audited.all() == [("cli", clean.settings.admin_email)]
+
+    # The trial balance from the shell is the console's CSV download, line for line.
+    out = tmp_path / "trial-balance.csv"
+    code, said = await lendflow(clean, "report", "trial-balance", "--out", str(out))
+    assert code == 0 and "written" in said, said
+    downloaded = await http.get("/v1/staff/reports/trial-balance", headers=bearer(admin) | {"Accept": "text/csv"})
+    assert out.read_bytes() == downloaded.content and downloaded.text.startswith("currency,account,kind,balance")
+    code, daily = await lendflow(clean, "report", "daily", "--date", "not-a-date")
+    assert code != 0 and "invalid" in daily

@@ -45,7 +45,9 @@ def worker_process(stack: Stack, prefix: str, data_dir: Path, base_url: str) -> 
         "LENDFLOW_STRIPE_WEBHOOK_SECRET": settings.stripe_webhook_secret,
         "LENDFLOW_PII_KEY": settings.pii_key,
         "LENDFLOW_LOG_LEVEL": "WARNING",
+        "LENDFLOW_WORKER_HEALTH_FILE": str(data_dir / "worker.alive"),
     }
+    data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env)
     try:
         yield process

@@ -66,14 +66,49 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _healthcheck(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the process of the role on this host is healthy: the API answers /healthz, a worker's alive
+    file is fresh. What container health checks and Kubernetes probes run."""
+    import time
+    import urllib.request
+
+    if args.role == "api":
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{settings.api_port}/healthz", timeout=3) as answer:
+                return 0 if answer.status == 200 else 1
+        except OSError as err:
+            print(f"api: {err}", file=sys.stderr)
+            return 1
+    try:
+        age = time.time() - settings.worker_health_file.stat().st_mtime
+    except OSError:
+        print(f"worker: {settings.worker_health_file} not written yet", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(f"worker: last alive {age:.0f} s ago", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _temporal_setup(args: argparse.Namespace, settings: Settings) -> int:
+    from temporalio.service import RPCError, RPCStatusCode
+
     from contracts import visibility
-    from workers.temporal_setup import ensure_search_attributes
+    from workers.temporal_setup import ensure_namespace, ensure_search_attributes
     from workflows.client import connect_configured
 
     async def run() -> list[str]:
         client = await connect_configured(settings)
-        return await ensure_search_attributes(client, settings.temporal_namespace)
+        if await ensure_namespace(client, settings.temporal_namespace, settings.temporal_retention_days):
+            print(f"namespace {settings.temporal_namespace} registered", flush=True)
+        for attempt in range(60):  # a namespace just registered takes a few seconds to reach every service
+            try:
+                return await ensure_search_attributes(client, settings.temporal_namespace)
+            except RPCError as err:
+                if err.status != RPCStatusCode.NOT_FOUND or attempt == 59:
+                    raise
+                await asyncio.sleep(1)
+        return []
 
     added = asyncio.run(run())
     for key in visibility.ALL:
@@ -165,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--task-queue",
         action="append",
-        help="a family (origination, servicing, collections, commissions, messaging, payments) or a queue name to"
+        help="a family (origination, servicing, collections, commissions, messaging, payments, bulk) or a queue name to"
         " poll; repeatable; default: every family's queue (LENDFLOW_TASK_QUEUES)",
     )
     worker.set_defaults(handler=_worker)
@@ -186,12 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup = commands.add_parser(
         "temporal-setup",
-        help="register lendflow's search attributes in the Temporal namespace (self-hosted clusters)",
-        description="Adds the search attributes operators find processes by (LendflowCustomerId, "
+        help="register the namespace and lendflow's search attributes (self-hosted Temporal clusters)",
+        description="Registers LENDFLOW_TEMPORAL_NAMESPACE when the cluster does not have it (retention "
+        "LENDFLOW_TEMPORAL_RETENTION_DAYS), then adds the search attributes operators find processes by (LendflowCustomerId, "
         "LendflowApplicationStatus, LendflowLoanId, LendflowProduct, LendflowProject; all Keyword) to "
         "LENDFLOW_TEMPORAL_NAMESPACE if missing. Run once per namespace before the first deploy that uses them.",
     )
     setup.set_defaults(handler=_temporal_setup)
+
+    health = commands.add_parser(
+        "healthcheck",
+        help="exit 0 when this host's api or worker process is healthy (for container health checks and probes)",
+        description="api: GET /healthz on LENDFLOW_API_PORT answers 200. worker: the file a running worker "
+        "touches every 10 s (LENDFLOW_WORKER_HEALTH_FILE) is younger than --max-age. Changes nothing.",
+    )
+    health.add_argument("role", choices=("api", "worker"))
+    health.add_argument("--max-age", type=float, default=60.0, help="worker: seconds the alive file may be old")
+    health.set_defaults(handler=_healthcheck)
 
     migrate = commands.add_parser(
         "migrate",
@@ -207,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Commands that talk to Temporal and then end the process: the SDK's runtime threads may still be winding down while
 # the interpreter finalizes, which can abort an otherwise finished command (seen as "PyGILState_Release ...
 # finalizing" and exit status -6). They leave through `os._exit` once their output is flushed.
-SHORT_LIVED_TEMPORAL_COMMANDS = {"cob", "processes", "temporal-setup"}
+SHORT_LIVED_TEMPORAL_COMMANDS = {"cob", "processes", "temporal-setup", "recalculation"}
 
 
 def main(argv: list[str] | None = None) -> int:

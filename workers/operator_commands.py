@@ -7,7 +7,12 @@ each change (actor `system`, label `cli:<login>`):
   attribute; `lendflow processes --cancel WORKFLOW_ID --reason TEXT` cancels one (an application through its own
   cancel, which compensates; any other process by Temporal's cancellation).
 - `lendflow staff add EMAIL --role R [--project P]` (the password is read from the terminal or
-  LENDFLOW_NEW_STAFF_PASSWORD), `lendflow staff disable EMAIL`, `lendflow staff reset-2fa EMAIL`."""
+  LENDFLOW_NEW_STAFF_PASSWORD), `lendflow staff disable EMAIL`, `lendflow staff reset-2fa EMAIL`.
+- `lendflow report NAME [--date D] [--as-of D] [--out FILE]`: a staff report as CSV (services/reports.py builds it
+  for the console's download too).
+- `lendflow recalculation show ID` / `lendflow recalculation approve ID --as EMAIL`: a commission recalculation's
+  differences, and their approval in the name of an accountant (through the recalculation's workflow, as the
+  console approves it)."""
 
 from __future__ import annotations
 
@@ -67,6 +72,31 @@ def add_parsers(commands: Any) -> None:
     staff.add_argument("--role", action="append", choices=ROLES, default=[], help="with add (repeatable)")
     staff.add_argument("--project", action="append", default=[], help="with add: scope to a project (repeatable)")
     staff.set_defaults(handler=_staff)
+
+    report = commands.add_parser(
+        "report",
+        help="export a staff report as CSV",
+        description="Writes the report as the console downloads it (daily, portfolio, trial-balance, accountant, "
+        "customers, cpa) to --out or standard output. Changes nothing but the audit log (an export of the books).",
+    )
+    report.add_argument("name", choices=("daily", "portfolio", "trial-balance", "accountant", "customers", "cpa"))
+    report.add_argument("--date", type=date.fromisoformat, help="the business date (daily, accountant)")
+    report.add_argument("--as-of", type=date.fromisoformat, help="the balances' date (trial-balance)")
+    report.add_argument("--out", help="the CSV file to write (default: standard output)")
+    report.set_defaults(handler=_report)
+
+    recalculation = commands.add_parser(
+        "recalculation",
+        help="show a commission recalculation's differences, or approve them",
+        description="show: per partner and period, what was paid, what should have been, the difference "
+        "(read-only). approve: posts the differences in the open period through the recalculation's workflow, in "
+        "the name of the accountant given by --as (if the numbers moved since the preview, nothing is posted and a "
+        "new preview waits).",
+    )
+    recalculation.add_argument("action", choices=("show", "approve"))
+    recalculation.add_argument("id", type=int)
+    recalculation.add_argument("--as", dest="approver", help="with approve: the approving accountant's e-mail")
+    recalculation.set_defaults(handler=_recalculation)
 
 
 def query_for(customer: str | None, loan: str | None, status: str | None, kind: str | None, running: bool) -> str:
@@ -239,6 +269,97 @@ def _staff(args: argparse.Namespace, settings: Settings) -> int:
                 return 0
         finally:
             await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from services.reports import build_report, csv_text
+    from store.db import make_engine, make_session_factory
+
+    async def run() -> str:
+        engine = make_engine(settings.database_url or "")
+        try:
+            async with make_session_factory(engine).begin() as session:
+                found = await build_report(
+                    session,
+                    args.name,
+                    timezone=settings.market_timezone,
+                    on=args.date,
+                    as_of=args.as_of,
+                    limit=100_000,
+                )
+                details = {"report": args.name, "for": found.day.isoformat(), "lines": len(found.lines)}
+                await _record(session, "report.export", None, details)
+                return csv_text(found.lines)
+        finally:
+            await engine.dispose()
+
+    text = asyncio.run(run())
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        print(f"{args.name}: {text.count(chr(10)) - 1} lines written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _recalculation(args: argparse.Namespace, settings: Settings) -> int:
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from contracts.commissions import ApproveRecalculation, recalculation_workflow_id
+    from store.db import make_engine, make_session_factory
+    from store.repositories import affiliate, commissions
+    from store.repositories.identity import staff_by_email
+    from workflows.client import connect_configured
+    from workflows.commissions import CommissionRecalculationWorkflow
+
+    async def run() -> int:
+        engine = make_engine(settings.database_url or "")
+        try:
+            async with make_session_factory(engine)() as session:
+                found = await commissions.recalculation(session, args.id)
+                if found is None:
+                    raise SystemExit(f"no recalculation {args.id}")
+                project = next(p for p in await affiliate.projects(session) if p.id == found.project_id)
+                rows = await commissions.preview_of(session, args.id)
+                approver = await staff_by_email(session, args.approver) if args.approver else None
+        finally:
+            await engine.dispose()
+        print(
+            f"recalculation {found.id} of {project.code}: partner {found.partner_id}, {found.cause}, from "
+            f"{found.valid_from:%Y-%m-%d}, {found.status}; {found.events} events, total {found.total} "
+            f"{project.currency} (minor units)"
+        )
+        print("partner\tperiod\tpaid\tshould_be\tdifference")
+        for row in rows:
+            print(f"{row.partner_id}\t{row.period}\t{row.paid}\t{row.should_be}\t{row.amount}")
+        if args.action == "show":
+            return 0
+        if approver is None or not approver.active or not {"accountant", "admin"} & set(approver.roles):
+            raise SystemExit("approve needs --as the e-mail of an active accountant (or admin)")
+        if approver.projects and project.code not in approver.projects:
+            raise SystemExit(f"{approver.email} does not work on {project.code}")
+        if found.status != "previewed":
+            raise SystemExit(f"the recalculation is {found.status}, not waiting for approval")
+        client = await connect_configured(settings)
+        handle = client.get_workflow_handle(recalculation_workflow_id(args.id))
+        try:
+            outcome = await handle.execute_update(
+                CommissionRecalculationWorkflow.approve, ApproveRecalculation(staff_id=str(approver.id))
+            )
+        except WorkflowUpdateFailedError as failure:
+            raise SystemExit(f"not approved: {failure.cause}") from failure
+        await _audit(
+            settings,
+            "recalculation.approve",
+            "recalculation",
+            str(args.id),
+            {"status": outcome.status, "total": outcome.total, "approver": approver.email},
+        )
+        print(f"approved as {approver.email}: {outcome.status}, total {outcome.total}")
+        return 0
 
     return asyncio.run(run())
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+import time
+from pathlib import Path
+
+from temporalio.worker import Worker
 
 from config import Settings
 from providers.payments.fake_payments import FakePayments
@@ -43,6 +48,19 @@ async def ensure_commission_processes(client, settings: Settings, collaborators:
         )
 
 
+HEALTH_EVERY_S = 10.0
+
+
+async def report_alive(workers: list[Worker], path: Path, stop: asyncio.Event) -> None:
+    """Touches `path` every few seconds while every worker of the process runs: a container's health check
+    (`lendflow healthcheck worker`) sees a stale file when a worker has stopped or the event loop is stuck."""
+    while not stop.is_set():
+        if all(worker.is_running for worker in workers):
+            await asyncio.to_thread(path.write_text, f"{time.time():.0f}\n")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HEALTH_EVERY_S)
+
+
 async def serve_workers(settings: Settings) -> None:
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set")
@@ -70,7 +88,9 @@ async def serve_workers(settings: Settings) -> None:
     runs = [asyncio.create_task(worker.run()) for worker in workers]
     log.info("workers polling task queues %s on %s", settings.polled_queues, settings.temporal_target)
     stopped = asyncio.create_task(stop.wait())
+    alive = asyncio.create_task(report_alive(workers, settings.worker_health_file, stop))
     await asyncio.wait([stopped, *runs], return_when=asyncio.FIRST_COMPLETED)
+    alive.cancel()
     # Graceful: running activities finish (or time out) and are then retried by whoever polls next.
     await asyncio.gather(*(worker.shutdown() for worker in workers), return_exceptions=True)
     await engine.dispose()

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.partitions import id_ranges
 
-from workflows.queues import bulk_queue
+from workflows.queues import COB_PRIORITY, bulk_queue
 
 __all__ = ["CobDayWorkflow", "CobRunWorkflow"]
 
@@ -107,6 +107,7 @@ class CobDayWorkflow:
                     CloseOfBusinessActivities.cob_project_range,
                     part,
                     task_queue=queue,
+                    priority=COB_PRIORITY,
                     start_to_close_timeout=timedelta(minutes=60),
                     heartbeat_timeout=timedelta(seconds=120),
                     retry_policy=RETRY,
@@ -120,6 +121,7 @@ class CobDayWorkflow:
                     CloseOfBusinessActivities.cob_accrue_range,
                     part,
                     task_queue=queue,
+                    priority=COB_PRIORITY,
                     start_to_close_timeout=timedelta(minutes=120),
                     heartbeat_timeout=timedelta(seconds=120),
                     retry_policy=RETRY,

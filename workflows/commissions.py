@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.affiliate.periods import period_of
 
 from workflows.payments import PayoutWorkflow
+from workflows.queues import DISTRIBUTION_PRIORITY, bulk_queue
 
 __all__ = [
     "CommissionCloseDueWorkflow",
@@ -51,8 +52,8 @@ DISTRIBUTION_LANES = "distribution-lanes"  # workflow.patched marker: distributi
 
 async def distribute_in_lanes(batch: DistributeInput, parts: int) -> tuple[int, int]:
     """Every waiting event of `batch`'s kind, taken in `parts` lanes side by side until each is empty: the lanes'
-    activities go to the workflow's own queue, where any worker of the family takes them, so a project's
-    distribution spreads over the processes that poll it. Answers the events and the amount distributed."""
+    batches go to the bulk queue, where each worker process takes as many at once as it has bulk slots, so a
+    project's distribution spreads over the processes that poll it. Answers the events and the amount distributed."""
 
     async def lane(part: int) -> tuple[int, int]:
         events = amount = 0
@@ -60,6 +61,8 @@ async def distribute_in_lanes(batch: DistributeInput, parts: int) -> tuple[int, 
             done = await workflow.execute_activity_method(
                 CommissionActivities.distribute_commissions,
                 batch.model_copy(update={"part": part, "parts": parts}),
+                task_queue=bulk_queue(),
+                priority=DISTRIBUTION_PRIORITY,
                 start_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RETRY,
                 heartbeat_timeout=timedelta(minutes=2),
@@ -260,6 +263,11 @@ class CommissionRecalculationWorkflow:
 
     @workflow.update(name="approve")
     async def approve(self, data: ApproveRecalculation) -> RecalculationOutcome:
+        # The preview's row is committed a moment before its result reaches this workflow: an approval sent on
+        # reading `previewed` waits for it here rather than being refused.
+        await workflow.wait_condition(lambda: self._status != "computing")
+        if self._status != "previewed" or self._approving:
+            raise ApplicationError(f"the recalculation is {self._status}, not waiting for approval", type="conflict")
         self._approving = True
         try:
             request = ApprovalRequest(recalculation_id=self._id(), staff_id=data.staff_id)
@@ -278,7 +286,7 @@ class CommissionRecalculationWorkflow:
 
     @approve.validator
     def _one_approval_at_a_time(self, data: ApproveRecalculation) -> None:
-        if self._status != "previewed" or self._approving:
+        if self._status not in ("computing", "previewed") or self._approving:
             raise ApplicationError(f"the recalculation is {self._status}, not waiting for approval", type="conflict")
 
     @staticmethod

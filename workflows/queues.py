@@ -6,6 +6,7 @@ every child on it, and histories written before the families existed replay as t
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.common import Priority
 
 from config.task_queues import Family, family_of_queue, family_queue
 
@@ -25,3 +26,9 @@ def bulk_queue() -> str | None:
     family's queue beside its own, or its own queue in a deployment that names one queue of its own."""
     found = family_of_queue(workflow.info().task_queue)
     return None if found is None else family_queue(found[0], Family.BULK)
+
+
+# Parts waiting on the bulk queue are taken by priority (lower first): a real-time project's distribution goes
+# ahead of the ranges of a close of business that is under way, instead of waiting for all of them.
+DISTRIBUTION_PRIORITY = Priority(priority_key=2)
+COB_PRIORITY = Priority(priority_key=4)

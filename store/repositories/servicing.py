@@ -359,8 +359,10 @@ async def loans_to_project(
 
 # One statement per batch of loans (in loan id order after a cursor): the batch's projected nights become journal
 # entries (ids reserved in the same statement), their postings (receivable against income per component), the
-# accounts' balances, and the loans' posted totals, through date and status. Loans already past the date (a change posted their night, or an
-# earlier try of this batch committed) are not selected, which is what makes a rerun change nothing.
+# loans' own accounts' balances, and the loans' posted totals, through date and status; it answers the income
+# accounts' totals, which `_ACCRUE_HOUSE` then moves in the same transaction. Loans already past the date (a change
+# posted their night, or an earlier try of this batch committed) are not selected, which is what makes a rerun
+# change nothing.
 _ACCRUE_BATCH = """
 WITH batch AS MATERIALIZED (
     SELECT l.id AS loan_id, l.currency, l.accounts, p.interest, p.penalty, p.fines, p.status, p.overdue_since,
@@ -378,15 +380,15 @@ WITH batch AS MATERIALIZED (
            'loan_accrual', %(d)s
     FROM batch WHERE entry_id IS NOT NULL
 ), legs AS (
-    SELECT b.entry_id, b.currency, v.account_id, v.amount
+    SELECT b.entry_id, b.currency, v.account_id, v.amount, v.house
     FROM batch b CROSS JOIN LATERAL (VALUES
-        ((b.accounts #>> '{receivable,interest}')::bigint, -b.interest),
-        ((b.accounts #>> '{income,interest}')::bigint, b.interest),
-        ((b.accounts #>> '{receivable,penalty}')::bigint, -b.penalty),
-        ((b.accounts #>> '{income,penalty}')::bigint, b.penalty),
-        ((b.accounts #>> '{receivable,fines}')::bigint, -b.fines),
-        ((b.accounts #>> '{income,fines}')::bigint, b.fines)
-    ) AS v(account_id, amount)
+        ((b.accounts #>> '{receivable,interest}')::bigint, -b.interest, false),
+        ((b.accounts #>> '{income,interest}')::bigint, b.interest, true),
+        ((b.accounts #>> '{receivable,penalty}')::bigint, -b.penalty, false),
+        ((b.accounts #>> '{income,penalty}')::bigint, b.penalty, true),
+        ((b.accounts #>> '{receivable,fines}')::bigint, -b.fines, false),
+        ((b.accounts #>> '{income,fines}')::bigint, b.fines, true)
+    ) AS v(account_id, amount, house)
     WHERE b.entry_id IS NOT NULL AND v.amount <> 0
 ), posted AS (
     INSERT INTO postings (entry_id, account_id, amount, currency, value_date)
@@ -398,15 +400,26 @@ WITH batch AS MATERIALIZED (
         overdue_since = CASE WHEN b.status IS NULL THEN l.overdue_since ELSE b.overdue_since END
     FROM batch b WHERE l.id = b.loan_id
 ), deltas AS (
-    SELECT account_id, sum(amount) AS delta FROM legs GROUP BY account_id HAVING sum(amount) <> 0
+    SELECT account_id, sum(amount) AS delta FROM legs WHERE NOT house GROUP BY account_id HAVING sum(amount) <> 0
 ), locked AS MATERIALIZED (
     -- Accounts are locked in id order, as every ledger write locks them, so nothing can deadlock with this.
     SELECT id FROM accounts WHERE id IN (SELECT account_id FROM deltas) ORDER BY id FOR NO KEY UPDATE
 ), balances AS (
     UPDATE accounts a SET balance = a.balance + d.delta FROM deltas d
     WHERE a.id = d.account_id AND a.id IN (SELECT id FROM locked)
+), house AS (
+    SELECT account_id, sum(amount) AS delta FROM legs WHERE house GROUP BY account_id HAVING sum(amount) <> 0
 )
-SELECT (SELECT loan_id FROM batch ORDER BY loan_id DESC LIMIT 1), (SELECT count(*) FROM batch), (SELECT count(entry_id) FROM batch)
+SELECT (SELECT loan_id FROM batch ORDER BY loan_id DESC LIMIT 1), (SELECT count(*) FROM batch), (SELECT count(entry_id) FROM batch),
+       (SELECT array_agg(account_id ORDER BY account_id) FROM house), (SELECT array_agg(delta ORDER BY account_id) FROM house)
+"""
+
+# The income accounts every batch shares, moved by the batch's totals as its last statement: their row locks are
+# held from here to the commit only, so ranges closing side by side do not queue behind each other's inserts.
+_ACCRUE_HOUSE = """
+UPDATE accounts a SET balance = a.balance + d.delta
+FROM unnest(%(ids)s::bigint[], %(deltas)s::bigint[]) AS d(id, delta)
+WHERE a.id = d.id AND a.id IN (SELECT id FROM accounts WHERE id = ANY(%(ids)s) ORDER BY id FOR NO KEY UPDATE)
 """
 
 
@@ -425,7 +438,9 @@ async def accrue_batch(
     cursor = await driver.execute(
         _ACCRUE_BATCH, {"d": business_date, "after": after or uuid.UUID(int=0), "through": through, "limit": limit}
     )
-    last, loans, entries = await cursor.fetchone()
+    last, loans, entries, house_ids, house_deltas = await cursor.fetchone()
+    if house_ids:
+        await driver.execute(_ACCRUE_HOUSE, {"ids": house_ids, "deltas": house_deltas})
     return AccrualBatch(last, int(loans), int(entries))
 
 

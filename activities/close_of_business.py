@@ -138,7 +138,9 @@ class CloseOfBusinessActivities:
 
     async def _accrue(self, day: date, ids: tuple[uuid.UUID, uuid.UUID], *, side_by_side: bool) -> CobProgress:
         details = activity.info().heartbeat_details
-        after, loans, entries = (uuid.UUID(details[0]), int(details[1]), int(details[2])) if details else (None, 0, 0)
+        # From the heartbeat's cursor when resumed, else from the range's start (not the first id: a range that
+        # began below its own would take its neighbours' loans and wait on their locks).
+        after, loans, entries = (uuid.UUID(details[0]), int(details[1]), int(details[2])) if details else (ids[0], 0, 0)
         while True:
             async with self._sessions.begin() as session:
                 driver = await ledger.driver_of(session)
@@ -146,7 +148,7 @@ class CloseOfBusinessActivities:
                 if batch.last_loan_id is not None:
                     # The tally staff watch (the console's progress bar), in the batch's own transaction.
                     if side_by_side:
-                        await servicing.add_accrual_progress(driver, day, batch.loans)
+                        await servicing.add_accrual_progress(driver, day, ids[1], batch.loans)
                     else:
                         await servicing.accrual_progress(driver, day, loans + batch.loans)
             if batch.last_loan_id is None:

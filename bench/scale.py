@@ -105,11 +105,13 @@ def stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
-async def activity_span(handle: WorkflowHandle[Any, Any], activity: str) -> tuple[float, int]:
-    """Seconds from the first `activity` scheduled to the last one completed, and how many ran, from the history."""
+async def activity_span(handle: WorkflowHandle[Any, Any], activity: str) -> tuple[float, int, int]:
+    """From the history: seconds from the first `activity` scheduled to the last one completed, how many ran, and
+    the most that ran at once (started and not yet completed)."""
     scheduled: dict[int, str] = {}
     first = last = None
     count = 0
+    moments: list[tuple[float, int]] = []
     async for event in handle.fetch_history_events():
         at = event.event_time.ToDatetime().timestamp()
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -118,12 +120,28 @@ async def activity_span(handle: WorkflowHandle[Any, Any], activity: str) -> tupl
             if name == activity and first is None:
                 first = at
         elif (
+            event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+            and scheduled.get(event.activity_task_started_event_attributes.scheduled_event_id) == activity
+        ):
+            moments.append((at, 1))
+        elif (
             event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
             and scheduled.get(event.activity_task_completed_event_attributes.scheduled_event_id) == activity
         ):
             last, count = at, count + 1
+            moments.append((at, -1))
     assert first is not None and last is not None, f"no {activity} in the history"
-    return last - first, count
+    running = most = 0
+    for _, step in sorted(moments):
+        running += step
+        most = max(most, running)
+    return last - first, count, most
+
+
+async def checkpoint(url: str) -> None:
+    """What an earlier phase left dirty is written out first, so no phase pays for the one before it."""
+    async with await psycopg.AsyncConnection.connect(plain(url), autocommit=True) as conn:
+        await conn.execute("CHECKPOINT")
 
 
 async def queue_empty(url: str) -> None:
@@ -153,6 +171,7 @@ async def run_with(
     try:
         await asyncio.sleep(8)  # the workers connect and poll
         day = cob_bench.FIRST
+        await checkpoint(url)
         began = time.perf_counter()
         handle = await client.start_workflow(
             CobDayWorkflow.run,
@@ -162,13 +181,15 @@ async def run_with(
         )
         result: CobResult = await handle.result()
         day_s = time.perf_counter() - began
-        accrual_s, ranges = await activity_span(handle, "cob_accrue_range")
+        accrual_s, ranges, cob_at_once = await activity_span(handle, "cob_accrue_range")
         assert ranges == cob_parts and result.loans_accrued > 0, (ranges, result)
         print(
             f"{workers} worker(s): close of business {result.loans_accrued:,} loans, accrual {accrual_s:.1f} s"
-            f" = {result.loans_accrued / accrual_s:,.0f} loan-days/s; the date {day_s:.1f} s",
+            f" = {result.loans_accrued / accrual_s:,.0f} loan-days/s ({cob_at_once} ranges at most at once);"
+            f" the date {day_s:.1f} s",
             flush=True,
         )
+        await checkpoint(url)
         distributor = await client.start_workflow(
             CommissionDistributorWorkflow.run,
             DistributorInput(project="bench", mode="realtime", batch_size=BATCH, wait_seconds=3_600, parts=lanes),
@@ -177,14 +198,14 @@ async def run_with(
         )
         await queue_empty(url)
         await asyncio.sleep(2)  # the last batches' completions reach the history
-        distribution_s, batches = await activity_span(distributor, "distribute_commissions")
+        distribution_s, batches, lanes_at_once = await activity_span(distributor, "distribute_commissions")
         await distributor.terminate("bench over")
         async with await psycopg.AsyncConnection.connect(plain(url), autocommit=True) as conn:
             cursor = await conn.execute("SELECT count(DISTINCT event_id), count(*) FROM commission_lines")
             events, lines = await cursor.fetchone()  # type: ignore[misc]
         print(
             f"{workers} worker(s): distribution {events:,} events with lines ({lines:,} lines, {batches} batches)"
-            f" in {distribution_s:.1f} s",
+            f" in {distribution_s:.1f} s ({lanes_at_once} lanes at most at once)",
             flush=True,
         )
         return {

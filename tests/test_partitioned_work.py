@@ -14,12 +14,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from temporalio.testing import ActivityEnvironment
 
+from activities.close_of_business import CloseOfBusinessActivities
 from activities.commissions import CommissionActivities
 from api.ingest.routes import signature_of
 from contracts.commissions import DistributeInput, DistributeResult
+from contracts.servicing import CobProgress, CobRange
 from domain.partitions import id_ranges
+from services.loan_book import LoanBook
+from store.repositories import servicing
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer
+from tests.origination_steps import TERMS
+from tests.servicing_steps import funded_loan_of, open_date, product_with_terms, scalar
 from tests.test_commissions import JSON_MAPPING, SECRET
 from tests.test_wallets import ledger_is_whole
 
@@ -152,3 +158,23 @@ async def test_lanes_distributed_side_by_side_pay_what_one_line_of_batches_pays(
         waiting = await conn.exec_driver_sql("SELECT count(*) FROM affiliate_event_queue")
         assert waiting.scalar() == 0
     await ledger_is_whole(clean)
+
+
+async def test_a_range_of_a_close_of_business_accrues_its_own_loans_only(http: httpx.AsyncClient, clean: Stack) -> None:
+    admin = await admin_token(http, clean.settings)
+    product_id = await product_with_terms(http, admin, "range-gb", "GBP", TERMS)
+    loans = sorted([uuid.UUID((await funded_loan_of(http, product_id, f"+4477009207{n:02d}"))[1]) for n in range(3)])
+    day = await open_date(http, admin)
+    async with clean.sessions.begin() as session:
+        assert await servicing.begin_cob(session, day, "cob-range-test") == "new"
+    acts = CloseOfBusinessActivities(
+        clean.sessions, LoanBook(clean.settings.market_timezone), None, timezone="UTC", allow_future=True, batch_size=1
+    )
+    # The middle loan's range: (the first loan's id, the middle one's]; batches of one loan, so a range that began
+    # below its start would take the first loan before its own.
+    middle = CobRange(business_date=day, after=str(loans[0]), through=str(loans[1]))
+    done = await ActivityEnvironment().run(acts.cob_accrue_range, middle)
+    assert isinstance(done, CobProgress) and done.loans == 1
+    through = await scalar(clean, "SELECT array_agg(accrued_through = :d ORDER BY id) FROM loans", d=day)
+    assert through == [False, True, False]
+    assert await scalar(clean, "SELECT loans FROM cob_range_progress WHERE range_through = :r", r=loans[1]) == 1

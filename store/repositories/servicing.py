@@ -94,20 +94,25 @@ async def begin_cob(session: AsyncSession, business_date: date, workflow_id: str
 async def finish_cob(
     session: AsyncSession, business_date: date, *, loans_accrued: int, projections_refreshed: int, notices: int
 ) -> None:
+    # The tally the batches committed is exact (a range resumed from its heartbeat may report fewer than it did).
     await session.execute(
         text(
-            "UPDATE cob_runs SET status = 'closed', finished_at = now(), loans_accrued = :accrued,"
+            "UPDATE cob_runs SET status = 'closed', finished_at = now(), loans_accrued = greatest(:accrued,"
+            " loans_accrued + coalesce((SELECT sum(p.loans) FROM cob_range_progress p WHERE p.business_date = :d), 0)),"
             " projections_refreshed = :refreshed, notices = :notices WHERE business_date = :d AND status = 'running'"
         ),
         {"d": business_date, "accrued": loans_accrued, "refreshed": projections_refreshed, "notices": notices},
     )
+    await session.execute(text("DELETE FROM cob_range_progress WHERE business_date = :d"), {"d": business_date})
 
 
 async def cob_runs(session: AsyncSession, limit: int = 30) -> list[dict[str, Any]]:
     rows = await session.execute(
         text(
-            "SELECT business_date, status, workflow_id, loans_accrued, projections_refreshed, notices, started_at,"
-            " finished_at FROM cob_runs ORDER BY business_date DESC LIMIT :limit"
+            "SELECT business_date, status, workflow_id, loans_accrued + CASE WHEN status = 'running' THEN"
+            " coalesce((SELECT sum(p.loans) FROM cob_range_progress p WHERE p.business_date = r.business_date), 0)"
+            " ELSE 0 END AS loans_accrued, projections_refreshed, notices, started_at,"
+            " finished_at FROM cob_runs r ORDER BY business_date DESC LIMIT :limit"
         ),
         {"limit": limit},
     )
@@ -452,11 +457,13 @@ async def accrual_progress(driver: Any, business_date: date, loans_accrued: int)
     )
 
 
-async def add_accrual_progress(driver: Any, business_date: date, loans: int) -> None:
-    """The same tally when ranges run side by side: each batch adds its loans in its own transaction."""
+async def add_accrual_progress(driver: Any, business_date: date, range_through: uuid.UUID, loans: int) -> None:
+    """The same tally when ranges run side by side: each batch adds its loans to its range's own row, in the
+    batch's transaction (migration 0020)."""
     await driver.execute(
-        "UPDATE cob_runs SET loans_accrued = loans_accrued + %(n)s WHERE business_date = %(d)s AND status = 'running'",
-        {"d": business_date, "n": loans},
+        "INSERT INTO cob_range_progress (business_date, range_through, loans) VALUES (%(d)s, %(r)s, %(n)s)"
+        " ON CONFLICT (business_date, range_through) DO UPDATE SET loans = cob_range_progress.loans + excluded.loans",
+        {"d": business_date, "r": range_through, "n": loans},
     )
 
 

@@ -35,14 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from sqlalchemy import text
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.security.tokens import Principal, issue_token
 from bench.baseline_workflows import DecisionShapeWorkflow
+from bench.process_cpu import ProcessCpu, find_pids
 from bench.stack import bench_database
 from config import Settings
 from contracts import visibility
+from contracts.origination import application_workflow_id
 from store.db import make_engine, make_session_factory
 from store.pii import PiiCipher
 from store.repositories.identity import user_for_phone
@@ -52,6 +55,7 @@ from workflows.client import data_converter
 
 BUREAU_MS, SCORING_MS, PAYMENTS_MS = 300, 500, 200
 POLL_S = 1.0  # how often a borrower's app looks at its application
+BURST_FROM = 50_000  # the burst's borrowers: +4477009 and five digits, apart from the steady phase's
 TERMS = {
     "principal_min": 10_000,
     "principal_max": 100_000,
@@ -225,13 +229,45 @@ async def steady(
 
 
 async def burst(bench: Bench, product_id: str, size: int) -> list[str]:
-    borrowers = [await bench.borrower(100_000 + n) for n in range(size)]
+    borrowers = [await bench.borrower(BURST_FROM + n) for n in range(size)]
     async with bench.http() as http:
         ids = await asyncio.gather(
-            *(bench.apply(http, product_id, 100_000 + n, t, p) for n, (p, t) in enumerate(borrowers))
+            *(bench.apply(http, product_id, BURST_FROM + n, t, p) for n, (p, t) in enumerate(borrowers))
         )
     await bench.wait_decided(list(ids), timeout_s=300)
     return list(ids)
+
+
+async def requests_answered(http: httpx.AsyncClient) -> float:
+    """The API's own count of requests answered (its /metrics), every route and status."""
+    total = 0.0
+    for line in (await http.get("/metrics")).text.splitlines():
+        if line.startswith("lendflow_http_requests_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def database_transactions(bench: Bench) -> int:
+    async with bench.sessions() as s:
+        found = await s.scalar(
+            text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        )
+    return int(found or 0)
+
+
+async def history_shape(client: Client, ids: list[str]) -> dict[str, float]:
+    """Per application, from the workflow histories of a sample: events, workflow tasks, activities, children."""
+    counts = {"history_events": 0, "workflow_tasks": 0, "activities": 0, "child_workflows": 0}
+    for app_id in ids:
+        async for event in client.get_workflow_handle(application_workflow_id(app_id)).fetch_history_events():
+            counts["history_events"] += 1
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                counts["workflow_tasks"] += 1
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                counts["activities"] += 1
+            elif event.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+                counts["child_workflows"] += 1
+    return {f"{name}_per_application": round(count / len(ids), 1) for name, count in counts.items()}
 
 
 async def baseline(client: Client, queue: str, waits: list[float], rate: float, count: int) -> list[float]:
@@ -275,7 +311,6 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
             "TEMPORAL_ADDRESS": target,
             "LENDFLOW_ENV": "dev",
             "LENDFLOW_DATA_DIR": tmp,
-            "LENDFLOW_TASK_QUEUES": '["bench"]',
             "LENDFLOW_PUBLIC_BASE_URL": base_url,
             "LENDFLOW_LOG_LEVEL": "WARNING",
             "LENDFLOW_FAKE_BUREAU_LATENCY_MS": str(BUREAU_MS),
@@ -299,6 +334,17 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
                 for n in range(workers)
             ),
         ]
+        server_port = url.rsplit(":", 1)[1].split("/", 1)[0]
+        cpu = ProcessCpu(
+            {
+                "api": [processes[0].pid],
+                "workers": [p.pid for p in processes[1 : 1 + workers]],
+                "postgres": find_pids("-D", f"-p {server_port} "),
+                "temporal": find_pids("start-dev", target.rsplit(":", 1)[1]),
+                "load": [os.getpid()],  # this process alone: the borrowers' apps (not the platform)
+            },
+            alone=frozenset({"load"}),
+        )
         try:
             wait_for_port(port, 60)
             settings = Settings(env="dev", database_url=url, temporal_address=target, data_dir=Path(tmp))
@@ -314,7 +360,16 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
             count = int(rate * seconds)  # the baselines first, on an idle stack
             noop = await baseline(env.client, "bench-baseline", [0.0, 0.0], rate, count)
             shaped = await baseline(env.client, "bench-baseline", [BUREAU_MS / 1000, SCORING_MS / 1000], rate, count)
+            async with bench.http() as http:
+                requests_before = await requests_answered(http)
+            transactions_before = await database_transactions(bench)
+            cpu_before = cpu.seconds()
             steady_ids, steady_s = await steady(bench, product_id, rate, seconds, walk)
+            cpu_used = {name: spent - cpu_before[name] for name, spent in cpu.seconds().items()}
+            transactions = await database_transactions(bench) - transactions_before
+            async with bench.http() as http:
+                requests = await requests_answered(http) - requests_before
+            shape = await history_shape(env.client, steady_ids[:: max(1, len(steady_ids) // 20)])
             decided, disbursed = await bench.timings(steady_ids)
             await asyncio.sleep(5)  # let the steady phase's messages and postbacks finish
             burst_ids = await burst(bench, product_id, burst_size)
@@ -353,6 +408,16 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
         "baseline_noop_p95_s": round(percentile(noop, 0.95), 3),
         "baseline_latency_matched_p95_s": round(percentile(shaped, 0.95), 3),
         **lags,
+        **{
+            f"cpu_ms_per_application_{name}": round(1000 * spent / len(steady_ids), 1)
+            for name, spent in cpu_used.items()
+        },
+        "cpu_ms_per_application": round(
+            1000 * sum(spent for name, spent in cpu_used.items() if name != "load") / len(steady_ids), 1
+        ),
+        "http_requests_per_application": round(requests / len(steady_ids), 1),
+        "db_transactions_per_application": round(transactions / len(steady_ids), 1),
+        **shape,
     }
     figures["decision_vs_baseline"] = round(figures["decision_p95_s"] / figures["baseline_latency_matched_p95_s"], 2)
     figures["decision_vs_noop_baseline"] = round(figures["decision_p95_s"] / figures["baseline_noop_p95_s"], 2)

@@ -155,14 +155,28 @@ def house_shard(key: str) -> int:
 
 
 async def house_account(session: Db, purpose: HouseAccount, currency: str, shard: int = 0) -> int:
-    return await open_account(
-        session,
-        code=purpose.code(currency, shard),
-        owner_type="company",
-        owner_id=None,
-        currency=currency,
-        kind=purpose.kind,
-        allow_negative=True,
+    code = purpose.code(currency, shard)
+    found = await session.scalar(text("SELECT id FROM accounts WHERE code = :code"), {"code": code})
+    if found is None:
+        await _open_house_accounts(session, currency)
+        found = await session.scalar(text("SELECT id FROM accounts WHERE code = :code"), {"code": code})
+    assert found is not None
+    return int(found)
+
+
+async def _open_house_accounts(session: Db, currency: str) -> None:
+    """Every house account of the currency at once, in code order. Opened one at a time inside bigger
+    transactions, two first loans could each insert a shard the other then waits for (a deadlock, seen under
+    load); inserting the same rows in the same order, the second waits for the first and finds them there."""
+    rows = sorted((p.code(currency, shard), p.kind.value) for p in HouseAccount for shard in range(HOUSE_SHARDS))
+    await session.execute(
+        text(
+            "INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative)"
+            " SELECT code, 'company', NULL, :currency, kind, true"
+            " FROM unnest(CAST(:codes AS text[]), CAST(:kinds AS text[])) AS t(code, kind) ORDER BY code"
+            " ON CONFLICT (code) DO NOTHING"
+        ),
+        {"currency": currency, "codes": [c for c, _ in rows], "kinds": [k for _, k in rows]},
     )
 
 

@@ -108,8 +108,16 @@ class Browser:
         await self.run(clicked)
 
     async def text(self, css: str = "body") -> str:
-        element = await self.find(css)
-        return str(await self.run(lambda: element.text))
+        """The element's text; a part the page swapped (a live progress bar) between finding and reading it is
+        found again."""
+        for attempt in range(5):
+            element = await self.find(css)
+            try:
+                return str(await self.run(lambda found=element: found.text))
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
 
     async def attribute(self, css: str, name: str) -> str:
         element = await self.find(css)

@@ -40,6 +40,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from api.security.tokens import Principal, issue_token
+from bench import profiles
 from bench.baseline_workflows import DecisionShapeWorkflow
 from bench.process_cpu import ProcessCpu, find_pids
 from bench.stack import bench_database
@@ -294,7 +295,15 @@ def dump_logs(directory: Path) -> None:
         print(f"== {log.name}", log.read_text()[-3000:], sep="\n", file=sys.stderr)
 
 
-async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers: int, poll: bool = False) -> None:
+async def main(
+    rate: float,
+    seconds: float,
+    burst_size: int,
+    walk: bool,
+    workers: int,
+    poll: bool = False,
+    profile: Path | None = None,
+) -> None:
     lendflow = str(Path(sys.executable).parent / "lendflow")
     with bench_database() as url, tempfile.TemporaryDirectory(prefix="lendflow-bench-") as tmp:
         env = await WorkflowEnvironment.start_local(
@@ -364,7 +373,21 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
                 requests_before = await requests_answered(http)
             transactions_before = await database_transactions(bench)
             cpu_before = cpu.seconds()
+            spies = (
+                profiles.record(
+                    {
+                        "api": processes[0].pid,
+                        **{f"worker-{n}": p.pid for n, p in enumerate(processes[1 : 1 + workers])},
+                    },
+                    int(seconds),
+                    profile,
+                )
+                if profile
+                else []
+            )
             steady_ids, steady_s = await steady(bench, product_id, rate, seconds, walk)
+            for spy in spies:
+                spy.wait()
             cpu_used = {name: spent - cpu_before[name] for name, spent in cpu.seconds().items()}
             transactions = await database_transactions(bench) - transactions_before
             async with bench.http() as http:
@@ -425,6 +448,8 @@ async def main(rate: float, seconds: float, burst_size: int, walk: bool, workers
     for name, value in figures.items():
         print(f"{name:<34}{value!s:>12}")
     print("targets: decision_p95_s < 5; decision_vs_baseline <= 2 (p95 against the latency-matched empty workflows)")
+    if profile:
+        print("\n".join(await asyncio.to_thread(profiles.summaries, profile)))
     print(json.dumps(figures))
 
 
@@ -449,5 +474,14 @@ if __name__ == "__main__":
         action="store_true",
         help="borrowers follow their application's event stream instead of polling it every second",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the API and the workers with py-spy during the steady phase; collapsed stacks into DIR and a"
+        " summary of where the time went printed",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, not args.sse))
+    asyncio.run(
+        main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, not args.sse, args.profile)
+    )

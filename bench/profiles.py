@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +18,8 @@ OURS = ("activities/", "workflows/", "api/", "services/", "store/", "domain/", "
 
 def record(pids: dict[str, int], seconds: int, directory: Path) -> list[subprocess.Popen[bytes]]:
     """One py-spy per process, sampling at 100 Hz for `seconds` (non-blocking: the process is not paused)."""
-    spy = shutil.which("py-spy")
+    beside = Path(sys.executable).parent / "py-spy"  # installed in the same environment, not on PATH
+    spy = str(beside) if beside.exists() else shutil.which("py-spy")
     if spy is None:
         raise SystemExit("--profile needs py-spy (pip install py-spy)")
     directory.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from tests.servicing_steps import close_through, funded_loan, open_date, pay
 from tests.test_wallets import configure, fund, holder
 from workers.runner import WORKFLOWS
 from workflows.client import data_converter
+from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORDING = os.environ.get("LENDFLOW_RECORD_HISTORIES") == "1"
@@ -88,5 +89,7 @@ async def test_record_the_histories_of_a_loan_and_a_wallet_life(http: httpx.Asyn
 @pytest.mark.parametrize(("name", "events"), recorded(), ids=[name for name, _ in recorded()])
 async def test_a_recorded_history_replays_on_the_current_code(name: str, events: dict[str, object]) -> None:
     history = WorkflowHistory.from_json(name, events)
-    replayer = Replayer(workflows=list(WORKFLOWS), data_converter=data_converter(Settings()))
+    replayer = Replayer(
+        workflows=list(WORKFLOWS), data_converter=data_converter(Settings()), workflow_runner=workflow_runner()
+    )
     await replayer.replay_workflow(history)

@@ -40,6 +40,7 @@ from workflows.loan_application import CpaPostbackWorkflow, LoanApplicationWorkf
 from workflows.loan_servicing import CollectionsWorkflow, LoanChangeWorkflow, LoanPaymentWorkflow, LoanWorkflow
 from workflows.message_delivery import MessageDeliveryWorkflow
 from workflows.payments import PayoutWorkflow, TopupWorkflow
+from workflows.sandbox import workflow_runner
 from workflows.wallet_transfer import BonusCreditWorkflow, WalletTransferWorkflow
 
 WORKFLOWS: Sequence[type] = (
@@ -186,6 +187,7 @@ def build_workers(client: Client, settings: Settings, collaborators: ActivityCol
             task_queue=queue,
             workflows=list(WORKFLOWS),
             activities=activities,
+            workflow_runner=workflow_runner(),
             **worker_tuning(settings),
         )
         for queue in settings.polled_queues

@@ -2,18 +2,23 @@
 workers (`lendflow worker`, with the fake providers answering at realistic latencies and calling the API back over
 HTTP) in their own processes, load from this one.
 
-    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--sse]
+    python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--poll]
+                                [--profile DIR]
 
 Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
 on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too;
-a borrower's app looks at its application once a second, or with `--sse` follows its server-sent event stream as
-the borrower's pages do (each phone on a connection of its own; not yet measured to the end, see docs/origination.md).
+a borrower's app follows its application's server-sent event stream as the borrower's pages do (each phone on a
+connection of its own), or with `--poll` looks at it once a second, for comparison.
 Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
 the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
 path (one activity, three in parallel, one) served by as many worker processes of their own (`--workers`, default 2:
 one per core), once with no-op activities and
 once with activities that only wait as long as the fakes do (bureau 300 ms, scoring 500 ms), started at the same
-rate. The last line is one JSON object.
+rate. Per application of the steady phase it also prints where the work went: CPU milliseconds by process
+(`api`, `workers`, `postgres`, `temporal`, from /proc; `load` is this process, the borrowers' apps, not counted in
+`cpu_ms_per_application`), HTTP requests the API answered, database transactions, and from a sample of histories
+the events, workflow tasks, activities and child workflows. `--profile DIR` samples the API and the workers with
+py-spy meanwhile. The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -470,9 +475,9 @@ if __name__ == "__main__":
         help="borrowers do not walk on after the decision (isolates the decision path's load)",
     )
     parser.add_argument(
-        "--sse",
+        "--poll",
         action="store_true",
-        help="borrowers follow their application's event stream instead of polling it every second",
+        help="borrowers poll their application every second instead of following its event stream",
     )
     parser.add_argument(
         "--profile",
@@ -483,5 +488,5 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     asyncio.run(
-        main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, not args.sse, args.profile)
+        main(args.rate, args.seconds, args.burst, not args.decisions_only, args.workers, args.poll, args.profile)
     )

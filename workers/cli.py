@@ -59,10 +59,12 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     from workers.worker_process import serve_workers
 
     configure_logging(settings.log_level, settings.logs_as_json)
-    configure_tracing(settings, "worker")
+    tracing = configure_tracing(settings, "worker")
     if args.task_queue:
         settings = settings.model_copy(update={"task_queues": args.task_queue})
     asyncio.run(serve_workers(settings))
+    if tracing is not None:
+        tracing.shutdown()  # the last spans exported before the process leaves (by os._exit, below)
     return 0
 
 
@@ -252,8 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands that talk to Temporal and then end the process: the SDK's runtime threads may still be winding down while
 # the interpreter finalizes, which can abort an otherwise finished command (seen as "PyGILState_Release ...
-# finalizing" and exit status -6). They leave through `os._exit` once their output is flushed.
-SHORT_LIVED_TEMPORAL_COMMANDS = {"cob", "processes", "temporal-setup", "recalculation"}
+# finalizing" and exit status -6). They leave through `os._exit` once their output is flushed. The worker is one of
+# them: after its graceful shutdown (running activities finished and recorded) it was seen to abort the same way.
+SHORT_LIVED_TEMPORAL_COMMANDS = {"cob", "processes", "temporal-setup", "recalculation", "worker"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -101,34 +102,25 @@ class CobDayWorkflow:
             CobRange(business_date=day, after=str(part.after), through=str(part.through)) for part in id_ranges(parts)
         ]
         queue = bulk_queue()
-        refreshed = await asyncio.gather(
-            *(
-                workflow.execute_activity_method(
-                    CloseOfBusinessActivities.cob_project_range,
-                    part,
-                    task_queue=queue,
-                    priority=COB_PRIORITY,
-                    start_to_close_timeout=timedelta(minutes=60),
-                    heartbeat_timeout=timedelta(seconds=120),
-                    retry_policy=RETRY,
+
+        async def each_range(activity: Any, minutes: int) -> list[Any]:
+            return await asyncio.gather(
+                *(
+                    workflow.execute_activity_method(
+                        activity,
+                        part,
+                        task_queue=queue,
+                        priority=COB_PRIORITY,
+                        start_to_close_timeout=timedelta(minutes=minutes),
+                        heartbeat_timeout=timedelta(seconds=120),
+                        retry_policy=RETRY,
+                    )
+                    for part in ranges
                 )
-                for part in ranges
             )
-        )
-        accrued = await asyncio.gather(
-            *(
-                workflow.execute_activity_method(
-                    CloseOfBusinessActivities.cob_accrue_range,
-                    part,
-                    task_queue=queue,
-                    priority=COB_PRIORITY,
-                    start_to_close_timeout=timedelta(minutes=120),
-                    heartbeat_timeout=timedelta(seconds=120),
-                    retry_policy=RETRY,
-                )
-                for part in ranges
-            )
-        )
+
+        refreshed: list[int] = await each_range(CloseOfBusinessActivities.cob_project_range, 60)
+        accrued: list[CobProgress] = await each_range(CloseOfBusinessActivities.cob_accrue_range, 120)
         return sum(refreshed), CobProgress(loans=sum(p.loans for p in accrued), entries=sum(p.entries for p in accrued))
 
 

@@ -3,8 +3,9 @@
     python bench/ledger.py [--seconds 4] [--bulk-postings 1000000]
 
 Transfers, 1, 4 and 16 clients, random wallet-to-wallet transfers:
-- `worker_path`: as the workers post an entry that is its whole transaction: `PostingPool.post`, one round trip on
-  an autocommit connection (store/posting_pool.py);
+- `worker_path`: as the workers post an entry that is its whole transaction: `PostingPool.post` with the workers'
+  default number of connections (`--pool-size`), one round trip on an autocommit connection when it is free, and
+  the entries that waited for it together in one statement and one commit (group commit, store/posting_pool.py);
 - `tx_path`: the same function inside BEGIN ... COMMIT on a psycopg connection (`store.ledger.post` in a
   transaction, three round trips), the comparison the issue asked for;
 - `raw`: the baseline, the same database work in the fewest plain statements (lock two rows, insert two postings,
@@ -33,6 +34,7 @@ import psycopg
 from sqlalchemy import text
 
 from bench.stack import bench_database
+from config.settings import Settings
 from domain.accounts import HouseAccount
 from domain.ledger import AccountKind, EntryDraft, Posting, transfer
 from store import ledger
@@ -82,12 +84,12 @@ async def setup(url: str) -> tuple[int, list[int]]:
 
 
 async def ours_transfers(
-    url: str, wallets: list[int], clients: int, seconds: float, run: str, layer: str
+    url: str, wallets: list[int], clients: int, seconds: float, run: str, layer: str, pool_size: int = 1
 ) -> tuple[float, float]:
     """Transfers per second and client CPU milliseconds per transfer. `layer`: "worker" (the posting pool),
     "tx" (a psycopg connection per client, BEGIN/post/COMMIT) or "sqlalchemy" (`engine.begin()`)."""
     engine = make_engine(url, pool_size=clients)
-    pool = PostingPool(url, size=clients)
+    pool = PostingPool(url, size=pool_size)
     deadline = time.perf_counter() + seconds
     done = 0
 
@@ -215,13 +217,15 @@ async def raw_bulk(url: str, source: int, wallets: list[int], postings: int) -> 
     return postings / (time.perf_counter() - started)
 
 
-async def main(seconds: float, bulk_postings: int) -> dict[str, float]:
+async def main(seconds: float, bulk_postings: int, pool_size: int) -> dict[str, float]:
     figures: dict[str, float] = {}
     with bench_database() as url:
         source, wallets = await setup(url)
         print(f"{'clients':>8} {'worker/s':>9} {'cpu ms':>7} {'tx/s':>7} {'cpu ms':>7} {'raw/s':>7} {'sqla/s':>7}")
         for clients in (1, 4, 16):
-            worker, worker_cpu = await ours_transfers(url, wallets, clients, seconds, f"w{clients}", "worker")
+            worker, worker_cpu = await ours_transfers(
+                url, wallets, clients, seconds, f"w{clients}", "worker", pool_size
+            )
             tx, tx_cpu = await ours_transfers(url, wallets, clients, seconds, f"t{clients}", "tx")
             raw = await raw_transfers(url, wallets, clients, seconds)
             layered, _ = await ours_transfers(url, wallets, clients, seconds, f"s{clients}", "sqlalchemy")
@@ -262,5 +266,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--bulk-postings", type=int, default=1_000_000)
+    parser.add_argument("--pool-size", type=int, default=Settings.model_fields["posting_pool_size"].default)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.bulk_postings))))
+    print(json.dumps(asyncio.run(main(args.seconds, args.bulk_postings, args.pool_size))))

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "LENDFLOW_DATABASE_URL")
     )
     # Autocommit connections per worker process for postings that are their whole transaction (docs/ledger.md).
-    posting_pool_size: int = Field(default=8, ge=1, le=256)
+    posting_pool_size: int = Field(default=4, ge=1, le=256)
     temporal_address: str | None = Field(
         default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
     )

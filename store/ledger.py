@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -269,19 +269,26 @@ _POST_ONE = "SELECT ledger_post_one(%s, %s, %s, %s, %s::jsonb, %s::bigint[], %s:
 ACCOUNT_MISMATCH_SQLSTATE = "LF001"
 
 
-def _post_arguments(draft: EntryDraft) -> tuple[Any, ...]:
+def _posting_columns(draft: EntryDraft) -> tuple[list[int], list[int], str]:
+    """Accounts, amounts, and the currencies as one text: "USD" when all postings share it."""
     postings = draft.postings
     first = postings[0].currency
     same = all(p.currency == first for p in postings)
+    return (
+        [p.account_id for p in postings],
+        [p.amount for p in postings],
+        first if same else ",".join(p.currency for p in postings),
+    )
+
+
+def _post_arguments(draft: EntryDraft) -> tuple[Any, ...]:
     return (
         draft.idempotency_key,
         draft.kind,
         draft.value_date,
         draft.corrects_entry_id,
         json.dumps(draft.metadata) if draft.metadata else "{}",
-        [p.account_id for p in postings],
-        [p.amount for p in postings],
-        first if same else ",".join(p.currency for p in postings),
+        *_posting_columns(draft),
     )
 
 
@@ -311,6 +318,47 @@ async def post_on(driver: psycopg.AsyncConnection[Any], draft: EntryDraft) -> Po
     if entry_id is None:
         return await _replayed(driver, draft)
     return PostedEntry(int(entry_id), replayed=False)
+
+
+_POST_BATCH = "SELECT entry_id, failure FROM ledger_post_batch(%s::jsonb)"
+_BATCH_FAILURES: dict[str, Callable[[], LedgerError]] = {
+    "overdraft": lambda: InsufficientFunds("the account does not have enough available funds"),
+    "account_mismatch": lambda: AccountMismatch("a posting names an unknown account or one held in another currency"),
+}
+
+
+async def post_batch_on(
+    driver: psycopg.AsyncConnection[Any], drafts: Sequence[EntryDraft]
+) -> list[PostedEntry | LedgerError]:
+    """Entries that each stand alone, sent in one statement on an autocommit connection: one commit for all, and
+    for each entry what `post_on` would have answered (its refusal returned, not raised, so one overdraft does not
+    refuse its neighbours). A failure of the statement itself is raised: the caller posts those entries one by
+    one."""
+    items = [
+        [
+            d.idempotency_key,
+            d.kind,
+            d.value_date.isoformat(),
+            d.corrects_entry_id,
+            d.metadata or {},
+            *_posting_columns(d),
+        ]
+        for d in drafts
+    ]
+    cursor = await driver.execute(_POST_BATCH, (json.dumps(items),))
+    rows = await cursor.fetchall()
+    answers: list[PostedEntry | LedgerError] = []
+    for draft, (entry_id, failure) in zip(drafts, rows, strict=True):
+        if failure is not None:
+            answers.append(_BATCH_FAILURES[failure]())
+        elif entry_id is not None:
+            answers.append(PostedEntry(int(entry_id), replayed=False))
+        else:
+            try:
+                answers.append(await _replayed(driver, draft))
+            except IdempotencyConflict as conflict:
+                answers.append(conflict)
+    return answers
 
 
 async def entry_metadata(session: Db, key: str) -> tuple[int, dict[str, Any]] | None:

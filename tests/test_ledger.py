@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -256,3 +257,42 @@ async def test_a_posting_alone_is_one_committed_round_trip_with_every_rule_of_po
         # What was refused left no entry behind.
         keys = await s.scalars(text("SELECT idempotency_key FROM journal_entries ORDER BY id"))
         assert list(keys) == ["alone-1", "alone-4", "alone-5"]
+
+
+async def test_entries_posted_at_once_share_a_commit_and_each_gets_its_own_answer(clean: Stack) -> None:
+    """Group commit (store/posting_pool.py): with one connection, everything posted while it is busy travels in one
+    statement; an overdraft, a wrong account and a conflict in the middle refuse those entries alone, a replay in the
+    same batch answers the first entry, and what was refused leaves nothing behind."""
+    async with clean.sessions.begin() as s:
+        bank, alice, bob = await source(s), await wallet(s, "alice"), await wallet(s, "bob")
+        bob_eur = await wallet(s, "bob", "EUR")
+    pool = PostingPool(clean.settings.database_url or "", size=1)
+    drafts = [
+        transfer("g-fund", "topup", TODAY, bank, alice, 1000, "USD"),
+        transfer("g-1", "p2p", TODAY, alice, bob, 300, "USD"),
+        transfer("g-too-much", "p2p", TODAY, alice, bob, 701, "USD"),  # 700 left after g-1
+        transfer("g-wrong", "p2p", TODAY, bank, bob_eur, 10, "USD"),
+        transfer("g-1", "p2p", TODAY, alice, bob, 300, "USD"),  # a replay inside the batch
+        transfer("g-fund", "topup", TODAY, bank, alice, 999, "USD"),  # the key with other content
+        transfer("g-2", "p2p", TODAY, alice, bob, 700, "USD"),
+    ]
+    try:
+        await pool.post(transfer("g-warm", "topup", TODAY, bank, bob, 1, "USD"))
+        # All seven are waiting by the time the connection's sender runs: one statement, one commit.
+        answers = await asyncio.gather(*(pool.post(d) for d in drafts), return_exceptions=True)
+    finally:
+        await pool.close()
+    assert (pool.commits, pool.entries) == (2, 8)
+    fund, first, too_much, wrong, replay, conflict, second = answers
+    assert isinstance(fund, ledger.PostedEntry) and isinstance(first, ledger.PostedEntry)
+    assert isinstance(too_much, ledger.InsufficientFunds)
+    assert isinstance(wrong, ledger.AccountMismatch)
+    assert replay == ledger.PostedEntry(first.id, replayed=True)
+    assert isinstance(conflict, ledger.IdempotencyConflict)
+    assert isinstance(second, ledger.PostedEntry) and not second.replayed
+    async with clean.sessions() as s:
+        held = await ledger.balances(s, [bank, alice, bob])
+        assert [held[a].balance for a in (bank, alice, bob)] == [-1001, 0, 1001]
+        assert await ledger.discrepancies(s) == []
+        keys = await s.scalars(text("SELECT idempotency_key FROM journal_entries ORDER BY id"))
+        assert list(keys) == ["g-warm", "g-fund", "g-1", "g-2"]

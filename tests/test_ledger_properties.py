@@ -17,6 +17,7 @@ from domain.ledger import Posting, transfer, validate_postings
 from domain.money import Money
 from domain.wallet_rules import TransferRules, transfer_fee
 from store import ledger
+from store.posting_pool import PostingPool
 from tests.conftest import Stack
 from tests.ledger_fixtures import source, wallet
 
@@ -131,6 +132,57 @@ async def test_concurrent_transfers_among_hot_accounts_end_exact(clean: Stack) -
         state = await ledger.balances(s, hot)
         assert {a: state[a].balance for a in hot} == expected
         assert await ledger.discrepancies(s) == []
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, WALLETS - 1), st.integers(0, WALLETS - 1), st.integers(1, 400), st.booleans()),
+        min_size=1,
+        max_size=40,
+    ),
+    connections=st.integers(1, 3),
+)
+async def test_group_commit_answers_each_entry_as_if_it_went_alone(
+    clean: Stack, moves: list[tuple[int, int, int, bool]], connections: int
+) -> None:
+    """Transfers posted at once through the posting pool (batched, store/posting_pool.py) beside transfers in
+    transactions of their own: every accepted entry moved exactly its amount, every refused one nothing, no wallet
+    went below zero, and a key sent twice was posted once."""
+    async with clean.sessions.begin() as s:
+        await s.execute(text("TRUNCATE accounts, journal_entries, postings, holds RESTART IDENTITY CASCADE"))
+        bank = await source(s)
+        wallets = [await wallet(s, f"g{n}") for n in range(WALLETS)]
+        for n, account in enumerate(wallets):
+            await ledger.post(s, transfer(f"seed{n}", "fund", TODAY, bank, account, 1_000, "USD"))
+    pool = PostingPool(clean.settings.database_url or "", size=connections)
+
+    async def move(n: int, a: int, b: int, amount: int, alone: bool) -> tuple[int, int, int] | None:
+        draft = transfer(f"m{n // 2 if n % 2 and alone else n}", "p2p", TODAY, wallets[a], wallets[b], amount, "USD")
+        try:
+            if alone:
+                async with clean.sessions.begin() as s:
+                    posted = await ledger.post(s, draft)
+            else:
+                posted = await pool.post(draft)
+        except (ledger.InsufficientFunds, ledger.IdempotencyConflict):
+            return None
+        return None if posted.replayed else (a, b, amount)
+
+    try:
+        applied = await asyncio.gather(*(move(n, *m) for n, m in enumerate(moves) if m[0] != m[1]))
+    finally:
+        await pool.close()
+    expected = dict.fromkeys(wallets, 1_000)
+    for a, b, amount in filter(None, applied):
+        expected[wallets[a]] -= amount
+        expected[wallets[b]] += amount
+    async with clean.sessions() as s:
+        state = await ledger.balances(s, wallets)
+        assert {w: state[w].balance for w in wallets} == expected
+        assert await ledger.discrepancies(s) == []
+        entries = await s.scalar(text("SELECT count(*) FROM journal_entries WHERE kind = 'p2p'"))
+        assert entries == len([x for x in applied if x])
 
 
 async def test_concurrent_withdrawals_never_overdraw(clean: Stack) -> None:

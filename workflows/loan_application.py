@@ -84,6 +84,8 @@ def reviewed_by_rules(decision: DecisionResult) -> bool:
 
 
 STEP_TIMEOUT = timedelta(seconds=60)
+# Steps that only read and write lendflow's own database run as local activities from this patch on (see `_step`).
+LOCAL_STEPS_PATCH = "local-steps"
 Input = TypeVar("Input")
 Output = TypeVar("Output")
 
@@ -151,16 +153,37 @@ class LoanApplicationWorkflow:
         await workflow.wait_condition(lambda: self._status != status and not self._in_flux)
 
     async def _moving(
-        self, activity: Callable[[Any, Input], Awaitable[Output]], data: Input, retry: RetryPolicy = DB_RETRY
+        self,
+        activity: Callable[[Any, Input], Awaitable[Output]],
+        data: Input,
+        retry: RetryPolicy = DB_RETRY,
+        *,
+        local: bool = False,
     ) -> Output:
         """Runs an activity that writes the application's next status, with commands held meanwhile."""
         self._in_flux = True
         try:
+            if local:
+                return await self._step(activity, data)
             return await workflow.execute_activity_method(
                 activity, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=retry
             )
         finally:
             self._in_flux = False
+
+    async def _step(self, activity: Callable[[Any, Input], Awaitable[Output]], data: Input) -> Output:
+        """A step that only reads and writes lendflow's database, run as a local activity: inside the workflow task
+        that asks for it, recorded as one marker, where an activity costs an activity task, three history events
+        and another workflow task (origination's CPU is mostly this bookkeeping; docs/origination.md). Steps that
+        call a provider stay activities: their retries and latency belong on the server's timers. Histories from
+        before the patch run every step as an activity, as they did."""
+        if workflow.patched(LOCAL_STEPS_PATCH):
+            return await workflow.execute_local_activity_method(
+                activity, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=DB_RETRY
+            )
+        return await workflow.execute_activity_method(
+            activity, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=DB_RETRY
+        )
 
     @workflow.update(name="review")
     async def review(self, decision: ReviewDecision) -> ApplicationState:
@@ -213,6 +236,7 @@ class LoanApplicationWorkflow:
                         attempt=attempt,
                         max_attempts=self._data.timings.signing_max_attempts,
                     ),
+                    local=True,
                 )
             except ActivityError as err:
                 raise _refusal(err) from err
@@ -306,6 +330,7 @@ class LoanApplicationWorkflow:
         decided = await self._moving(
             OriginationActivities.decide_application,
             DecideInput(application_id=data.application_id, checks=list(checks)),
+            local=True,
         )
         self._decision = decided
         if decided.outcome == "review":
@@ -322,12 +347,7 @@ class LoanApplicationWorkflow:
         await self._notify("lower_amount" if "lower_amount" in decided.borrower_reasons else "approved")
         if not await self._until(lambda: self._accepted, timings.offer_expiry_seconds):
             return await self._ended_by_wait("expired", "offer_expired")
-        await workflow.execute_activity_method(
-            OriginationActivities.prepare_agreement,
-            ApplicationRef(application_id=data.application_id),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
-        )
+        await self._step(OriginationActivities.prepare_agreement, ApplicationRef(application_id=data.application_id))
         try:
             await self._send_code()
         except ApplicationError:
@@ -352,13 +372,9 @@ class LoanApplicationWorkflow:
         return self._cancel is None
 
     async def _fraud(self) -> CheckResult:
-        result = await workflow.execute_activity_method(
-            OriginationActivities.check_fraud,
-            ApplicationRef(application_id=self._data.application_id),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
+        return await self._step(
+            OriginationActivities.check_fraud, ApplicationRef(application_id=self._data.application_id)
         )
-        return result
 
     async def _bureau(self, bureaus: list[str]) -> CheckResult:
         """The primary bureau, retried; then each fallback; none answering is a finding the rules handle."""
@@ -414,11 +430,8 @@ class LoanApplicationWorkflow:
         ready = await self._until(lambda: self._review is not None, timings.review_target_seconds)
         if not ready and self._cancel is None:
             self._escalated = True
-            await workflow.execute_activity_method(
-                OriginationActivities.escalate_review,
-                ApplicationRef(application_id=self._data.application_id),
-                start_to_close_timeout=STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
+            await self._step(
+                OriginationActivities.escalate_review, ApplicationRef(application_id=self._data.application_id)
             )
             remaining = max(1, timings.review_expiry_seconds - timings.review_target_seconds)
             ready = await self._until(lambda: self._review is not None, remaining)
@@ -427,6 +440,7 @@ class LoanApplicationWorkflow:
         result = await self._moving(
             OriginationActivities.record_review,
             RecordReview(application_id=self._data.application_id, review=self._review),
+            local=True,
         )
         return result
 
@@ -652,11 +666,9 @@ class LoanApplicationWorkflow:
         """Opens a case (or closes the open one; closing when none is open writes nothing)."""
         if case is None and open_case is None:
             return
-        await workflow.execute_activity_method(
+        await self._step(
             OriginationActivities.set_payout_case,
             PayoutCase(application_id=self._data.application_id, case=case, reference=reference),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
         )
 
     async def _payout_outcome_before_reconciliation(
@@ -699,13 +711,11 @@ class LoanApplicationWorkflow:
 
     async def _book(self, outcome: DisbursementOutcome) -> ApplicationState:
         assert self._card is not None and self._card.card_id is not None
-        booked = await workflow.execute_activity_method(
+        booked = await self._step(
             OriginationActivities.book_loan,
             BookLoan(
                 application_id=self._data.application_id, reference=outcome.reference or "", card_id=self._card.card_id
             ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=DB_RETRY,
         )
         self._loan_id, self._status = booked.loan_id, "disbursed"
         # The loan lives on in its own workflow, beyond this one.
@@ -761,6 +771,7 @@ class LoanApplicationWorkflow:
         await self._moving(
             OriginationActivities.end_application,
             EndApplication(application_id=self._data.application_id, status=status, failure_code=code, reason=reason),
+            local=True,
         )
         self._status = status
         if status == "cancelled":

@@ -23,10 +23,14 @@ Waiting = tuple[EntryDraft, "asyncio.Future[PostedEntry]"]
 
 
 class PostingPool:
-    def __init__(self, database_url: str, size: int = 4, batch_limit: int = 50) -> None:
+    def __init__(
+        self, database_url: str, size: int = 4, batch_limit: int = 50, application_name: str = "lendflow-postings"
+    ) -> None:
         """`size` connections at most; a batch holds at most `batch_limit` entries (each is a subtransaction and
-        PostgreSQL keeps 64 of those per transaction in shared memory before it slows down)."""
+        PostgreSQL keeps 64 of those per transaction in shared memory before it slows down). The connections show
+        as `application_name` in `pg_stat_activity`."""
         self._conninfo = psycopg_conninfo(database_url)
+        self._application_name = application_name
         self._size = size
         self._batch_limit = batch_limit
         self._idle: list[psycopg.AsyncConnection[Any]] = []
@@ -104,7 +108,9 @@ class PostingPool:
                     future.set_exception(err)
 
     async def _connect(self) -> psycopg.AsyncConnection[Any]:
-        return await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        return await psycopg.AsyncConnection.connect(
+            self._conninfo, autocommit=True, application_name=self._application_name
+        )
 
     def _give_back(self, connection: psycopg.AsyncConnection[Any]) -> None:
         if not connection.closed and connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:

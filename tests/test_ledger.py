@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -296,3 +297,33 @@ async def test_entries_posted_at_once_share_a_commit_and_each_gets_its_own_answe
         assert await ledger.discrepancies(s) == []
         keys = await s.scalars(text("SELECT idempotency_key FROM journal_entries ORDER BY id"))
         assert list(keys) == ["g-warm", "g-fund", "g-1", "g-2"]
+
+
+async def test_a_broken_connection_fails_its_batch_and_the_next_post_reconnects(clean: Stack) -> None:
+    """The server ends the pool's connection (a failover, an idle timeout): the entries that were on it get the
+    error (their callers retry with the same keys), nothing is half-posted, and the next post opens a new one."""
+    async with clean.sessions.begin() as s:
+        bank, alice = await source(s), await wallet(s, "alice")
+    pool = PostingPool(clean.settings.database_url or "", size=1, application_name="broken-in-test")
+    try:
+        await pool.post(transfer("b-1", "topup", TODAY, bank, alice, 100, "USD"))
+        async with clean.sessions.begin() as s:
+            ended = await s.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'broken-in-test'"
+                )
+            )
+        assert ended and ended >= 1
+        answers = await asyncio.gather(
+            *(pool.post(transfer(f"b-{n}", "topup", TODAY, bank, alice, 100, "USD")) for n in (2, 3)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(a, psycopg.OperationalError) for a in answers), answers
+        retried = [await pool.post(transfer(f"b-{n}", "topup", TODAY, bank, alice, 100, "USD")) for n in (2, 3)]
+        assert not any(r.replayed for r in retried)
+    finally:
+        await pool.close()
+    async with clean.sessions() as s:
+        assert (await ledger.balances(s, [alice]))[alice].balance == 300
+        assert await ledger.discrepancies(s) == []

@@ -21,6 +21,7 @@ from contracts.visibility import SEARCH_ATTRIBUTES_PATCH
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 from tests.origination_steps import application_body, apply, lending_product, wait_status
+from workflows.loan_application import LOCAL_STEPS_PATCH
 from workflows.payload_codec import ENCODING, EncryptionCodec, UnknownPayloadKey
 from workflows.queues import FAMILY_QUEUES
 
@@ -66,8 +67,8 @@ async def test_a_history_read_from_the_server_holds_no_personal_data(http: httpx
     history = await clean.temporal.get_workflow_handle(f"loan-application-{created['id']}").fetch_history()
     found = [p for event in history.events for p in payloads_in(event)]
     assert len(found) > 5
-    # The one payload left in clear is the SDK's own: a patch marker names the patch (`search-attributes`), nothing
-    # of anyone's. Everything else is ciphertext.
+    # The payloads left in clear are the SDK's own: a patch marker names the patch (`search-attributes`), a local
+    # activity's marker its type and attempt, nothing of anyone's. Everything else, local results too, is ciphertext.
     plain = [
         (event.event_type, p.data[:60])
         for event in history.events
@@ -75,6 +76,13 @@ async def test_a_history_read_from_the_server_holds_no_personal_data(http: httpx
         if p.metadata["encoding"] != ENCODING and not _names_a_patch(p)
     ]
     assert not plain, plain
+    local_results = [
+        p
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+        for p in event.marker_recorded_event_attributes.details["result"].payloads
+    ]
+    assert local_results and all(p.metadata["encoding"] == ENCODING for p in local_results)
     raw = b"".join(event.SerializeToString() for event in history.events)
     for secret in (phone, "Mariam", "ZX998877", "moving abroad", created["id"]):
         assert secret.encode() not in b"".join(p.data for p in found), secret
@@ -97,13 +105,31 @@ async def test_a_history_read_from_the_server_holds_no_personal_data(http: httpx
     assert all(base64.b64decode(p["metadata"]["encoding"]) != ENCODING for p in opened.json()["payloads"])
 
 
+# What the SDK writes about a local activity beside its result (the result itself goes through the codec).
+_LOCAL_ACTIVITY_MARKER_KEYS = {
+    "seq",
+    "attempt",
+    "activity_id",
+    "activity_type",
+    "complete_time",
+    "backoff",
+    "original_schedule_time",
+    "activation_index",
+}
+
+
 def _names_a_patch(payload: Payload) -> bool:
-    """The SDK's patch marker: `{"id": "<patch>", "deprecated": false}`, written without the codec."""
+    """The SDK's own marker payloads, written without the codec: a patch marker (`{"id": "<patch>", "deprecated":
+    false}`) or a local activity's bookkeeping (its sequence number, attempt, type and times)."""
     try:
         found = json.loads(payload.data)
     except ValueError:
         return False
-    return isinstance(found, dict) and found.get("id") in (SEARCH_ATTRIBUTES_PATCH, FAMILY_QUEUES)
+    if not isinstance(found, dict):
+        return False
+    if found.get("id") in (SEARCH_ATTRIBUTES_PATCH, FAMILY_QUEUES, LOCAL_STEPS_PATCH):
+        return True
+    return "activity_type" in found and set(found) <= _LOCAL_ACTIVITY_MARKER_KEYS
 
 
 def _json(payload: Payload) -> str:

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # Worker tuning (docs/deployment.md): concurrent work, pollers, the sticky cache, and how long running
     # activities may finish on SIGTERM before they are cancelled and retried elsewhere.
     worker_max_concurrent_activities: int = Field(default=100, ge=1, le=10_000)
-    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2, le=10_000)
+    worker_max_concurrent_workflow_tasks: int = Field(default=8, ge=2, le=10_000)
     worker_activity_pollers: int = Field(default=5, ge=1, le=100)
     worker_workflow_pollers: int = Field(default=5, ge=2, le=100)
     worker_max_cached_workflows: int = Field(default=1_000, ge=0, le=1_000_000)

@@ -21,7 +21,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from config.task_queues import Family
 from workflows.loan_servicing import LoanWorkflow
-from workflows.queues import child_queue
+from workflows.patches import PatchBundle
+from workflows.queues import FAMILY_QUEUES, child_queue
 
 with workflow.unsafe.imports_passed_through():
     from temporalio.common import TypedSearchAttributes
@@ -86,6 +87,10 @@ def reviewed_by_rules(decision: DecisionResult) -> bool:
 STEP_TIMEOUT = timedelta(seconds=60)
 # Steps that only read and write lendflow's own database run as local activities from this patch on (see `_step`).
 LOCAL_STEPS_PATCH = "local-steps"
+PAYOUT_RECONCILIATION_PATCH = "payout-reconciliation"
+# Runs started from here on record one marker for the four patches an application meets (workflows/patches.py).
+ORIGINATION_BUNDLE = "origination-2026-11"
+BUNDLED_PATCHES = frozenset({SEARCH_ATTRIBUTES_PATCH, LOCAL_STEPS_PATCH, PAYOUT_RECONCILIATION_PATCH, FAMILY_QUEUES})
 Input = TypeVar("Input")
 Output = TypeVar("Output")
 
@@ -101,6 +106,7 @@ def _refusal(err: ActivityError) -> ApplicationError:
 @workflow.defn(name="LoanApplication")
 class LoanApplicationWorkflow:
     def __init__(self) -> None:
+        self._patches = PatchBundle(ORIGINATION_BUNDLE, BUNDLED_PATCHES)
         self._current = "received"  # the status, as `_status` reads and writes it
         # Set while an activity that moves the read model (the API's view) to a new status runs: its outcome is not
         # known here yet, so commands are let through the validators and re-checked once it is. A client that saw
@@ -177,7 +183,7 @@ class LoanApplicationWorkflow:
         and another workflow task (origination's CPU is mostly this bookkeeping; docs/origination.md). Steps that
         call a provider stay activities: their retries and latency belong on the server's timers. Histories from
         before the patch run every step as an activity, as they did."""
-        if workflow.patched(LOCAL_STEPS_PATCH):
+        if self._patches.patched(LOCAL_STEPS_PATCH):
             return await workflow.execute_local_activity_method(
                 activity, data, start_to_close_timeout=STEP_TIMEOUT, retry_policy=DB_RETRY
             )
@@ -322,6 +328,7 @@ class LoanApplicationWorkflow:
     @workflow.run
     async def run(self, data: LoanApplicationInput) -> ApplicationState:
         self._data = data
+        self._patches.take()
         timings = data.timings
         self._status = "checking"  # written to the read model by the anti-fraud check, the first to run
         checks = await asyncio.gather(self._fraud(), self._bureau(data.bureaus), self._score(timings))
@@ -524,7 +531,7 @@ class LoanApplicationWorkflow:
     async def _payout_outcome(
         self, asked: DisbursementOutcome, timings: OriginationTimings, attempt: int
     ) -> DisbursementOutcome:
-        if not workflow.patched("payout-reconciliation"):
+        if not self._patches.patched(PAYOUT_RECONCILIATION_PATCH):
             return await self._payout_outcome_before_reconciliation(asked, timings)
         return await self._reconciled_payout(asked, timings, attempt)
 
@@ -723,7 +730,7 @@ class LoanApplicationWorkflow:
             LoanWorkflow.run,
             LoanWorkflowInput(loan_id=booked.loan_id),
             id=loan_workflow_id(booked.loan_id),
-            task_queue=child_queue(Family.SERVICING),
+            task_queue=child_queue(Family.SERVICING, patched=self._patches.patched(FAMILY_QUEUES)),
             search_attributes=self._loan_attributes(booked.loan_id),
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )
@@ -747,10 +754,9 @@ class LoanApplicationWorkflow:
         await self._notify(status)
         return await self._finish()
 
-    @staticmethod
-    def _loan_attributes(loan_id: str) -> TypedSearchAttributes | None:
+    def _loan_attributes(self, loan_id: str) -> TypedSearchAttributes | None:
         """The loan's own workflow is found by its loan and its customer (the application's)."""
-        if not workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+        if not self._patches.patched(SEARCH_ATTRIBUTES_PATCH):
             return None
         customer = workflow.info().typed_search_attributes.get(CUSTOMER_ID)
         return attributes(loan_id=loan_id, customer_id=customer)
@@ -764,7 +770,7 @@ class LoanApplicationWorkflow:
         """Every status the application reaches is also its search attribute, so operators find applications by
         where they stand (`LendflowApplicationStatus="manual_review"`)."""
         self._current = status
-        if workflow.patched(SEARCH_ATTRIBUTES_PATCH):
+        if self._patches.patched(SEARCH_ATTRIBUTES_PATCH):
             workflow.upsert_search_attributes([APPLICATION_STATUS.value_set(status)])
 
     async def _end(self, status: str, code: str, *, reason: str | None = None) -> ApplicationState:

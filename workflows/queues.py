@@ -13,9 +13,10 @@ from config.task_queues import Family, family_of_queue, family_queue
 FAMILY_QUEUES = "family-task-queues"
 
 
-def child_queue(family: Family) -> str | None:
-    """None: the child inherits the parent's queue."""
-    if not workflow.patched(FAMILY_QUEUES):
+def child_queue(family: Family, *, patched: bool | None = None) -> str | None:
+    """None: the child inherits the parent's queue. `patched` says whether the run has the family queues, when the
+    workflow knows already (its bundle of patches, workflows/patches.py); otherwise the marker is asked for."""
+    if not (workflow.patched(FAMILY_QUEUES) if patched is None else patched):
         return None
     found = family_of_queue(workflow.info().task_queue)
     return None if found is None else family_queue(found[0], family)

@@ -6,6 +6,7 @@ one Twilio used, so the signature is checked against `LENDFLOW_PUBLIC_BASE_URL` 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from urllib.parse import parse_qsl
 
@@ -56,19 +57,18 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
         event_type=f"message.{status}",
         payload=_without_personal_data(form, resources.cipher),
     )
-    await db.commit()
     if not is_new:
         return Response(status_code=204)
+    # Recorded here, forward only, in the transaction that keeps the event (an unknown message keeps nothing).
     report = DeliveryStatusReport(status=status, error_code=form.get("ErrorCode") or None)
+    try:
+        await messages.record_status(db, message_id, report.status, report.error_code)
+    except LookupError as err:
+        raise Problem(404, "not_found", "no such message") from err
     if status in FINAL_STATUSES:
-        await _tell_workflow(temporal, db, message_id, report)
-    else:
-        # `queued` and `sent` are progress, not outcomes: recorded here (forward only), so the delivery workflow
-        # wakes once per message, for the final word it waits for.
-        try:
-            await messages.record_status(db, message_id, report.status, report.error_code)
-        except LookupError as err:
-            raise Problem(404, "not_found", "no such message") from err
+        # A `MessageDelivery` workflow (the sign-in code's) waits for the final word; most messages have none.
+        await db.commit()
+        await _tell_workflow(temporal, message_id, report)
     return Response(status_code=204)
 
 
@@ -97,15 +97,9 @@ def _without_personal_data(form: dict[str, str], cipher: PiiCipher) -> dict[str,
     return kept
 
 
-async def _tell_workflow(temporal: Client, db: Db, message_id: uuid.UUID, report: DeliveryStatusReport) -> None:
-    try:
+async def _tell_workflow(temporal: Client, message_id: uuid.UUID, report: DeliveryStatusReport) -> None:
+    with contextlib.suppress(RPCError):  # no workflow follows this message, or it has stopped waiting
         await temporal.get_workflow_handle(message_workflow_id(str(message_id))).signal("delivery_status", report)
-    except RPCError:
-        # The workflow has finished (it stopped waiting): record the late status directly.
-        try:
-            await messages.record_status(db, message_id, report.status, report.error_code)
-        except LookupError as err:
-            raise Problem(404, "not_found", "no such message") from err
 
 
 @router.post("/inbound")

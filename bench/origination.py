@@ -17,7 +17,10 @@ once with activities that only wait as long as the fakes do (bureau 300 ms, scor
 rate. Per application of the steady phase it also prints where the work went: CPU milliseconds by process
 (`api`, `workers`, `postgres`, `temporal`, from /proc; `load` is this process, the borrowers' apps, not counted in
 `cpu_ms_per_application`), HTTP requests the API answered, database transactions, and from a sample of histories
-the events, workflow tasks, activities and child workflows. `--profile DIR` samples the API and the workers with
+the events, workflow tasks, activities and child workflows. From the no-op baseline it measures the engine's own
+CPU per history event (the Temporal server and the baseline's worker processes) and prints the floor of an
+application: its history's events at that price, before any work of ours (`engine_floor_cpu_ms_per_application`).
+`--profile DIR` samples the API and the workers with
 py-spy meanwhile. The last line is one JSON object.
 """
 
@@ -276,19 +279,51 @@ async def history_shape(client: Client, ids: list[str]) -> dict[str, float]:
     return {f"{name}_per_application": round(count / len(ids), 1) for name, count in counts.items()}
 
 
-async def baseline(client: Client, queue: str, waits: list[float], rate: float, count: int) -> list[float]:
+async def baseline(
+    client: Client, queue: str, waits: list[float], rate: float, count: int
+) -> tuple[list[float], list[str]]:
+    """Latencies of `count` baseline workflows started at `rate`, and their workflow ids."""
+    ids = [f"bench-base-{uuid.uuid4()}" for _ in range(count)]
+
     async def one(n: int) -> float:
         begun = time.monotonic()
-        await client.execute_workflow(
-            DecisionShapeWorkflow.run, waits, id=f"bench-base-{uuid.uuid4()}", task_queue=queue
-        )
+        await client.execute_workflow(DecisionShapeWorkflow.run, waits, id=ids[n], task_queue=queue)
         return time.monotonic() - begun
 
     started, tasks = time.monotonic(), []
     for n in range(count):
         await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
         tasks.append(asyncio.create_task(one(n)))
-    return list(await asyncio.gather(*tasks))
+    return list(await asyncio.gather(*tasks)), ids
+
+
+async def events_per_workflow(client: Client, ids: list[str]) -> float:
+    counted = 0
+    for workflow_id in ids:
+        async for _ in client.get_workflow_handle(workflow_id).fetch_history_events():
+            counted += 1
+    return counted / len(ids)
+
+
+def engine_figures(
+    noop_cpu: dict[str, float],
+    noop_ids: list[str],
+    noop_events: float,
+    apps: int,
+    app_cpu: dict[str, float],
+    app_events: float,
+) -> dict[str, float]:
+    """What the engine alone costs per history event (the Temporal server and the SDK in worker processes, running
+    empty workflows), and so what an application's history costs before any work of ours: its floor."""
+    engine_s = noop_cpu["temporal"] + noop_cpu["baseline"]
+    per_event_ms = 1000 * engine_s / (len(noop_ids) * noop_events)
+    return {
+        "baseline_events_per_workflow": round(noop_events, 1),
+        "baseline_engine_cpu_ms_per_event": round(per_event_ms, 3),
+        "baseline_temporal_cpu_ms_per_event": round(1000 * noop_cpu["temporal"] / (len(noop_ids) * noop_events), 3),
+        "temporal_cpu_ms_per_event": round(1000 * app_cpu["temporal"] / (apps * app_events), 3),
+        "engine_floor_cpu_ms_per_application": round(per_event_ms * app_events, 1),
+    }
 
 
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -356,6 +391,7 @@ async def main(
                 "postgres": find_pids("-D", f"-p {server_port} "),
                 "temporal": find_pids("start-dev", target.rsplit(":", 1)[1]),
                 "load": [os.getpid()],  # this process alone: the borrowers' apps (not the platform)
+                "baseline": [p.pid for p in processes[1 + workers :]],
             },
             alone=frozenset({"load"}),
         )
@@ -372,8 +408,11 @@ async def main(
             product_id = await bench.product(admin["access_token"])
 
             count = int(rate * seconds)  # the baselines first, on an idle stack
-            noop = await baseline(env.client, "bench-baseline", [0.0, 0.0], rate, count)
-            shaped = await baseline(env.client, "bench-baseline", [BUREAU_MS / 1000, SCORING_MS / 1000], rate, count)
+            noop_before = cpu.seconds()
+            noop, noop_ids = await baseline(env.client, "bench-baseline", [0.0, 0.0], rate, count)
+            noop_cpu = {name: spent - noop_before[name] for name, spent in cpu.seconds().items()}
+            noop_events = await events_per_workflow(env.client, noop_ids[:: max(1, count // 20)])
+            shaped, _ = await baseline(env.client, "bench-baseline", [BUREAU_MS / 1000, SCORING_MS / 1000], rate, count)
             async with bench.http() as http:
                 requests_before = await requests_answered(http)
             transactions_before = await database_transactions(bench)
@@ -439,13 +478,18 @@ async def main(
         **{
             f"cpu_ms_per_application_{name}": round(1000 * spent / len(steady_ids), 1)
             for name, spent in cpu_used.items()
+            if name != "baseline"
         },
         "cpu_ms_per_application": round(
-            1000 * sum(spent for name, spent in cpu_used.items() if name != "load") / len(steady_ids), 1
+            1000 * sum(spent for name, spent in cpu_used.items() if name not in ("load", "baseline")) / len(steady_ids),
+            1,
         ),
         "http_requests_per_application": round(requests / len(steady_ids), 1),
         "db_transactions_per_application": round(transactions / len(steady_ids), 1),
         **shape,
+        **engine_figures(
+            noop_cpu, noop_ids, noop_events, len(steady_ids), cpu_used, shape["history_events_per_application"]
+        ),
     }
     figures["decision_vs_baseline"] = round(figures["decision_p95_s"] / figures["baseline_latency_matched_p95_s"], 2)
     figures["decision_vs_noop_baseline"] = round(figures["decision_p95_s"] / figures["baseline_noop_p95_s"], 2)

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     worker_workflow_pollers: int = Field(default=5, ge=2, le=100)
     worker_max_cached_workflows: int = Field(default=1_000, ge=0, le=1_000_000)
     worker_graceful_shutdown_seconds: int = Field(default=30, ge=0, le=3_600)
+    # The worker process's event loop: uvloop (as the API's, through uvicorn) or the standard library's.
+    worker_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Bulk parts (a COB range, a distribution lane) one process runs at once: each keeps a core busy (the database's
     # for COB's statements, the worker's for the commission rules), so capacity grows by adding processes.
     worker_bulk_slots: int = Field(default=1, ge=1, le=64)

@@ -21,7 +21,7 @@ from contracts.visibility import SEARCH_ATTRIBUTES_PATCH
 from tests.conftest import Stack
 from tests.helpers import admin_token, bearer, borrower_token
 from tests.origination_steps import application_body, apply, lending_product, wait_status
-from workflows.loan_application import LOCAL_STEPS_PATCH
+from workflows.loan_application import LOCAL_STEPS_PATCH, ORIGINATION_BUNDLE, PAYOUT_RECONCILIATION_PATCH
 from workflows.payload_codec import ENCODING, EncryptionCodec, UnknownPayloadKey
 from workflows.queues import FAMILY_QUEUES
 
@@ -127,7 +127,13 @@ def _names_a_patch(payload: Payload) -> bool:
         return False
     if not isinstance(found, dict):
         return False
-    if found.get("id") in (SEARCH_ATTRIBUTES_PATCH, FAMILY_QUEUES, LOCAL_STEPS_PATCH):
+    if found.get("id") in (
+        SEARCH_ATTRIBUTES_PATCH,
+        FAMILY_QUEUES,
+        LOCAL_STEPS_PATCH,
+        PAYOUT_RECONCILIATION_PATCH,
+        ORIGINATION_BUNDLE,
+    ):
         return True
     return "activity_type" in found and set(found) <= _LOCAL_ACTIVITY_MARKER_KEYS
 

@@ -137,7 +137,7 @@ def create_app(settings: Settings, resources: AppResources | None = None) -> Fas
 def build_resources(settings: Settings) -> AppResources:
     if settings.database_url is None:
         raise RuntimeError("DATABASE_URL is not set (`lendflow dev` sets it for the embedded server)")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     return AppResources(
         settings=settings,
         engine=engine,

@@ -5,12 +5,15 @@ HTTP) in their own processes, load from this one.
     python bench/origination.py [--rate 10] [--seconds 30] [--burst 200] [--workers 2] [--decisions-only] [--poll]
                                 [--profile DIR]
 
-Applications arrive through the HTTP API at a steady rate, then as one burst. Each steady-phase borrower also walks
+Applications arrive through the HTTP API at a steady rate, each borrower on the schedule, whether or not the
+platform has answered the ones before (until 2026-11-29 the bench waited for each answer before the next arrival, so
+a slow API slowed the arrivals: a platform that could not keep up was offered less than the rate asked; the rate
+the arrivals kept is printed as `arrival_rate_per_s`), then as one burst. Each steady-phase borrower also walks
 on (accept, sign with the SMS code from the dev outbox, link a card) so the time to disbursement is measured too;
 a borrower's app follows its application's server-sent event stream as the borrower's pages do (each phone on a
 connection of its own), or with `--poll` looks at it once a second, for comparison.
-Times come from the database: submission (`created_at`) to the automatic decision (`decision.decided_at`) and to
-the loan (`loans.created_at`). In the same run, the engine's own limit: as many workflows shaped like the decision
+Times run from the borrower's tap (the moment the request is sent) to the automatic decision
+(`decision.decided_at`) and to the loan (`loans.created_at`); `api_wait` is the tap to the application's row. In the same run, the engine's own limit: as many workflows shaped like the decision
 path (one activity, three in parallel, one) served by as many worker processes of their own (`--workers`, default 2:
 one per core), once with no-op activities and
 once with activities that only wait as long as the fakes do (bureau 300 ms, scoring 500 ms), started at the same
@@ -90,11 +93,12 @@ class Bench:
         self.engine = make_engine(settings.database_url or "", pool_size=5)
         self.sessions = make_session_factory(self.engine)
         self.cipher = PiiCipher(settings.pii_key)
+        self.tapped: dict[str, datetime] = {}  # when the borrower sent each application, by its id
 
     def http(self) -> httpx.AsyncClient:
         limits = httpx.Limits(
-            max_connections=200, max_keepalive_connections=200, keepalive_expiry=2.0
-        )  # < the server's 5 s
+            max_connections=1000, max_keepalive_connections=1000, keepalive_expiry=2.0
+        )  # as many as borrowers in flight (each phone has its own); expiry < the server's 5 s
         return httpx.AsyncClient(base_url=self.base_url, timeout=120, limits=limits)
 
     async def product(self, admin: str) -> str:
@@ -135,9 +139,12 @@ class Bench:
             },
             "device_fingerprint": f"bench-device-{n}",
         }
+        tapped = datetime.now(UTC)
         response = await http.post("/v1/applications", json=body, headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
-        return str(response.json()["id"])
+        app_id = str(response.json()["id"])
+        self.tapped[app_id] = tapped
+        return app_id
 
     async def walk_to_disbursement(self, http: httpx.AsyncClient, app_id: str, token: str, phone: str) -> None:
         """What the borrower does once the offer is there, each step as soon as the API allows it."""
@@ -173,20 +180,24 @@ class Bench:
                 return
             await asyncio.sleep(POLL_S)
 
-    async def timings(self, ids: list[str]) -> tuple[list[float], list[float]]:
+    async def timings(self, ids: list[str]) -> tuple[list[float], list[float], list[float]]:
+        """Seconds from the borrower's tap (the request sent) to the decision and to the loan, and from the tap to
+        the application's row (`created_at`: how long the request waited in the API before it was taken)."""
         async with self.sessions() as s:
             rows = (
                 await s.execute(
                     text(
-                        "SELECT a.created_at, a.decision->>'decided_at', l.created_at FROM loan_applications a"
+                        "SELECT a.id, a.created_at, a.decision->>'decided_at', l.created_at FROM loan_applications a"
                         " LEFT JOIN loans l ON l.application_id = a.id WHERE a.id = ANY(:ids)"
                     ),
                     {"ids": [uuid.UUID(i) for i in ids]},
                 )
             ).all()
-        decided = [(datetime.fromisoformat(r[1]) - r[0]).total_seconds() for r in rows if r[1]]
-        disbursed = [(r[2] - r[0]).total_seconds() for r in rows if r[2] is not None]
-        return decided, disbursed
+        tapped = {uuid.UUID(app_id): at for app_id, at in self.tapped.items()}
+        decided = [(datetime.fromisoformat(r[2]) - tapped[r[0]]).total_seconds() for r in rows if r[2]]
+        disbursed = [(r[3] - tapped[r[0]]).total_seconds() for r in rows if r[3] is not None]
+        taken = [(r[1] - tapped[r[0]]).total_seconds() for r in rows]
+        return decided, disbursed, taken
 
     async def step_lags(self, ids: list[str]) -> dict[str, float]:
         """Median seconds from submission to each step of the decision path: where the time goes."""
@@ -218,23 +229,30 @@ class Bench:
 
 async def steady(
     bench: Bench, product_id: str, rate: float, seconds: float, walk: bool = True
-) -> tuple[list[str], float]:
+) -> tuple[list[str], float, float]:
+    """Borrowers arrive on a schedule of their own (`rate` a second), whether or not the platform has answered the
+    ones before them, as an evening's borrowers do: a slow answer does not slow the arrivals. Returns the
+    applications, the phase's length and the rate the arrivals kept."""
     count = int(rate * seconds)
     borrowers = [await bench.borrower(n) for n in range(count)]
-    walkers: list[asyncio.Task[None]] = []
-    ids: list[str] = []
+    ids: list[str] = [""] * count
+
+    async def arrive(n: int, phone: str, token: str) -> None:
+        ids[n] = await bench.apply(http, product_id, n, token, phone)
+        if walk:
+            await bench.walk_to_disbursement(http, ids[n], token, phone)
+
+    arrivals: list[asyncio.Task[None]] = []
     started = time.monotonic()
     async with bench.http() as http:
         for n, (phone, token) in enumerate(borrowers):
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
-            app_id = await bench.apply(http, product_id, n, token, phone)
-            ids.append(app_id)
-            if walk:
-                walkers.append(asyncio.create_task(bench.walk_to_disbursement(http, app_id, token, phone)))
-        await asyncio.wait_for(asyncio.gather(*walkers), timeout=600)
+            arrivals.append(asyncio.create_task(arrive(n, phone, token)))
+        last_arrival = time.monotonic() - started
+        await asyncio.wait_for(asyncio.gather(*arrivals), timeout=900)
     if not walk:
         await bench.wait_decided(ids, timeout_s=600)
-    return ids, time.monotonic() - started
+    return ids, time.monotonic() - started, (count - 1) / last_arrival if last_arrival else rate
 
 
 async def burst(bench: Bench, product_id: str, size: int) -> list[str]:
@@ -429,7 +447,7 @@ async def main(
                 if profile
                 else []
             )
-            steady_ids, steady_s = await steady(bench, product_id, rate, seconds, walk)
+            steady_ids, steady_s, arrival_rate = await steady(bench, product_id, rate, seconds, walk)
             for spy in spies:
                 spy.wait()
             cpu_used = {name: spent - cpu_before[name] for name, spent in cpu.seconds().items()}
@@ -437,10 +455,10 @@ async def main(
             async with bench.http() as http:
                 requests = await requests_answered(http) - requests_before
             shape = await history_shape(env.client, steady_ids[:: max(1, len(steady_ids) // 20)])
-            decided, disbursed = await bench.timings(steady_ids)
+            decided, disbursed, taken = await bench.timings(steady_ids)
             await asyncio.sleep(5)  # let the steady phase's messages and postbacks finish
             burst_ids = await burst(bench, product_id, burst_size)
-            burst_decided, _ = await bench.timings(burst_ids)
+            burst_decided, _, _ = await bench.timings(burst_ids)
             lags = {
                 **{f"steady_{k}": v for k, v in (await bench.step_lags(steady_ids)).items()},
                 **{f"burst_{k}": v for k, v in (await bench.step_lags(burst_ids)).items()},
@@ -463,7 +481,10 @@ async def main(
         "worker_processes": workers,
         "applications": len(steady_ids),
         "rate_per_s": rate,
+        "arrival_rate_per_s": round(arrival_rate, 2),
         "steady_phase_s": round(steady_s, 1),
+        "api_wait_p50_s": round(statistics.median(taken), 3),
+        "api_wait_p95_s": round(percentile(taken, 0.95), 3),
         "decision_p50_s": round(statistics.median(decided), 3),
         "decision_p95_s": round(percentile(decided, 0.95), 3),
         "disbursed_p50_s": round(statistics.median(disbursed), 3) if disbursed else None,

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     # Autocommit connections per worker process for postings that are their whole transaction (docs/ledger.md).
     posting_pool_size: int = Field(default=4, ge=1, le=256)
+    # Connections each API or worker process keeps (and half as many more it may open at a peak, closed after):
+    # a peak past the kept ones opens and closes a connection per request, a new PostgreSQL backend each time.
+    database_pool_size: int = Field(default=20, ge=1, le=500)
     temporal_address: str | None = Field(
         default=None, validation_alias=AliasChoices("TEMPORAL_ADDRESS", "LENDFLOW_TEMPORAL_ADDRESS")
     )

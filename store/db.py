@@ -22,7 +22,7 @@ def make_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     # No pre-ping: it costs a round trip on every checkout, a third of a ledger transfer. Connections are recycled
     # instead, and a connection that died with its server fails that one request, which the client retries.
     return create_async_engine(
-        sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+        sqlalchemy_url(database_url), pool_size=pool_size, max_overflow=max(1, pool_size // 2), pool_recycle=1800
     )
 
 

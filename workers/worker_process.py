@@ -64,7 +64,7 @@ async def report_alive(workers: list[Worker], path: Path, stop: asyncio.Event) -
 async def serve_workers(settings: Settings) -> None:
     if settings.database_url is None:
         raise SystemExit("DATABASE_URL is not set")
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.database_pool_size)
     client = await connect_with_patience(settings)
     collaborators = ActivityCollaborators(
         make_session_factory(engine),

@@ -60,6 +60,8 @@ class MessagingActivities:
         try:
             if content.channel == "sms":
                 callback = f"{self._public_base_url}/v1/webhooks/twilio/status?message_id={message_id}"
+                if data.followed:
+                    callback += "&followed=1"
                 receipt = await self._sms.send_sms(OutgoingSms(content.to, content.body, str(message_id), callback))
             else:
                 receipt = await self._email.send_email(

@@ -642,23 +642,21 @@ class OriginationActivities:
     async def _open_loan_accounts(
         session: AsyncSession, loan_id: uuid.UUID, currency: str
     ) -> dict[str, dict[str, int]]:
-        receivable = {
-            component.value: await ledger.open_account(
-                session,
-                code=loan_account_code(loan_id, component),
-                owner_type=OwnerAccount.LOAN_RECEIVABLE.value,
-                owner_id=loan_id,
-                currency=currency,
-                kind=OwnerAccount.LOAN_RECEIVABLE.kind,
-                allow_negative=True,
-            )
-            for component in Component
-        }
-        shard = ledger.house_shard(str(loan_id))
-        income = {
-            component.value: await ledger.house_account(session, purpose, currency, shard)
-            for component, purpose in INCOME_FOR.items()
-        }
+        codes = {component.value: loan_account_code(loan_id, component) for component in Component}
+        opened = await ledger.open_owner_accounts(
+            session,
+            codes=list(codes.values()),
+            owner_type=OwnerAccount.LOAN_RECEIVABLE.value,
+            owner_id=loan_id,
+            currency=currency,
+            kind=OwnerAccount.LOAN_RECEIVABLE.kind,
+            allow_negative=True,
+        )
+        receivable = {component: opened[code] for component, code in codes.items()}
+        house = await ledger.house_accounts(
+            session, list(INCOME_FOR.values()), currency, ledger.house_shard(str(loan_id))
+        )
+        income = {component.value: house[purpose] for component, purpose in INCOME_FOR.items()}
         return {"receivable": receivable, "income": income}
 
     # --- endings and messages -------------------------------------------------------------------------------------

@@ -10,6 +10,9 @@ FINAL_STATUSES = frozenset({"delivered", "failed", "undelivered"})
 
 class DeliverMessageInput(BaseModel):
     message_id: str
+    # A `MessageDelivery` workflow waits for this message's final status: its status callbacks say so (`followed=1`
+    # in the signed callback URL), and only those are signalled; the others are recorded by the webhook alone.
+    followed: bool = False
 
 
 class DeliveryReceipt(BaseModel):

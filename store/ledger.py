@@ -154,6 +154,57 @@ def house_shard(key: str) -> int:
     return zlib.crc32(key.encode()) % HOUSE_SHARDS
 
 
+async def open_owner_accounts(
+    session: Db,
+    *,
+    codes: Sequence[str],
+    owner_type: str,
+    owner_id: object,
+    currency: str,
+    kind: AccountKind,
+    allow_negative: bool,
+) -> dict[str, int]:
+    """Several accounts of one owner (a loan's receivables), each created the first time: one insert and one read
+    instead of a round trip per account, in code order like the house accounts."""
+    ordered = sorted(codes)
+    await session.execute(
+        text(
+            "INSERT INTO accounts (code, owner_type, owner_id, currency, kind, allow_negative)"
+            " SELECT code, :owner_type, :owner_id, :currency, :kind, :allow_negative"
+            " FROM unnest(CAST(:codes AS text[])) AS t(code) ORDER BY code"
+            " ON CONFLICT (code) DO NOTHING"
+        ),
+        {
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "currency": currency,
+            "kind": kind.value,
+            "allow_negative": allow_negative,
+            "codes": ordered,
+        },
+    )
+    return await _ids_by_code(session, ordered)
+
+
+async def house_accounts(
+    session: Db, purposes: Sequence[HouseAccount], currency: str, shard: int = 0
+) -> dict[HouseAccount, int]:
+    """Several house accounts of a shard in one read (opening the currency's house accounts the first time)."""
+    codes = {purpose: purpose.code(currency, shard) for purpose in purposes}
+    found = await _ids_by_code(session, list(codes.values()))
+    if len(found) < len(set(codes.values())):
+        await _open_house_accounts(session, currency)
+        found = await _ids_by_code(session, list(codes.values()))
+    return {purpose: found[code] for purpose, code in codes.items()}
+
+
+async def _ids_by_code(session: Db, codes: Sequence[str]) -> dict[str, int]:
+    rows = await session.execute(
+        text("SELECT code, id FROM accounts WHERE code = ANY(CAST(:codes AS text[]))"), {"codes": list(codes)}
+    )
+    return {str(code): int(account_id) for code, account_id in rows}
+
+
 async def house_account(session: Db, purpose: HouseAccount, currency: str, shard: int = 0) -> int:
     code = purpose.code(currency, shard)
     found = await session.scalar(text("SELECT id FROM accounts WHERE code = :code"), {"code": code})

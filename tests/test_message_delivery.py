@@ -46,6 +46,9 @@ async def test_a_message_is_delivered_and_its_status_recorded(clean: Stack) -> N
     assert result.confirmed
     row = await stored(clean, result.message_id)
     assert row.status == "delivered"
+    # Its callbacks say a workflow waits for them (signed with the URL); other messages' callbacks are only recorded.
+    (sent,) = [s for s in clean.sms.sent if s.sid == result.provider_message_id]
+    assert sent.message.status_callback_url and sent.message.status_callback_url.endswith("&followed=1")
     assert row.provider == "fake"
     assert row.provider_message_id == result.provider_message_id
     assert row.attempts == 1

@@ -41,7 +41,7 @@ class MessageDeliveryWorkflow:
         try:
             receipt = await workflow.execute_activity_method(
                 MessagingActivities.deliver_message,
-                DeliverMessageInput(message_id=data.message_id),
+                DeliverMessageInput(message_id=data.message_id, followed=True),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(
                     initial_interval=timedelta(seconds=1),

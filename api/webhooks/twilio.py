@@ -65,8 +65,9 @@ async def delivery_status(request: Request, db: Db, resources: Resources, tempor
         await messages.record_status(db, message_id, report.status, report.error_code)
     except LookupError as err:
         raise Problem(404, "not_found", "no such message") from err
-    if status in FINAL_STATUSES:
-        # A `MessageDelivery` workflow (the sign-in code's) waits for the final word; most messages have none.
+    if status in FINAL_STATUSES and request.query_params.get("followed") == "1":
+        # A `MessageDelivery` workflow (the sign-in code's) waits for the final word; the callback URL it asked for
+        # says so (signed with the rest). No other message has one to tell.
         await db.commit()
         await _tell_workflow(temporal, message_id, report)
     return Response(status_code=204)
@@ -98,7 +99,7 @@ def _without_personal_data(form: dict[str, str], cipher: PiiCipher) -> dict[str,
 
 
 async def _tell_workflow(temporal: Client, message_id: uuid.UUID, report: DeliveryStatusReport) -> None:
-    with contextlib.suppress(RPCError):  # no workflow follows this message, or it has stopped waiting
+    with contextlib.suppress(RPCError):  # the workflow has stopped waiting: the status is recorded all the same
         await temporal.get_workflow_handle(message_workflow_id(str(message_id))).signal("delivery_status", report)
 
 

@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
     stripe_api_base: str | None = None
     fake_payments_latency_ms: int = 200
+    fake_payments_answer_latency_ms: int = 0
     topup_confirm_wait_seconds: int = 1800
     payout_confirm_wait_seconds: int = 86400
     message_send_attempts: int = 5

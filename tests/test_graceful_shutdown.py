@@ -32,7 +32,9 @@ async def test_an_activity_running_at_sigterm_finishes_and_its_result_is_recorde
     settings.task_queue_prefix = queue
     try:
         async with served_api(clean) as base_url:
-            with worker_process(clean, queue, tmp_path / "payments", base_url) as first:
+            # The provider takes 4 s to answer the payout request: the activity is surely running when it is seen.
+            slow = {"LENDFLOW_FAKE_PAYMENTS_ANSWER_LATENCY_MS": "4000"}
+            with worker_process(clean, queue, tmp_path / "payments", base_url, **slow) as first:
                 admin = await admin_token(http, settings)
                 token, app_id = await signed(http, admin, "+447700970001")
                 card = await http.post(
@@ -40,7 +42,7 @@ async def test_an_activity_running_at_sigterm_finishes_and_its_result_is_recorde
                 )
                 assert card.status_code == 200, card.text
                 handle = clean.temporal.get_workflow_handle(application_workflow_id(app_id))
-                for _ in range(300):  # the payout request is running: the fake provider takes 4 s to answer
+                for _ in range(300):  # until the payout request is running
                     pending = (await handle.describe()).raw_description.pending_activities
                     if any(
                         p.activity_type.name == "request_disbursement"

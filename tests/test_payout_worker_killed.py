@@ -28,9 +28,11 @@ pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager
-def worker_process(stack: Stack, prefix: str, data_dir: Path, base_url: str) -> Iterator[subprocess.Popen[bytes]]:
+def worker_process(
+    stack: Stack, prefix: str, data_dir: Path, base_url: str, **extra: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """`lendflow worker` on task queues of its own (every family's, under `prefix`), with the fake providers and
-    the given data folder."""
+    the given data folder (`extra`: more of its environment)."""
     settings = stack.settings
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDFLOW_")},
@@ -46,6 +48,7 @@ def worker_process(stack: Stack, prefix: str, data_dir: Path, base_url: str) -> 
         "LENDFLOW_PII_KEY": settings.pii_key,
         "LENDFLOW_LOG_LEVEL": "WARNING",
         "LENDFLOW_WORKER_HEALTH_FILE": str(data_dir / "worker.alive"),
+        **extra,
     }
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen([sys.executable, "-m", "workers.cli", "worker"], env=env)

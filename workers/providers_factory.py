@@ -75,7 +75,10 @@ def build_providers(settings: Settings) -> Providers:
         payments = FakePayments(
             f"{settings.public_base_url.rstrip('/')}/v1/webhooks/stripe",
             settings.stripe_webhook_secret,
-            behaviour=FakePaymentsBehaviour(latency_s=settings.fake_payments_latency_ms / 1000),
+            behaviour=FakePaymentsBehaviour(
+                latency_s=settings.fake_payments_latency_ms / 1000,
+                answer_latency_s=settings.fake_payments_answer_latency_ms / 1000,
+            ),
             # Kept beside the dev stack's data, so it outlives a worker restart as a real provider would.
             state_path=settings.data_dir / "fake-payments.sqlite3",
         )

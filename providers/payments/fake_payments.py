@@ -52,7 +52,8 @@ DECLINES = {
 
 @dataclass
 class FakePaymentsBehaviour:
-    latency_s: float = 0.2
+    latency_s: float = 0.2  # until a callback is delivered
+    answer_latency_s: float = 0.0  # until a payout request is answered (a slow API round trip)
     failures_to_inject: int = 0
     # Decline codes for the next charges, whatever the card: a real card is short of funds one day and not the next.
     declines_to_inject: list[str] = field(default_factory=list)
@@ -156,6 +157,8 @@ class FakePayments:
         return self._once(request.idempotency_key, lambda: self._charge(request))
 
     async def payout(self, request: PayoutRequest) -> ProviderOperation:
+        if self.behaviour.answer_latency_s:
+            await asyncio.sleep(self.behaviour.answer_latency_s)
         answer = self._once(request.idempotency_key, lambda: self._payout(request))
         if answer.reference in self._losing:
             self._losing.discard(answer.reference)

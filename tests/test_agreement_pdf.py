@@ -40,3 +40,10 @@ def test_a_letter_outside_the_face_is_reported_not_dropped_silently(caplog: pyte
     with caplog.at_level(logging.WARNING, logger="fpdf"):
         agreement_pdf("LOAN AGREEMENT\nBorrower: 山田太郎\n")
     assert any("missing" in record.getMessage() for record in caplog.records)
+
+
+def test_the_face_is_kept_where_no_other_user_can_replace_it() -> None:
+    """What the borrower's copy shows is drawn by this file: it must not sit in a shared, predictable place."""
+    directory = agreement_font().parent
+    assert directory.stat().st_mode & 0o777 == 0o700
+    assert directory.name.startswith("lendflow-font-") and directory.name != "lendflow-font-"

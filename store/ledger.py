@@ -206,13 +206,7 @@ async def _ids_by_code(session: Db, codes: Sequence[str]) -> dict[str, int]:
 
 
 async def house_account(session: Db, purpose: HouseAccount, currency: str, shard: int = 0) -> int:
-    code = purpose.code(currency, shard)
-    found = await session.scalar(text("SELECT id FROM accounts WHERE code = :code"), {"code": code})
-    if found is None:
-        await _open_house_accounts(session, currency)
-        found = await session.scalar(text("SELECT id FROM accounts WHERE code = :code"), {"code": code})
-    assert found is not None
-    return int(found)
+    return (await house_accounts(session, [purpose], currency, shard))[purpose]
 
 
 async def _open_house_accounts(session: Db, currency: str) -> None:

@@ -48,7 +48,8 @@ def compile_workflow_modules() -> None:
     package = Path(__file__).resolve().parent
     if compileall.compile_dir(package, quiet=2):
         return
-    sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "lendflow-pycache")
+    # Private (mode 0700), not a shared, predictable path: bytecode found there would be run as our workflows.
+    sys.pycache_prefix = tempfile.mkdtemp(prefix="lendflow-pycache-")
     compileall.compile_dir(package, quiet=2)
 
 
